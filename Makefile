@@ -1,0 +1,118 @@
+# initoverlayfs — top-level build.
+#
+#   make                 build everything into build/
+#   make check           install test dependencies, run every test tier
+#   make install DESTDIR=... PREFIX=/usr
+#
+# Parts of the tree add their own rules in mk/*.mk; each appends to
+# CHECK_TARGETS the test tiers it owns so that `make check` runs them all.
+
+VERSION := 0.1.0
+
+CC ?= cc
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wundef -Wvla -Wwrite-strings \
+	-Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -DIOFS_VERSION='"$(VERSION)"' -Isrc $(CPPFLAGS)
+CFLAGS_ALL := -std=gnu11 $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 $(CFLAGS)
+
+BLKID_CFLAGS := $(shell $(PKG_CONFIG) --cflags blkid 2>/dev/null)
+BLKID_LIBS := $(shell $(PKG_CONFIG) --libs blkid 2>/dev/null || echo -lblkid)
+KMOD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
+KMOD_LIBS := $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
+LIB_CFLAGS := $(BLKID_CFLAGS) $(KMOD_CFLAGS)
+
+COMMON_SRC := $(sort $(wildcard src/common/*.c))
+BOOT_SRC := $(sort $(wildcard src/boot/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+asan_obj = $(patsubst %.c,$(BUILD)/asan/%.o,$(1))
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+CHECK_TARGETS :=
+ALL_TARGETS := $(BUILD)/initoverlayfs
+INSTALL_TARGETS := install-boot
+
+.PHONY: all
+all: build-all
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(SAN_FLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/initoverlayfs: $(call obj,$(BOOT_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS)
+
+# Static variant: only when static archives of libblkid and libkmod exist.
+STATIC_LIBDIR := $(shell $(CC) -print-multiarch 2>/dev/null)
+STATIC_ARCHIVES := $(wildcard /usr/lib/$(STATIC_LIBDIR)/libblkid.a) \
+	$(wildcard /usr/lib/$(STATIC_LIBDIR)/libkmod.a)
+
+.PHONY: static
+static:
+ifeq ($(words $(STATIC_ARCHIVES)),2)
+	$(MAKE) $(BUILD)/initoverlayfs.static
+else
+	@echo "static: skipped, needs libblkid.a and libkmod.a (found: $(STATIC_ARCHIVES))"
+endif
+
+$(BUILD)/initoverlayfs.static: $(call obj,$(BOOT_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS_ALL) -static -o $@ $^ $$($(PKG_CONFIG) --static --libs blkid libkmod)
+	@echo "static: $@ is $$(stat -c %s $@) bytes"
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: build-all
+build-all: $(ALL_TARGETS)
+
+# Test dependencies are installed by the tree itself so that a fresh
+# machine needs nothing but `make check`.
+.PHONY: deps
+deps:
+	scripts/install-deps.sh
+
+.PHONY: check
+check: deps
+	$(MAKE) format-check
+	$(MAKE) build-all
+	$(MAKE) CC=clang BUILD=$(BUILD)/clang build-all
+	@for t in $(CHECK_TARGETS); do \
+		echo "=== $$t ==="; \
+		$(MAKE) $$t || exit 1; \
+	done
+	@echo "=== all test tiers passed: $(CHECK_TARGETS) ==="
+
+CLANG_FORMAT ?= clang-format
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: format format-check
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+format-check:
+	@$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_FILES) && echo "format: clean"
+
+.PHONY: install install-boot
+install: $(INSTALL_TARGETS)
+
+install-boot: $(BUILD)/initoverlayfs
+	install -D -m 0755 $(BUILD)/initoverlayfs $(DESTDIR)$(SBINDIR)/initoverlayfs
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#include "boot/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot/loop.h"
+#include "boot/mountutil.h"
+#include "common/log.h"
+
+static int open_image(const char *image_path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(image_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
+static int mount_through_loop(int image_fd, const char *image_path, const char *target,
+			      const char *fstype, struct image_mount_result *result,
+			      const char **failed_path)
+{
+	int loop_fd, r;
+
+	*failed_path = "/dev/loop-control";
+	loop_fd = loop_attach_read_only(image_fd, image_path, result->loop_device,
+					sizeof(result->loop_device));
+	if (loop_fd < 0)
+		return loop_fd;
+	*failed_path = result->loop_device;
+	r = mount_fs(result->loop_device, target, fstype, MS_RDONLY, NULL);
+	/* The mount now holds the device; on failure autoclear frees it. */
+	close(loop_fd);
+	if (r < 0)
+		result->loop_device[0] = '\0';
+	return r;
+}
+
+int image_mount(const char *image_path, const char *target, const char *fstype,
+		enum image_mount mode, struct image_mount_result *result, const char **failed_path)
+{
+	int image_fd, r;
+
+	memset(result, 0, sizeof(*result));
+	*failed_path = image_path;
+	image_fd = open_image(image_path);
+	if (image_fd < 0)
+		return image_fd;
+
+	*failed_path = target;
+	r = mkdir_parents(target, 0755);
+	if (r < 0)
+		goto out;
+
+	if (mode != IMAGE_MOUNT_LOOP && strcmp(fstype, "erofs") == 0) {
+		*failed_path = image_path;
+		r = mount_fs(image_path, target, fstype, MS_RDONLY, NULL);
+		if (r == 0) {
+			result->file_backed = true;
+			goto out;
+		}
+		/* ENOTBLK: this kernel mounts EROFS only from block devices. */
+		if (r != -ENOTBLK || mode == IMAGE_MOUNT_FILE)
+			goto out;
+		log_info("file-backed mount of %s not supported by this kernel, using a loop "
+			 "device",
+			 image_path);
+	} else if (mode == IMAGE_MOUNT_FILE) {
+		r = -EOPNOTSUPP; /* only EROFS mounts straight from a file */
+		goto out;
+	}
+	r = mount_through_loop(image_fd, image_path, target, fstype, result, failed_path);
+out:
+	close(image_fd);
+	return r;
+}

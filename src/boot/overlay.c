@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#include "boot/overlay.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "boot/mountutil.h"
+#include "common/path.h"
+
+/* Overlay options are split at ',' and ':'; such paths would need
+ * escaping, and ours never contain them. */
+static bool option_safe(const char *path)
+{
+	return strpbrk(path, ",:\\") == NULL;
+}
+
+int overlay_mount(const char *lower_dir, const char *upper_base, const char *new_root,
+		  bool *is_volatile, const char **failed_path)
+{
+	static char upper[PATH_MAX], work[PATH_MAX];
+	char options[3 * PATH_MAX + 64];
+	int r, n;
+
+	*is_volatile = false;
+	*failed_path = upper_base;
+	r = mkdir_parents(upper_base, 0755);
+	if (r < 0)
+		return r;
+	r = mount_fs("tmpfs", upper_base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	if (r < 0)
+		return r;
+
+	r = path_join(upper, sizeof(upper), upper_base, "upper");
+	if (r >= 0)
+		r = path_join(work, sizeof(work), upper_base, "work");
+	if (r < 0)
+		return r;
+	*failed_path = upper;
+	r = mkdir_parents(upper, 0755);
+	if (r < 0)
+		return r;
+	*failed_path = work;
+	r = mkdir_parents(work, 0755);
+	if (r < 0)
+		return r;
+
+	*failed_path = new_root;
+	if (!option_safe(lower_dir) || !option_safe(upper) || !option_safe(work))
+		return -EINVAL;
+	r = mkdir_parents(new_root, 0755);
+	if (r < 0)
+		return r;
+	n = snprintf(options, sizeof(options), "lowerdir=%s,upperdir=%s,workdir=%s,volatile",
+		     lower_dir, upper, work);
+	if (n < 0 || (size_t)n >= sizeof(options))
+		return -ENAMETOOLONG;
+	r = mount_fs("overlay", new_root, "overlay", 0, options);
+	if (r == -EINVAL) {
+		/* "volatile" is new in 5.10. */
+		options[strlen(options) - strlen(",volatile")] = '\0';
+		r = mount_fs("overlay", new_root, "overlay", 0, options);
+	} else if (r == 0) {
+		*is_volatile = true;
+	}
+	return r;
+}

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+#include "boot/steps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "boot/apifs.h"
+#include "boot/bootdev.h"
+#include "boot/image.h"
+#include "boot/modules.h"
+#include "boot/mountutil.h"
+#include "boot/overlay.h"
+#include "boot/switchroot.h"
+#include "common/bootspec.h"
+#include "common/log.h"
+#include "common/path.h"
+
+/* How often the boot device is looked for while waiting. */
+#define BOOTDEV_POLL_MS 100
+
+static struct module_loader loader = { .kmod = NULL, .uevent_fd = -1 };
+
+int ctx_path(const struct boot_context *ctx, char *out, size_t size, const char *path)
+{
+	return path_join(out, size, ctx->root, path);
+}
+
+static int step_mount_apifs(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	const char *failed = NULL;
+	int r;
+
+	r = apifs_mount_all(&failed);
+	if (r < 0)
+		return log_step_error("mount API filesystems", failed, r);
+	r = console_ensure_stdio();
+	if (r < 0)
+		log_warning("no console for standard I/O: /dev/console: %s", strerror(-r));
+	r = log_open_kmsg(NULL);
+	if (r < 0)
+		log_warning("cannot log to /dev/kmsg: %s, logging to the console", strerror(-r));
+	snprintf(detail, detail_size, "mounted /proc, /sys, /dev, /run");
+	return 0;
+}
+
+static int read_cmdline(struct boot_context *ctx)
+{
+	long len;
+
+	if (ctx->cmdline_override)
+		return str_copy(ctx->cmdline, sizeof(ctx->cmdline), ctx->cmdline_override);
+	len = read_small_file("/proc/cmdline", ctx->cmdline, sizeof(ctx->cmdline));
+	return len < 0 ? (int)len : 0;
+}
+
+static int step_read_config(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char path[PATH_MAX];
+	struct config_error err;
+	bool have_file = true;
+	int r;
+
+	config_init(&ctx->cfg, ctx->kernel_release);
+	r = ctx->config_path ? str_copy(path, sizeof(path), ctx->config_path)
+			     : ctx_path(ctx, path, sizeof(path), CONFIG_DEFAULT_PATH);
+	if (r < 0)
+		return log_step_error("read config", CONFIG_DEFAULT_PATH, r);
+
+	r = config_load_file(&ctx->cfg, path, &err);
+	if (r == -ENOENT && !ctx->config_path) {
+		/* Defaults describe a valid setup: image inside this initramfs. */
+		log_warning("read config: %s: not found, using defaults", path);
+		have_file = false;
+	} else if (r < 0 && err.line > 0) {
+		log_error("read config: %s:%u: %s", path, err.line, err.message);
+		return r;
+	} else if (r < 0) {
+		return log_step_error("read config", path, r);
+	}
+
+	r = read_cmdline(ctx);
+	if (r < 0)
+		return log_step_error("read kernel command line", "/proc/cmdline", r);
+	r = config_apply_cmdline(&ctx->cfg, ctx->cmdline, &err);
+	if (r < 0) {
+		log_error("read config: kernel command line: %s", err.message);
+		return r;
+	}
+	if (ctx->image_mount_forced)
+		ctx->cfg.image_mount = ctx->image_mount_option;
+	if (ctx->cfg.debug)
+		log_set_max_level(LOG_LEVEL_DEBUG);
+
+	snprintf(detail, detail_size, "%s%s: bootfs=%s fs=%s fstype=%s init=%s timeout=%us",
+		 have_file ? "" : "(missing) ", path,
+		 ctx->cfg.bootfs[0] ? ctx->cfg.bootfs : "(none)", ctx->cfg.fs, ctx->cfg.fstype,
+		 ctx->cfg.init, ctx->cfg.timeout_sec);
+	return 0;
+}
+
+/* Modules this boot needs whatever the config says; a kernel with them
+ * built in resolves them to nothing, which is fine. */
+static void load_needed_module(const char *name)
+{
+	int r = modules_load(&loader, name);
+
+	if (r < 0)
+		log_warning("load module %s: %s (%s)", name, strerror(-r), errno_name(-r));
+}
+
+static int step_load_modules(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char failed_buf[256], alias[CONFIG_VALUE_MAX + 8];
+	const char *failed = NULL;
+	int r;
+
+	r = modules_open(&loader, ctx->root, ctx->kernel_release);
+	if (r == -ENOENT) {
+		snprintf(detail, detail_size, "no /lib/modules/%s, nothing to load",
+			 ctx->kernel_release);
+		return 0;
+	}
+	if (r < 0)
+		return log_step_error("load modules", "/lib/modules", r);
+
+	r = modules_load_list(&loader, ctx->cfg.modules, &failed, failed_buf, sizeof(failed_buf));
+	if (r < 0)
+		return log_step_error("load modules", failed, r);
+
+	snprintf(alias, sizeof(alias), "fs-%s", ctx->cfg.fstype);
+	load_needed_module(alias);
+	load_needed_module("overlay");
+	if (ctx->cfg.bootfstype[0]) {
+		snprintf(alias, sizeof(alias), "fs-%s", ctx->cfg.bootfstype);
+		load_needed_module(alias);
+	}
+	if (ctx->cfg.image_mount != IMAGE_MOUNT_FILE)
+		load_needed_module("loop");
+
+	/* Devices that appear from here on are handled as they come. */
+	if (ctx->mode == BOOT_MODE_INIT) {
+		r = modules_uevent_listen(&loader);
+		if (r < 0)
+			log_warning("no kernel uevents (%s), polling for devices", strerror(-r));
+		r = modules_coldplug(&loader);
+		if (r < 0)
+			return log_step_error("load modules", "/sys/devices", r);
+	}
+	snprintf(detail, detail_size, "%u modules inserted", loader.inserted);
+	return 0;
+}
+
+/* Between two looks for the boot device: handle new devices (init mode)
+ * or just wait for udev to do it (systemd mode). */
+static void wait_for_devices(struct boot_context *ctx)
+{
+	if (ctx->mode == BOOT_MODE_INIT && loader.kmod) {
+		if (modules_uevent_wait(&loader, BOOTDEV_POLL_MS) >= 0)
+			return;
+		modules_coldplug(&loader);
+	}
+	usleep(BOOTDEV_POLL_MS * 1000);
+}
+
+static int step_find_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	struct bootdev_match match;
+	struct bootspec spec;
+	uint64_t deadline;
+	int r;
+
+	r = bootspec_parse(ctx->cfg.bootfs, &spec);
+	if (r < 0)
+		return log_step_error("find boot device", ctx->cfg.bootfs, r);
+	if (spec.kind == BOOTSPEC_NONE) {
+		snprintf(detail, detail_size, "no bootfs configured, image is in the initramfs");
+		return 0;
+	}
+
+	deadline = now_usec() + (uint64_t)ctx->cfg.timeout_sec * 1000000ULL;
+	for (;;) {
+		r = bootdev_find(&spec, ctx->cfg.bootfs_hint, &match);
+		if (r < 0)
+			return log_step_error("find boot device", ctx->cfg.bootfs, r);
+		if (r > 0)
+			break;
+		if (now_usec() >= deadline) {
+			log_error("find boot device: %s: not found after %u s (ETIMEDOUT)",
+				  ctx->cfg.bootfs, ctx->cfg.timeout_sec);
+			return -ETIMEDOUT;
+		}
+		wait_for_devices(ctx);
+	}
+	str_copy(ctx->boot_device, sizeof(ctx->boot_device), match.device);
+	str_copy(ctx->boot_fstype, sizeof(ctx->boot_fstype),
+		 ctx->cfg.bootfstype[0] ? ctx->cfg.bootfstype : match.fstype);
+	snprintf(detail, detail_size, "%s is %s (%s)", ctx->cfg.bootfs, ctx->boot_device,
+		 ctx->boot_fstype[0] ? ctx->boot_fstype : "type unknown");
+	return 0;
+}
+
+static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char target[PATH_MAX], alias[CONFIG_VALUE_MAX + 8];
+	int r;
+
+	if (!ctx->boot_device[0]) {
+		snprintf(detail, detail_size, "nothing to mount");
+		return 0;
+	}
+	r = ctx_path(ctx, target, sizeof(target), BOOT_DIR);
+	if (r < 0)
+		return log_step_error("mount boot filesystem", BOOT_DIR, r);
+	if (!ctx->boot_fstype[0]) {
+		log_error("mount boot filesystem: %s: unknown filesystem type, set bootfstype",
+			  ctx->boot_device);
+		return -EINVAL;
+	}
+	if (!ctx->cfg.bootfstype[0]) {
+		snprintf(alias, sizeof(alias), "fs-%s", ctx->boot_fstype);
+		load_needed_module(alias);
+	}
+	r = mkdir_parents(target, 0755);
+	if (r < 0)
+		return log_step_error("mount boot filesystem", target, r);
+	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, NULL);
+	if (r < 0) {
+		log_error("mount boot filesystem: %s on %s (%s): %s (%s)", ctx->boot_device, target,
+			  ctx->boot_fstype, strerror(-r), errno_name(-r));
+		return r;
+	}
+	ctx->boot_mounted = true;
+	snprintf(detail, detail_size, "%s on %s (%s)", ctx->boot_device, target, ctx->boot_fstype);
+	return 0;
+}
+
+static int step_mount_image(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	struct image_mount_result result;
+	const char *failed = NULL;
+	char target[PATH_MAX];
+	int r;
+
+	r = ctx->boot_mounted
+		    ? path_join3(ctx->image_path, sizeof(ctx->image_path), ctx->root, BOOT_DIR,
+				 ctx->cfg.fs)
+		    : ctx_path(ctx, ctx->image_path, sizeof(ctx->image_path), ctx->cfg.fs);
+	if (r >= 0)
+		r = ctx_path(ctx, target, sizeof(target), LOWER_DIR);
+	if (r < 0)
+		return log_step_error("mount image", ctx->cfg.fs, r);
+
+	r = image_mount(ctx->image_path, target, ctx->cfg.fstype, ctx->cfg.image_mount, &result,
+			&failed);
+	if (r < 0) {
+		log_error("mount image: %s (%s, %s): %s (%s)", failed, ctx->cfg.fstype,
+			  image_mount_to_string(ctx->cfg.image_mount), strerror(-r),
+			  errno_name(-r));
+		return r;
+	}
+	ctx->image_file_backed = result.file_backed;
+	str_copy(ctx->loop_device, sizeof(ctx->loop_device), result.loop_device);
+	snprintf(detail, detail_size, "%s on %s (%s, %s%s)", ctx->image_path, target,
+		 ctx->cfg.fstype, result.file_backed ? "file-backed" : "loop ", result.loop_device);
+	return 0;
+}
+
+static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char lower[PATH_MAX], upper[PATH_MAX], new_root[PATH_MAX];
+	const char *failed = NULL;
+	int r;
+
+	r = ctx_path(ctx, lower, sizeof(lower), LOWER_DIR);
+	if (r >= 0)
+		r = ctx_path(ctx, upper, sizeof(upper), UPPER_DIR);
+	if (r >= 0)
+		r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
+	if (r < 0)
+		return log_step_error("mount overlay", NEW_ROOT_DIR, r);
+
+	r = overlay_mount(lower, upper, new_root, &ctx->overlay_volatile, &failed);
+	if (r < 0)
+		return log_step_error("mount overlay", failed, r);
+	snprintf(detail, detail_size, "%s (lower %s, upper tmpfs %s%s)", new_root, lower, upper,
+		 ctx->overlay_volatile ? ", volatile" : "");
+	return 0;
+}
+
+static int step_move_mounts(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char source[PATH_MAX], target[PATH_MAX], new_root[PATH_MAX];
+	const char *failed = NULL;
+	int r;
+
+	r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
+	if (r < 0)
+		return log_step_error("move mounts", NEW_ROOT_DIR, r);
+	if (ctx->boot_mounted) {
+		r = ctx_path(ctx, source, sizeof(source), BOOT_DIR);
+		if (r >= 0)
+			r = path_join(target, sizeof(target), new_root, BOOT_DIR);
+		if (r >= 0)
+			r = move_mount_to(source, target);
+		if (r < 0)
+			return log_step_error("move mounts", source, r);
+	}
+	if (ctx->mode == BOOT_MODE_INIT) {
+		r = apifs_move_into(new_root, &failed);
+		if (r < 0)
+			return log_step_error("move mounts", failed, r);
+	}
+	if (!ctx->boot_mounted && ctx->mode != BOOT_MODE_INIT)
+		snprintf(detail, detail_size, "nothing to move beneath %s", new_root);
+	else
+		snprintf(detail, detail_size, "%s%s beneath %s", ctx->boot_mounted ? "/boot" : "",
+			 ctx->mode != BOOT_MODE_INIT ? ""
+			 : ctx->boot_mounted	     ? ", /dev, /proc, /sys, /run"
+						     : "/dev, /proc, /sys, /run",
+			 new_root);
+	return 0;
+}
+
+static int step_check_init(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char new_root[PATH_MAX];
+	int r;
+
+	r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
+	if (r >= 0)
+		r = switchroot_check_init(new_root, ctx->cfg.init);
+	if (r < 0) {
+		log_error("check next init: %s in %s: %s (%s)", ctx->cfg.init, NEW_ROOT_DIR,
+			  strerror(-r), errno_name(-r));
+		return r;
+	}
+	snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
+	return 0;
+}
+
+static int step_switch_root(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	unsigned cleanup_errors = 0;
+	int r;
+
+	modules_close(&loader);
+	r = switchroot(NEW_ROOT_DIR, &cleanup_errors);
+	if (r < 0)
+		return log_step_error("switch root", NEW_ROOT_DIR, r);
+	if (cleanup_errors > 0)
+		log_warning("switch root: %u entries of the old root could not be removed",
+			    cleanup_errors);
+	snprintf(detail, detail_size, "now in %s, old root freed", NEW_ROOT_DIR);
+	return 0;
+}
+
+const struct boot_step boot_steps[] = {
+	{ "mount API filesystems", step_mount_apifs, true },
+	{ "read config", step_read_config, false },
+	{ "load modules", step_load_modules, false },
+	{ "find boot device", step_find_bootfs, false },
+	{ "mount boot filesystem", step_mount_bootfs, false },
+	{ "mount image", step_mount_image, false },
+	{ "mount overlay", step_mount_overlay, false },
+	{ "move mounts", step_move_mounts, false },
+	{ "check next init", step_check_init, false },
+	{ "switch root", step_switch_root, true },
+};
+const size_t boot_steps_count = sizeof(boot_steps) / sizeof(boot_steps[0]);
+
+static int exec_next_init(struct boot_context *ctx)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = ctx->cfg.init;
+	/* The kernel's leftover parameters are the next init's, not ours. */
+	for (int i = 1; i < ctx->argc && argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1; i++)
+		argv[argc++] = ctx->argv[i];
+	argv[argc] = NULL;
+
+	log_info("exec %s", ctx->cfg.init);
+	log_close();
+	execv(ctx->cfg.init, argv);
+	return log_step_error("exec next init", ctx->cfg.init, -errno);
+}
+
+int boot_run(struct boot_context *ctx)
+{
+	uint64_t boot_start = now_usec();
+
+	for (size_t i = 0; i < boot_steps_count; i++) {
+		const struct boot_step *step = &boot_steps[i];
+		char detail[PATH_MAX + 256];
+		uint64_t start;
+		int r;
+
+		if (step->init_mode_only && ctx->mode != BOOT_MODE_INIT)
+			continue;
+		detail[0] = '\0';
+		start = now_usec();
+		r = step->run(ctx, detail, sizeof(detail));
+		if (r < 0) {
+			modules_close(&loader);
+			return r;
+		}
+		log_info("%s: %s (%llu us)", step->name, detail,
+			 (unsigned long long)(now_usec() - start));
+	}
+	modules_close(&loader);
+	log_info("ready after %llu us", (unsigned long long)(now_usec() - boot_start));
+	if (ctx->mode == BOOT_MODE_INIT)
+		return exec_next_init(ctx);
+	return 0;
+}

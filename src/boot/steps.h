@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "boot/context.h"
+
+/* The boot, one step at a time. Each step does one thing, logs its one
+ * error line itself on failure (naming step, path and errno) and returns
+ * 0 or a negative errno; on success it describes what it did in detail. */
+
+typedef int (*boot_step_fn)(struct boot_context *ctx, char *detail, size_t detail_size);
+
+struct boot_step {
+	const char *name;
+	boot_step_fn run;
+	bool init_mode_only;
+};
+
+extern const struct boot_step boot_steps[];
+extern const size_t boot_steps_count;
+
+/* Runs the steps in order; stops at the first failure and returns it. In
+ * init mode the last step execs the next init and only returns on error. */
+int boot_run(struct boot_context *ctx);

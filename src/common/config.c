@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/bootspec.h"
+#include "common/cmdline.h"
+#include "common/log.h"
+#include "common/path.h"
+
+#define CONFIG_LINE_MAX 2048
+#define CONFIG_FILE_MAX (64 * 1024)
+#define CMDLINE_PREFIX	"initoverlayfs."
+
+typedef int (*config_setter)(struct config *cfg, const char *value);
+
+struct config_key {
+	const char *name;
+	config_setter set;
+	/* What a valid value looks like, for error messages. */
+	const char *expected;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+static bool is_fstype(const char *s)
+{
+	if (!s[0])
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
+int parse_boolean(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "y", "true", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "off" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *image_mount_to_string(enum image_mount mode)
+{
+	switch (mode) {
+	case IMAGE_MOUNT_AUTO:
+		return "auto";
+	case IMAGE_MOUNT_FILE:
+		return "file";
+	case IMAGE_MOUNT_LOOP:
+		return "loop";
+	}
+	return "?";
+}
+
+int image_mount_from_string(const char *s, enum image_mount *out)
+{
+	static const enum image_mount modes[] = { IMAGE_MOUNT_AUTO, IMAGE_MOUNT_FILE,
+						  IMAGE_MOUNT_LOOP };
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(s, image_mount_to_string(modes[i])) == 0) {
+			*out = modes[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_bootfs(struct config *cfg, const char *value)
+{
+	struct bootspec spec;
+
+	if (bootspec_parse(value, &spec) < 0)
+		return -EINVAL;
+	return str_copy(cfg->bootfs, sizeof(cfg->bootfs), value);
+}
+
+static int set_absolute_path(char *field, size_t size, const char *value, bool may_be_empty)
+{
+	if (value[0] == '\0' ? !may_be_empty : value[0] != '/')
+		return -EINVAL;
+	return str_copy(field, size, value);
+}
+
+static int set_bootfs_hint(struct config *cfg, const char *value)
+{
+	return set_absolute_path(cfg->bootfs_hint, sizeof(cfg->bootfs_hint), value, true);
+}
+
+static int set_bootfstype(struct config *cfg, const char *value)
+{
+	if (value[0] && !is_fstype(value))
+		return -EINVAL;
+	return str_copy(cfg->bootfstype, sizeof(cfg->bootfstype), value);
+}
+
+static int set_fs(struct config *cfg, const char *value)
+{
+	return set_absolute_path(cfg->fs, sizeof(cfg->fs), value, false);
+}
+
+static int set_fstype(struct config *cfg, const char *value)
+{
+	if (!is_fstype(value))
+		return -EINVAL;
+	return str_copy(cfg->fstype, sizeof(cfg->fstype), value);
+}
+
+static int set_init(struct config *cfg, const char *value)
+{
+	return set_absolute_path(cfg->init, sizeof(cfg->init), value, false);
+}
+
+static int set_timeout(struct config *cfg, const char *value)
+{
+	unsigned long seconds;
+	char *end;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	seconds = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || seconds > CONFIG_TIMEOUT_MAX_SEC)
+		return -EINVAL;
+	cfg->timeout_sec = (unsigned)seconds;
+	return 0;
+}
+
+/* Module names are stored space-separated; commas are accepted too. */
+static int set_modules(struct config *cfg, const char *value)
+{
+	char normalized[CONFIG_MODULES_MAX];
+	size_t len = 0;
+	bool pending_space = false;
+
+	for (const char *p = value; *p; p++) {
+		if (*p == ',' || is_blank(*p)) {
+			pending_space = len > 0;
+			continue;
+		}
+		if (!is_key_char(*p) && *p != ':' && *p != '.' && *p != '*')
+			return -EINVAL;
+		if (len + 2 >= sizeof(normalized))
+			return -ENAMETOOLONG;
+		if (pending_space)
+			normalized[len++] = ' ';
+		pending_space = false;
+		normalized[len++] = *p;
+	}
+	normalized[len] = '\0';
+	return str_copy(cfg->modules, sizeof(cfg->modules), normalized);
+}
+
+static int set_image_mount(struct config *cfg, const char *value)
+{
+	return image_mount_from_string(value, &cfg->image_mount);
+}
+
+static int set_debug(struct config *cfg, const char *value)
+{
+	return parse_boolean(value, &cfg->debug);
+}
+
+static int set_compression(struct config *cfg, const char *value)
+{
+	if (!value[0])
+		return -EINVAL;
+	for (const char *p = value; *p; p++)
+		if (!is_key_char(*p) && *p != ',')
+			return -EINVAL;
+	return str_copy(cfg->compression, sizeof(cfg->compression), value);
+}
+
+static const struct config_key keys[] = {
+	{ "bootfs", set_bootfs, "UUID=, LABEL=, PARTUUID=, PARTLABEL= or an absolute device path" },
+	{ "bootfs_hint", set_bootfs_hint, "an absolute device path" },
+	{ "bootfstype", set_bootfstype, "a filesystem type such as ext4" },
+	{ "fs", set_fs, "an absolute path inside bootfs" },
+	{ "fstype", set_fstype, "a filesystem type such as erofs" },
+	{ "init", set_init, "an absolute path" },
+	{ "timeout", set_timeout, "whole seconds from 0 to 3600" },
+	{ "modules", set_modules, "module names separated by spaces or commas" },
+	{ "image_mount", set_image_mount, "auto, file or loop" },
+	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
+	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
+};
+
+static const struct config_key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+void config_init(struct config *cfg, const char *kernel_release)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->fs, sizeof(cfg->fs), "/initoverlayfs-%s.img",
+		 kernel_release && kernel_release[0] ? kernel_release : "unknown");
+	str_copy(cfg->fstype, sizeof(cfg->fstype), CONFIG_DEFAULT_FSTYPE);
+	str_copy(cfg->init, sizeof(cfg->init), CONFIG_DEFAULT_INIT);
+	str_copy(cfg->compression, sizeof(cfg->compression), CONFIG_DEFAULT_COMPRESSION);
+	cfg->timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC;
+	cfg->image_mount = IMAGE_MOUNT_AUTO;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value)
+{
+	const struct config_key *k = find_key(key);
+
+	if (!k)
+		return -ENOENT;
+	return k->set(cfg, value);
+}
+
+__attribute__((format(printf, 4, 5))) static int fail(struct config_error *err, unsigned line,
+						      int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		err->line = line;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static void set_origin(struct config_error *err, const char *origin)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof(*err));
+	snprintf(err->origin, sizeof(err->origin), "%s", origin ? origin : "config");
+}
+
+/* Sets key=value and turns the result into the error text the user sees. */
+static int apply_pair(struct config *cfg, const char *key, const char *value, const char *origin,
+		      unsigned line, struct config_error *err)
+{
+	const struct config_key *k = find_key(key);
+	int r;
+
+	if (!k) {
+		if (line > 0)
+			log_warning("%s:%u: unknown key '%s', ignored", origin, line, key);
+		else
+			log_warning("%s: unknown key '%s', ignored", origin, key);
+		return 0;
+	}
+	r = k->set(cfg, value);
+	if (r == -ENAMETOOLONG)
+		return fail(err, line, r, "value of '%s' is too long", key);
+	if (r < 0)
+		return fail(err, line, r, "invalid value '%s' for '%s': expected %s", value, key,
+			    k->expected);
+	return 0;
+}
+
+/* Cuts a "key value" / "key = value" / "key=value" line (already without
+ * comment and surrounding blanks) into its two parts, in place. */
+static int split_line(char *line, char **key, char **value, unsigned lineno,
+		      struct config_error *err)
+{
+	char *p = line, *end;
+
+	*key = line;
+	while (is_key_char(*p))
+		p++;
+	if (p == line)
+		return fail(err, lineno, -EINVAL, "expected a key at the start of the line");
+	if (*p && !is_blank(*p) && *p != '=')
+		return fail(err, lineno, -EINVAL, "invalid character '%c' in key", *p);
+	end = p;
+	while (is_blank(*p))
+		p++;
+	if (*p == '=') {
+		p++;
+		while (is_blank(*p))
+			p++;
+	}
+	*end = '\0';
+	if (*p == '\0')
+		return fail(err, lineno, -EINVAL, "missing value for '%s'", *key);
+
+	if (*p == '"') {
+		size_t len = strlen(p);
+
+		if (len < 2 || p[len - 1] != '"')
+			return fail(err, lineno, -EINVAL, "unterminated quote in value of '%s'",
+				    *key);
+		p[len - 1] = '\0';
+		p++;
+		if (strchr(p, '"'))
+			return fail(err, lineno, -EINVAL, "stray quote in value of '%s'", *key);
+	}
+	*value = p;
+	return 0;
+}
+
+/* Removes a comment ('#' at the start or after a blank, outside quotes)
+ * and the blanks around what is left. Returns the trimmed start. */
+static char *strip_line(char *line)
+{
+	bool in_quote = false;
+	char *end;
+
+	for (char *p = line; *p; p++) {
+		if (*p == '"')
+			in_quote = !in_quote;
+		else if (*p == '#' && !in_quote && (p == line || is_blank(p[-1]))) {
+			*p = '\0';
+			break;
+		}
+	}
+	while (is_blank(*line))
+		line++;
+	end = line + strlen(line);
+	while (end > line && is_blank(end[-1]))
+		*--end = '\0';
+	return line;
+}
+
+int config_parse_text(struct config *cfg, const char *text, const char *origin,
+		      struct config_error *err)
+{
+	const char *p = text;
+	unsigned lineno = 0;
+
+	set_origin(err, origin);
+	while (*p) {
+		char line[CONFIG_LINE_MAX];
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *key = NULL, *value = NULL, *content;
+		int r;
+
+		lineno++;
+		if (len >= sizeof(line))
+			return fail(err, lineno, -EINVAL, "line is longer than %zu bytes",
+				    sizeof(line) - 1);
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+
+		if (memchr(line, '\0', len) != NULL)
+			return fail(err, lineno, -EINVAL, "NUL byte in line");
+		content = strip_line(line);
+		if (!content[0])
+			continue;
+		r = split_line(content, &key, &value, lineno, err);
+		if (r < 0)
+			return r;
+		r = apply_pair(cfg, key, value, origin, lineno, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int config_load_file(struct config *cfg, const char *path, struct config_error *err)
+{
+	static char text[CONFIG_FILE_MAX];
+	long len;
+
+	set_origin(err, path);
+	len = read_small_file(path, text, sizeof(text));
+	if (len < 0)
+		return fail(err, 0, (int)len, "cannot read: %s", strerror((int)-len));
+	if (memchr(text, '\0', (size_t)len) != NULL)
+		return fail(err, 0, -EINVAL, "NUL byte in file");
+	return config_parse_text(cfg, text, path, err);
+}
+
+int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_error *err)
+{
+	struct cmdline_param param;
+	const char *cursor = cmdline;
+	const size_t prefix_len = strlen(CMDLINE_PREFIX);
+	int r;
+
+	set_origin(err, "kernel command line");
+	while ((r = cmdline_next(&cursor, &param)) != 0) {
+		const char *key = param.key + prefix_len;
+
+		if (strncmp(param.key, CMDLINE_PREFIX, prefix_len) != 0)
+			continue;
+		if (r < 0)
+			return fail(err, 0, r, "parameter '%s' is too long", param.key);
+		/* A bare boolean switch ("initoverlayfs.debug") means on. */
+		if (!param.has_value && strcmp(key, "debug") == 0)
+			r = apply_pair(cfg, key, "1", "kernel command line", 0, err);
+		else if (!param.has_value)
+			return fail(err, 0, -EINVAL, "'%s' needs a value ('%s=...')", param.key,
+				    param.key);
+		else
+			r = apply_pair(cfg, key, param.value, "kernel command line", 0, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* An empty value is written as "" so that the text parses back. */
+static const char *quote_empty(const char *value)
+{
+	return value[0] ? value : "\"\"";
+}
+
+int config_format(const struct config *cfg, char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+			 "bootfs %s\n"
+			 "bootfs_hint %s\n"
+			 "bootfstype %s\n"
+			 "fs %s\n"
+			 "fstype %s\n"
+			 "init %s\n"
+			 "timeout %u\n"
+			 "modules %s\n"
+			 "image_mount %s\n"
+			 "debug %d\n"
+			 "compression %s\n",
+			 quote_empty(cfg->bootfs), quote_empty(cfg->bootfs_hint),
+			 quote_empty(cfg->bootfstype), cfg->fs, cfg->fstype, cfg->init,
+			 cfg->timeout_sec, quote_empty(cfg->modules),
+			 image_mount_to_string(cfg->image_mount), cfg->debug ? 1 : 0,
+			 cfg->compression);
+
+	if (n < 0)
+		return -EIO;
+	if ((size_t)n >= size)
+		return -ENOBUFS;
+	return 0;
+}

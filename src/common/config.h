@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* /etc/initoverlayfs.conf: one "key value" (or "key=value") per line,
+ * '#' starts a comment, blank lines are ignored. Keys and defaults:
+ *
+ *   bootfs       where the image lives: UUID=, LABEL=, PARTUUID=,
+ *                PARTLABEL= or a device path; empty: the image is in the
+ *                mini-initramfs itself
+ *   bootfs_hint  device path tried before scanning for bootfs
+ *   bootfstype   filesystem type of bootfs; empty: probed
+ *   fs           image path inside bootfs  [/initoverlayfs-$(uname -r).img]
+ *   fstype       image filesystem type     [erofs]
+ *   init         next init, run after the switch  [/sbin/init]
+ *   timeout      seconds to wait for bootfs [30]
+ *   modules      kernel modules to load first, separated by space or comma
+ *   image_mount  auto | file | loop  [auto]
+ *   debug        0 | 1 (also yes/no/true/false)  [0]
+ *   compression  mkfs.erofs compression, used by initoverlayfs-install [lz4hc]
+ *
+ * Fixed-size fields: the boot program must work without a heap. */
+
+#define CONFIG_VALUE_MAX	   256
+#define CONFIG_PATH_MAX		   1024
+#define CONFIG_MODULES_MAX	   1024
+#define CONFIG_DEFAULT_PATH	   "/etc/initoverlayfs.conf"
+#define CONFIG_DEFAULT_INIT	   "/sbin/init"
+#define CONFIG_DEFAULT_FSTYPE	   "erofs"
+#define CONFIG_DEFAULT_TIMEOUT_SEC 30U
+#define CONFIG_DEFAULT_COMPRESSION "lz4hc"
+#define CONFIG_TIMEOUT_MAX_SEC	   3600U
+
+enum image_mount {
+	IMAGE_MOUNT_AUTO, /* file-backed where the kernel can, else loop */
+	IMAGE_MOUNT_FILE,
+	IMAGE_MOUNT_LOOP,
+};
+
+struct config {
+	char bootfs[CONFIG_VALUE_MAX];
+	char bootfs_hint[CONFIG_PATH_MAX];
+	char bootfstype[CONFIG_VALUE_MAX];
+	char fs[CONFIG_PATH_MAX];
+	char fstype[CONFIG_VALUE_MAX];
+	char init[CONFIG_PATH_MAX];
+	unsigned timeout_sec;
+	char modules[CONFIG_MODULES_MAX];
+	enum image_mount image_mount;
+	bool debug;
+	char compression[CONFIG_VALUE_MAX];
+};
+
+/* Where a parse problem is reported: the config file name (or
+ * "kernel command line") and the line number, 0 when not line-based. */
+struct config_error {
+	char origin[CONFIG_PATH_MAX];
+	unsigned line;
+	char message[CONFIG_VALUE_MAX + 64];
+};
+
+/* Fills in the defaults; kernel_release fills the default fs path
+ * ("/initoverlayfs-<release>.img"). */
+void config_init(struct config *cfg, const char *kernel_release);
+
+/* Sets one key. Returns 0, -ENOENT for an unknown key (the caller warns),
+ * -EINVAL for a bad value, -ENAMETOOLONG for a value that does not fit. */
+int config_set(struct config *cfg, const char *key, const char *value);
+
+/* Parses a whole config text. Unknown keys are warned about through the
+ * log and skipped; a malformed line stops the parse with -EINVAL and
+ * err describes it (line number included). */
+int config_parse_text(struct config *cfg, const char *text, const char *origin,
+		      struct config_error *err);
+
+/* Reads and parses a file. -ENOENT when it does not exist (err set too). */
+int config_load_file(struct config *cfg, const char *path, struct config_error *err);
+
+/* Applies every "initoverlayfs.KEY[=VALUE]" in a kernel command line.
+ * A bare "initoverlayfs.debug" means debug=1. Unknown keys warn. A bad
+ * value is -EINVAL with err set. */
+int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_error *err);
+
+const char *image_mount_to_string(enum image_mount mode);
+int image_mount_from_string(const char *s, enum image_mount *out);
+
+/* Writes the resolved values as a config file text, one key per line. */
+int config_format(const struct config *cfg, char *buf, size_t size);
+
+/* Parses a boolean as used in config and on the command line. */
+int parse_boolean(const char *s, bool *out);

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/path.h"
+
+#define LOG_LINE_MAX 1024
+
+static const char *program_name = "initoverlayfs";
+static enum log_level max_level = LOG_LEVEL_INFO;
+static enum log_target target = LOG_TARGET_STDERR;
+static int kmsg_fd = -1;
+/* The kernel prints a kmsg line on the console when its level is below
+ * console_loglevel (first field of /proc/sys/kernel/printk). */
+static int console_loglevel = 7;
+
+void log_set_program(const char *name)
+{
+	program_name = name;
+}
+
+void log_set_max_level(enum log_level level)
+{
+	max_level = level;
+}
+
+enum log_level log_get_max_level(void)
+{
+	return max_level;
+}
+
+static int read_console_loglevel(const char *root_dir)
+{
+	char path[PATH_MAX];
+	char buf[64];
+	int level;
+
+	if (path_join(path, sizeof(path), root_dir, "/proc/sys/kernel/printk") < 0)
+		return -ENAMETOOLONG;
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return -EIO;
+	if (sscanf(buf, "%d", &level) != 1)
+		return -EINVAL;
+	return level;
+}
+
+int log_open_kmsg(const char *root_dir)
+{
+	char path[PATH_MAX];
+	int fd, level;
+
+	if (path_join(path, sizeof(path), root_dir, "/dev/kmsg") < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	log_close();
+	kmsg_fd = fd;
+	target = LOG_TARGET_KMSG;
+	level = read_console_loglevel(root_dir);
+	if (level > 0)
+		console_loglevel = level;
+	return 0;
+}
+
+void log_close(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -1;
+	target = LOG_TARGET_STDERR;
+}
+
+static const char *level_tag(enum log_level level)
+{
+	switch (level) {
+	case LOG_LEVEL_ERR:
+		return "error: ";
+	case LOG_LEVEL_WARNING:
+		return "warning: ";
+	default:
+		return "";
+	}
+}
+
+/* One write(2) per line so that lines from different processes do not
+ * interleave and /dev/kmsg records exactly one message. */
+static void write_line(int fd, const char *line, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, line, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		line += n;
+		len -= (size_t)n;
+	}
+}
+
+__attribute__((format(printf, 2, 0))) void log_msgv(enum log_level level, const char *fmt,
+						    va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	int saved_errno = errno;
+	int prefix, body;
+	size_t len;
+
+	if (level > max_level)
+		return;
+
+	/* "<N>" is the kmsg priority; it is skipped for stderr. */
+	prefix = snprintf(line, sizeof(line), "<%d>%s: %s", (int)level, program_name,
+			  level_tag(level));
+	if (prefix < 0 || (size_t)prefix >= sizeof(line))
+		goto out;
+	body = vsnprintf(line + prefix, sizeof(line) - (size_t)prefix - 1, fmt, ap);
+	if (body < 0)
+		goto out;
+	len = strnlen(line, sizeof(line) - 1);
+	line[len++] = '\n';
+
+	if (target == LOG_TARGET_KMSG && kmsg_fd >= 0) {
+		write_line(kmsg_fd, line, len);
+		if ((int)level >= console_loglevel && level <= LOG_LEVEL_WARNING) {
+			const char *plain = strchr(line, '>') + 1;
+			write_line(STDERR_FILENO, plain, len - (size_t)(plain - line));
+		}
+	} else {
+		const char *plain = strchr(line, '>') + 1;
+		write_line(STDERR_FILENO, plain, len - (size_t)(plain - line));
+	}
+out:
+	errno = saved_errno;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_msgv(level, fmt, ap);
+	va_end(ap);
+}
+
+const char *errno_name(int errnum)
+{
+	static const struct {
+		int value;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" },
+		{ ENOENT, "ENOENT" },
+		{ EIO, "EIO" },
+		{ ENXIO, "ENXIO" },
+		{ E2BIG, "E2BIG" },
+		{ ENOEXEC, "ENOEXEC" },
+		{ EBADF, "EBADF" },
+		{ EAGAIN, "EAGAIN" },
+		{ ENOMEM, "ENOMEM" },
+		{ EACCES, "EACCES" },
+		{ EFAULT, "EFAULT" },
+		{ ENOTBLK, "ENOTBLK" },
+		{ EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" },
+		{ ENODEV, "ENODEV" },
+		{ ENOTDIR, "ENOTDIR" },
+		{ EISDIR, "EISDIR" },
+		{ EINVAL, "EINVAL" },
+		{ ENFILE, "ENFILE" },
+		{ EMFILE, "EMFILE" },
+		{ ENOTTY, "ENOTTY" },
+		{ EFBIG, "EFBIG" },
+		{ ENOSPC, "ENOSPC" },
+		{ EROFS, "EROFS" },
+		{ ERANGE, "ERANGE" },
+		{ ENAMETOOLONG, "ENAMETOOLONG" },
+		{ ENOSYS, "ENOSYS" },
+		{ ENOTEMPTY, "ENOTEMPTY" },
+		{ ELOOP, "ELOOP" },
+		{ ENODATA, "ENODATA" },
+		{ ETIMEDOUT, "ETIMEDOUT" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EUCLEAN, "EUCLEAN" },
+		{ ENOMEDIUM, "ENOMEDIUM" },
+		{ EBADMSG, "EBADMSG" },
+		{ EKEYREJECTED, "EKEYREJECTED" },
+		{ ECHILD, "ECHILD" },
+		{ ESRCH, "ESRCH" },
+		{ EINTR, "EINTR" },
+		{ EXDEV, "EXDEV" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].value == errnum)
+			return names[i].name;
+	return "E?";
+}
+
+int log_step_error(const char *step, const char *path, int err)
+{
+	int errnum = err < 0 ? -err : err;
+
+	if (path && path[0])
+		log_error("%s: %s: %s (%s)", step, path, strerror(errnum), errno_name(errnum));
+	else
+		log_error("%s: %s (%s)", step, strerror(errnum), errno_name(errnum));
+	return err < 0 ? err : -err;
+}
+
+uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
