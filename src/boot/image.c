@@ -45,10 +45,9 @@ static int mount_through_loop(int image_fd, const char *image_path, const char *
 		return loop_fd;
 	*failed_path = result->loop_device;
 	r = mount_fs(result->loop_device, target, fstype, MS_RDONLY, NULL);
-	/* The mount now holds the device; on failure autoclear frees it. */
+	/* The mount now holds the device; on failure autoclear frees it. The
+	 * name stays in result so that the error line can say which it was. */
 	close(loop_fd);
-	if (r < 0)
-		result->loop_device[0] = '\0';
 	return r;
 }
 

@@ -1,0 +1,346 @@
+#!/bin/bash
+# Namespace tier: the boot program's real mount sequence against the host
+# kernel, inside private mount namespaces (root required). Nothing here
+# touches the host's mounts: every case runs in `unshare -m`.
+#
+# Usage: tests/ns/run.sh [PROGRAM]   (default: build/initoverlayfs)
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/runner.sh"
+
+PROGRAM=$(realpath "${1:-build/initoverlayfs}")
+WORK=$(mktemp -d /tmp/iofs-ns.XXXXXX)
+BOOT_UUID=5d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+BOOT_LABEL=iofsboot
+BOOT_DEV=""
+
+cleanup() {
+	[ -n "$BOOT_DEV" ] && losetup -d "$BOOT_DEV" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+	echo "ns: setup failed: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (mount namespaces, loop devices)"
+[ -x "$PROGRAM" ] || die "$PROGRAM is not built"
+
+# The image: a small tree with a file, a symlink and a busybox init.
+make_image() {
+	local tree=$WORK/tree
+	mkdir -p "$tree/bin" "$tree/sbin" "$tree/etc" "$tree/data"
+	echo "hello from the image" >"$tree/data/hello.txt"
+	ln -s data/hello.txt "$tree/hello-link"
+	cp /bin/busybox "$tree/bin/busybox"
+	cat >"$tree/sbin/init" <<-'EOF'
+	#!/bin/busybox sh
+	# Next init for the PID 1 case: report what the new root looks like.
+	echo "NEXT-INIT-REACHED pid=$$"
+	/bin/busybox cat /data/hello.txt
+	/bin/busybox awk '{ for (i = 7; i < NF; i++) if ($i == "-") { print "MOUNT " $5 " " $(i + 1); break } }' /proc/self/mountinfo
+	echo "ARGS $*"
+	EOF
+	chmod 0755 "$tree/sbin/init"
+	echo "ID=iofs-test" >"$tree/etc/os-release"
+	mkfs.erofs -zlz4hc "$WORK/image.img" "$tree" >/dev/null || die "mkfs.erofs"
+	sha256sum "$WORK/image.img" | cut -d' ' -f1 >"$WORK/image.sha256"
+}
+
+# The boot filesystem: ext4 with the image inside, on a loop device so
+# that UUID/LABEL lookups find it like a disk.
+make_bootfs() {
+	mkdir -p "$WORK/bootfs"
+	cp "$WORK/image.img" "$WORK/bootfs/initoverlayfs-test.img"
+	mkfs.ext4 -q -F -U "$BOOT_UUID" -L "$BOOT_LABEL" -d "$WORK/bootfs" \
+		"$WORK/boot.ext4" 16M || die "mkfs.ext4"
+	BOOT_DEV=$(losetup --find --show "$WORK/boot.ext4") || die "losetup"
+}
+
+# new_root NAME CONFIG-TEXT: a fresh mini-initramfs root with that config.
+new_root() {
+	local root=$WORK/$1
+	mkdir -p "$root/etc"
+	printf '%s\n' "$2" >"$root/etc/initoverlayfs.conf"
+	echo "$root"
+}
+
+# in_ns SCRIPT: runs bash SCRIPT in a private mount namespace.
+in_ns() {
+	export BREAK_ME=${BREAK_ME:-}
+	PROGRAM=$PROGRAM WORK=$WORK unshare -m --propagation private bash -euc "$1"
+}
+
+# Runs the program in --systemd --root mode in a namespace, then CHECKS
+# (bash) in the same namespace. Output in $WORK/out.
+run_systemd_mode() {
+	local root=$1 checks=$2
+	shift 2
+	in_ns "
+		rc=0
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' $* >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		$checks
+	"
+}
+
+# What every successful mount must show: overlay up, image readable,
+# writes in tmpfs only.
+COMMON_CHECKS='
+	findmnt -n -o FSTYPE "$ROOT/initoverlayfs" | grep -qx overlay
+	findmnt -n -o FSTYPE "$ROOT/initrofs" | grep -qx erofs
+	findmnt -n -o FSTYPE "$ROOT/overlay" | grep -qx tmpfs
+	grep -qx "hello from the image" "$ROOT/initoverlayfs/data/hello.txt"
+	[ -n "${BREAK_ME:-}" ] && false
+	[ "$(readlink "$ROOT/initoverlayfs/hello-link")" = data/hello.txt ]
+	echo written >"$ROOT/initoverlayfs/data/new.txt"
+	[ -f "$ROOT/overlay/upper/data/new.txt" ]
+	[ ! -e "$ROOT/initrofs/data/new.txt" ]
+	if touch "$ROOT/initrofs/x" 2>/dev/null; then echo "lower is writable"; exit 1; fi
+'
+
+expect_success() {
+	assert_contains "$WORK/out" "exit=0"
+	assert_not_contains "$WORK/out" "error:"
+}
+
+# expect_failure LINE: exit status 1 and exactly one error line, LINE.
+expect_failure() {
+	assert_contains "$WORK/out" "exit=1"
+	assert_contains "$WORK/out" "$1"
+	[ "$(grep -c 'error:' "$WORK/out")" -eq 1 ] || fail "expected exactly one error line"
+}
+
+image_unchanged() {
+	[ "$(sha256sum "$WORK/image.img" | cut -d' ' -f1)" = "$(cat "$WORK/image.sha256")" ] ||
+		fail "the image was modified"
+}
+
+case_file_backed() {
+	local root
+	root=$(new_root file-backed "fs /image.img")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
+		findmnt -n -o SOURCE '$root/initrofs' | grep -qx '$root/image.img'" \
+		--image-mount file
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "(erofs, file-backed)"
+	cmp -s "$root/image.img" "$WORK/image.img" || fail "image modified"
+}
+
+case_auto_prefers_file_backed() {
+	local root
+	root=$(new_root auto "fs /image.img")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS"
+	cat "$WORK/out"
+	expect_success
+	# This host kernel (>= 6.12) mounts EROFS from files.
+	assert_contains "$WORK/out" "file-backed"
+}
+
+case_loop_forced() {
+	local root
+	root=$(new_root loop "fs /image.img
+image_mount loop")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
+		dev=\$(findmnt -n -o SOURCE '$root/initrofs')
+		case \$dev in /dev/loop*) ;; *) echo \"not a loop: \$dev\"; exit 1;; esac
+		[ \"\$(cat /sys/block/\${dev#/dev/}/ro)\" = 1 ]
+		[ \"\$(cat /sys/block/\${dev#/dev/}/loop/autoclear)\" = 1 ]"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "(erofs, loop /dev/loop"
+}
+
+# bootfs_case NAME SPEC: the image on the ext4 boot device found by SPEC,
+# mounted and moved beneath the new root.
+bootfs_case() {
+	local root
+	root=$(new_root "$1" "bootfs $2
+bootfstype ext4
+fs /initoverlayfs-test.img
+timeout 5")
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
+		findmnt -n -o SOURCE '$root/initoverlayfs/boot' | grep -qx '$BOOT_DEV'
+		! findmnt -n '$root/boot' >/dev/null
+		[ -f '$root/initoverlayfs/boot/initoverlayfs-test.img' ]"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "find boot device: $2 is $BOOT_DEV (ext4)"
+	image_unchanged
+}
+
+case_bootfs_uuid() { bootfs_case uuid "UUID=$BOOT_UUID"; }
+case_bootfs_uuid_upper_case() { bootfs_case uuid-upper "UUID=${BOOT_UUID^^}"; }
+case_bootfs_label() { bootfs_case label "LABEL=$BOOT_LABEL"; }
+case_bootfs_path() { bootfs_case path "$BOOT_DEV"; }
+
+case_bootfs_type_probed() {
+	local root
+	root=$(new_root probed "bootfs LABEL=$BOOT_LABEL
+bootfs_hint $BOOT_DEV
+fs /initoverlayfs-test.img")
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "is $BOOT_DEV (ext4)"
+}
+
+case_cmdline_overrides_config() {
+	local root
+	root=$(new_root cmdline "bootfs UUID=00000000-0000-0000-0000-000000000000
+fs /wrong.img
+timeout 1")
+	in_ns "
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline 'quiet initoverlayfs.bootfs=\"LABEL=$BOOT_LABEL\" initoverlayfs.fs=/initoverlayfs-test.img initoverlayfs.image_mount=loop' >'$WORK/out' 2>&1
+		echo \"exit=\$?\" >>'$WORK/out'
+		findmnt -n -o FSTYPE '$root/initoverlayfs' | grep -qx overlay"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "bootfs=LABEL=$BOOT_LABEL fs=/initoverlayfs-test.img"
+	assert_contains "$WORK/out" "loop /dev/loop"
+}
+
+case_fail_missing_image() {
+	local root
+	root=$(new_root missing "fs /nothing-here.img")
+	run_systemd_mode "$root" "! findmnt -n '$root/initoverlayfs' >/dev/null"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: mount image: $root/nothing-here.img (erofs, auto): No such file or directory (ENOENT)"
+}
+
+case_fail_corrupt_image() {
+	local root
+	root=$(new_root corrupt "fs /image.img
+image_mount loop")
+	cp "$WORK/image.img" "$root/image.img"
+	# Overwrite the superblock (offset 1024): magic and checksum.
+	printf '\377\377\377\377\377\377\377\377' |
+		dd of="$root/image.img" bs=1 seek=1024 conv=notrunc status=none
+	run_systemd_mode "$root" "! findmnt -n '$root/initoverlayfs' >/dev/null"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: mount image: /dev/loop"
+	assert_contains "$WORK/out" "(erofs, loop): Invalid argument (EINVAL)"
+}
+
+case_fail_wrong_fstype() {
+	local root
+	root=$(new_root fstype "fs /image.img
+fstype squashfs")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: mount image: /dev/loop"
+	assert_contains "$WORK/out" "(squashfs, auto):"
+}
+
+case_fail_unknown_fstype() {
+	local root
+	root=$(new_root unknown-fstype "fs /image.img
+fstype nosuchfs")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "(nosuchfs, auto): No such device (ENODEV)"
+}
+
+case_fail_bad_config() {
+	local root
+	root=$(new_root bad-config "# a comment
+fs /image.img
+timeout soon")
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: read config: $root/etc/initoverlayfs.conf:3: invalid value 'soon' for 'timeout'"
+}
+
+case_fail_wrong_uuid_times_out() {
+	local root start elapsed
+	root=$(new_root wrong-uuid "bootfs UUID=00000000-1111-2222-3333-444444444444
+timeout 2")
+	start=$(date +%s)
+	run_systemd_mode "$root" "true"
+	elapsed=$(($(date +%s) - start))
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: find boot device: UUID=00000000-1111-2222-3333-444444444444: not found after 2 s (ETIMEDOUT)"
+	[ "$elapsed" -ge 2 ] || fail "gave up after ${elapsed}s, before the 2 s timeout"
+}
+
+case_fail_missing_next_init() {
+	local root
+	root=$(new_root no-init "fs /image.img
+init /sbin/no-such-init")
+	cp "$WORK/image.img" "$root/image.img"
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: check next init: /sbin/no-such-init in /initoverlayfs: No such file or directory (ENOENT)"
+}
+
+# Init mode for real: the program is PID 1 (new PID namespace) of a
+# chroot on a tmpfs, like the kernel's rootfs. It must mount the API
+# filesystems, switch root into the overlay, free the old root and exec
+# the next init from the image, which reports what it sees.
+case_init_mode_switch_root() {
+	local root=$WORK/initramfs view=$WORK/initramfs-view
+	mkdir -p "$root" "$view"
+	in_ns "
+		mount -t tmpfs initramfs '$root'
+		mount --bind '$root' '$view'
+		mkdir -p '$root/etc' '$root/lib64'
+		printf 'bootfs UUID=$BOOT_UUID\nfs /initoverlayfs-test.img\ntimeout 5\n' >'$root/etc/initoverlayfs.conf'
+		cp \"\$PROGRAM\" '$root/init'
+		for lib in \$(ldd \"\$PROGRAM\" | grep -o '/[^ ]*'); do
+			mkdir -p \"$root\$(dirname \$lib)\"
+			cp -L \$lib \"$root\$lib\"
+		done
+		rc=0
+		unshare -p -f chroot '$root' /init extra-arg >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		ls -A '$view' >'$WORK/left'
+	"
+	cat "$WORK/out"
+	echo "--- left in the old root:"
+	cat "$WORK/left"
+	assert_contains "$WORK/out" "NEXT-INIT-REACHED pid=1"
+	assert_contains "$WORK/out" "hello from the image"
+	assert_contains "$WORK/out" "MOUNT / overlay"
+	assert_contains "$WORK/out" "MOUNT /boot ext4"
+	assert_contains "$WORK/out" "MOUNT /proc proc"
+	assert_contains "$WORK/out" "MOUNT /sys sysfs"
+	assert_contains "$WORK/out" "MOUNT /dev devtmpfs"
+	assert_contains "$WORK/out" "MOUNT /run tmpfs"
+	assert_contains "$WORK/out" "ARGS extra-arg"
+	assert_contains "$WORK/out" "exit=0"
+	# Only the mount points still in use may stay behind.
+	[ "$(tr '\n' ' ' <"$WORK/left")" = "initrofs overlay " ] ||
+		fail "old root not freed: $(cat "$WORK/left")"
+}
+
+make_image
+make_bootfs
+
+run_case file-backed case_file_backed
+run_case auto-prefers-file-backed case_auto_prefers_file_backed
+run_case loop-forced case_loop_forced
+run_case bootfs-uuid case_bootfs_uuid
+run_case bootfs-uuid-upper-case case_bootfs_uuid_upper_case
+run_case bootfs-label case_bootfs_label
+run_case bootfs-path case_bootfs_path
+run_case bootfs-type-probed case_bootfs_type_probed
+run_case cmdline-overrides-config case_cmdline_overrides_config
+run_case fail-missing-image case_fail_missing_image
+run_case fail-corrupt-image case_fail_corrupt_image
+run_case fail-wrong-fstype case_fail_wrong_fstype
+run_case fail-unknown-fstype case_fail_unknown_fstype
+run_case fail-bad-config case_fail_bad_config
+run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
+run_case fail-missing-next-init case_fail_missing_next_init
+run_case init-mode-switch-root case_init_mode_switch_root
+
+runner_summary ns
