@@ -96,20 +96,29 @@ int image_mount_from_string(const char *s, enum image_mount *out)
 	return -EINVAL;
 }
 
+/* Leaves the field as it was when the value does not fit, like every
+ * other rejected value. */
+static int set_string(char *field, size_t size, const char *value)
+{
+	if (strlen(value) >= size)
+		return -ENAMETOOLONG;
+	return str_copy(field, size, value);
+}
+
 static int set_bootfs(struct config *cfg, const char *value)
 {
 	struct bootspec spec;
 
 	if (bootspec_parse(value, &spec) < 0)
 		return -EINVAL;
-	return str_copy(cfg->bootfs, sizeof(cfg->bootfs), value);
+	return set_string(cfg->bootfs, sizeof(cfg->bootfs), value);
 }
 
 static int set_absolute_path(char *field, size_t size, const char *value, bool may_be_empty)
 {
 	if (value[0] == '\0' ? !may_be_empty : value[0] != '/')
 		return -EINVAL;
-	return str_copy(field, size, value);
+	return set_string(field, size, value);
 }
 
 static int set_bootfs_hint(struct config *cfg, const char *value)
@@ -121,7 +130,7 @@ static int set_bootfstype(struct config *cfg, const char *value)
 {
 	if (value[0] && !is_fstype(value))
 		return -EINVAL;
-	return str_copy(cfg->bootfstype, sizeof(cfg->bootfstype), value);
+	return set_string(cfg->bootfstype, sizeof(cfg->bootfstype), value);
 }
 
 static int set_fs(struct config *cfg, const char *value)
@@ -133,7 +142,7 @@ static int set_fstype(struct config *cfg, const char *value)
 {
 	if (!is_fstype(value))
 		return -EINVAL;
-	return str_copy(cfg->fstype, sizeof(cfg->fstype), value);
+	return set_string(cfg->fstype, sizeof(cfg->fstype), value);
 }
 
 static int set_init(struct config *cfg, const char *value)
@@ -178,7 +187,7 @@ static int set_modules(struct config *cfg, const char *value)
 		normalized[len++] = *p;
 	}
 	normalized[len] = '\0';
-	return str_copy(cfg->modules, sizeof(cfg->modules), normalized);
+	return set_string(cfg->modules, sizeof(cfg->modules), normalized);
 }
 
 static int set_image_mount(struct config *cfg, const char *value)
@@ -198,7 +207,7 @@ static int set_compression(struct config *cfg, const char *value)
 	for (const char *p = value; *p; p++)
 		if (!is_key_char(*p) && *p != ',')
 			return -EINVAL;
-	return str_copy(cfg->compression, sizeof(cfg->compression), value);
+	return set_string(cfg->compression, sizeof(cfg->compression), value);
 }
 
 static const struct config_key keys[] = {
@@ -273,6 +282,8 @@ static int apply_pair(struct config *cfg, const char *key, const char *value, co
 	const struct config_key *k = find_key(key);
 	int r;
 
+	if (!origin)
+		origin = "config";
 	if (!k) {
 		if (line > 0)
 			log_warning("%s:%u: unknown key '%s', ignored", origin, line, key);
@@ -323,9 +334,11 @@ static int split_line(char *line, char **key, char **value, unsigned lineno,
 				    *key);
 		p[len - 1] = '\0';
 		p++;
-		if (strchr(p, '"'))
-			return fail(err, lineno, -EINVAL, "stray quote in value of '%s'", *key);
 	}
+	/* Quotes only enclose a whole value: anything else would make where a
+	 * comment starts ambiguous. */
+	if (strchr(p, '"'))
+		return fail(err, lineno, -EINVAL, "stray quote in value of '%s'", *key);
 	*value = p;
 	return 0;
 }
@@ -375,8 +388,6 @@ int config_parse_text(struct config *cfg, const char *text, const char *origin,
 		line[len] = '\0';
 		p += len + (nl ? 1 : 0);
 
-		if (memchr(line, '\0', len) != NULL)
-			return fail(err, lineno, -EINVAL, "NUL byte in line");
 		content = strip_line(line);
 		if (!content[0])
 			continue;
@@ -419,8 +430,12 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
 			continue;
 		if (r < 0)
 			return fail(err, 0, r, "parameter '%s' is too long", param.key);
-		/* A bare boolean switch ("initoverlayfs.debug") means on. */
-		if (!param.has_value && strcmp(key, "debug") == 0)
+		/* A bare boolean switch ("initoverlayfs.debug") means on. An
+		 * unknown key only warns, with or without a value: a newer
+		 * command line must not stop an older boot program. */
+		if (!find_key(key))
+			r = apply_pair(cfg, key, "", "kernel command line", 0, err);
+		else if (!param.has_value && strcmp(key, "debug") == 0)
 			r = apply_pair(cfg, key, "1", "kernel command line", 0, err);
 		else if (!param.has_value)
 			return fail(err, 0, -EINVAL, "'%s' needs a value ('%s=...')", param.key,
@@ -433,35 +448,57 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
 	return 0;
 }
 
-/* An empty value is written as "" so that the text parses back. */
-static const char *quote_empty(const char *value)
+/* Quotes a value that would not parse back as it is: empty, with blanks
+ * at either end (trimmed) or with a '#' (a comment after a blank). */
+static bool needs_quotes(const char *value)
 {
-	return value[0] ? value : "\"\"";
+	size_t len = strlen(value);
+
+	return len == 0 || is_blank(value[0]) || is_blank(value[len - 1]) ||
+	       strchr(value, '#') != NULL;
+}
+
+static int format_line(char *buf, size_t size, size_t *used, const char *key, const char *value)
+{
+	const char *quote = needs_quotes(value) ? "\"" : "";
+	int n = snprintf(buf + *used, size - *used, "%s %s%s%s\n", key, quote, value, quote);
+
+	if (n < 0)
+		return -EIO;
+	if ((size_t)n >= size - *used)
+		return -ENOBUFS;
+	*used += (size_t)n;
+	return 0;
 }
 
 int config_format(const struct config *cfg, char *buf, size_t size)
 {
-	int n = snprintf(buf, size,
-			 "bootfs %s\n"
-			 "bootfs_hint %s\n"
-			 "bootfstype %s\n"
-			 "fs %s\n"
-			 "fstype %s\n"
-			 "init %s\n"
-			 "timeout %u\n"
-			 "modules %s\n"
-			 "image_mount %s\n"
-			 "debug %d\n"
-			 "compression %s\n",
-			 quote_empty(cfg->bootfs), quote_empty(cfg->bootfs_hint),
-			 quote_empty(cfg->bootfstype), cfg->fs, cfg->fstype, cfg->init,
-			 cfg->timeout_sec, quote_empty(cfg->modules),
-			 image_mount_to_string(cfg->image_mount), cfg->debug ? 1 : 0,
-			 cfg->compression);
+	char timeout[16], debug[2] = { cfg->debug ? '1' : '0', '\0' };
+	const struct {
+		const char *key, *value;
+	} lines[] = {
+		{ "bootfs", cfg->bootfs },
+		{ "bootfs_hint", cfg->bootfs_hint },
+		{ "bootfstype", cfg->bootfstype },
+		{ "fs", cfg->fs },
+		{ "fstype", cfg->fstype },
+		{ "init", cfg->init },
+		{ "timeout", timeout },
+		{ "modules", cfg->modules },
+		{ "image_mount", image_mount_to_string(cfg->image_mount) },
+		{ "debug", debug },
+		{ "compression", cfg->compression },
+	};
+	size_t used = 0;
 
-	if (n < 0)
-		return -EIO;
-	if ((size_t)n >= size)
+	if (size == 0)
 		return -ENOBUFS;
+	buf[0] = '\0';
+	snprintf(timeout, sizeof(timeout), "%u", cfg->timeout_sec);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int r = format_line(buf, size, &used, lines[i].key, lines[i].value);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
