@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,13 @@
 static const char *program_name = "initoverlayfs";
 static enum log_level max_level = LOG_LEVEL_INFO;
 static enum log_target target = LOG_TARGET_STDERR;
+/* /dev/kmsg is opened for each line: the kernel rate-limits writes per
+ * open file (10 lines per 5 s), and a boot logs more than that at once. */
+static char kmsg_path[PATH_MAX];
+/* Kept for when the path is briefly gone (/dev moved into the new root). */
 static int kmsg_fd = -1;
+
+static void write_line(int fd, const char *line, size_t len);
 /* The kernel prints a kmsg line on the console when its level is below
  * console_loglevel (first field of /proc/sys/kernel/printk). */
 static int console_loglevel = 7;
@@ -65,6 +72,7 @@ int log_open_kmsg(const char *root_dir)
 
 	log_close();
 	kmsg_fd = fd;
+	memcpy(kmsg_path, path, sizeof(kmsg_path));
 	target = LOG_TARGET_KMSG;
 	level = read_console_loglevel(root_dir);
 	if (level > 0)
@@ -77,7 +85,24 @@ void log_close(void)
 	if (kmsg_fd >= 0)
 		close(kmsg_fd);
 	kmsg_fd = -1;
+	kmsg_path[0] = '\0';
 	target = LOG_TARGET_STDERR;
+}
+
+/* Returns false when the line could not go to the kernel log. */
+static bool write_kmsg(const char *line, size_t len)
+{
+	int fd = open(kmsg_path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (kmsg_fd < 0)
+			return false;
+		write_line(kmsg_fd, line, len);
+		return true;
+	}
+	write_line(fd, line, len);
+	close(fd);
+	return true;
 }
 
 static const char *level_tag(enum log_level level)
@@ -130,8 +155,7 @@ __attribute__((format(printf, 2, 0))) void log_msgv(enum log_level level, const 
 	len = strnlen(line, sizeof(line) - 1);
 	line[len++] = '\n';
 
-	if (target == LOG_TARGET_KMSG && kmsg_fd >= 0) {
-		write_line(kmsg_fd, line, len);
+	if (target == LOG_TARGET_KMSG && write_kmsg(line, len)) {
 		if ((int)level >= console_loglevel && level <= LOG_LEVEL_WARNING) {
 			const char *plain = strchr(line, '>') + 1;
 			write_line(STDERR_FILENO, plain, len - (size_t)(plain - line));
