@@ -110,6 +110,8 @@ install: $(INSTALL_TARGETS)
 
 install-boot: $(BUILD)/initoverlayfs
 	install -D -m 0755 $(BUILD)/initoverlayfs $(DESTDIR)$(SBINDIR)/initoverlayfs
+	install -D -m 0644 doc/initoverlayfs.8 $(DESTDIR)$(MANDIR)/man8/initoverlayfs.8
+	install -D -m 0644 doc/initoverlayfs.conf.5 $(DESTDIR)$(MANDIR)/man5/initoverlayfs.conf.5
 
 .PHONY: clean
 clean:
