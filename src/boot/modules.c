@@ -88,27 +88,31 @@ static int insert_one(struct module_loader *ml, struct kmod_module *mod)
 int modules_load(struct module_loader *ml, const char *name_or_alias)
 {
 	struct kmod_list *list = NULL, *item;
-	int r, count = 0;
+	int r, loaded = 0, first_error = 0;
 
 	if (!ml->kmod)
 		return 0;
 	r = kmod_module_new_from_lookup(ml->kmod, name_or_alias, &list);
 	if (r < 0)
 		return r;
+	/* Like modprobe: an alias may match several modules, some of which
+	 * refuse this hardware (crc32c-intel without SSE4.2: ENODEV) while
+	 * another serves it. Only when none loads is it an error. */
 	kmod_list_foreach(item, list)
 	{
 		struct kmod_module *mod = kmod_module_get_module(item);
 
 		r = insert_one(ml, mod);
+		if (r < 0)
+			log_debug("module %s: %s", kmod_module_get_name(mod), strerror(-r));
 		kmod_module_unref(mod);
-		if (r < 0) {
-			kmod_module_unref_list(list);
-			return r;
-		}
-		count++;
+		if (r == 0)
+			loaded++;
+		else if (first_error == 0)
+			first_error = r;
 	}
 	kmod_module_unref_list(list);
-	return count;
+	return loaded > 0 ? loaded : first_error;
 }
 
 int modules_load_list(struct module_loader *ml, const char *list, const char **failed,

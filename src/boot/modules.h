@@ -18,9 +18,9 @@ struct module_loader {
 int modules_open(struct module_loader *ml, const char *root, const char *kernel_release);
 void modules_close(struct module_loader *ml);
 
-/* Loads a module by name or alias with its dependencies. Returns the
- * number of modules the name resolved to (0: none known) or a negative
- * errno from the first insertion that failed. */
+/* Loads a module by name or alias with its dependencies. Returns how many
+ * of the modules the name resolved to are loaded (0: none known), or the
+ * first insertion error when none of them could be loaded. */
 int modules_load(struct module_loader *ml, const char *name_or_alias);
 
 /* Loads each of a space-separated list; on failure *failed names it. */
