@@ -1,0 +1,27 @@
+# initoverlayfs-install: the host tool that builds the EROFS image and the
+# mini-initramfs (src/build/), and its test tier (tests/install/, root).
+#
+#   make build/initoverlayfs-install
+#   make check-install            the tier (dracut image cached in $(INSTALL_TEST_CACHE))
+
+INSTALL_SRC := $(sort $(wildcard src/build/*.c))
+ALL_TARGETS += $(BUILD)/initoverlayfs-install
+INSTALL_TARGETS += install-build
+CHECK_TARGETS += check-install
+
+INSTALL_TEST_CACHE ?= $(BUILD)/test-install-cache
+
+$(BUILD)/initoverlayfs-install: $(call obj,$(INSTALL_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS)
+
+.PHONY: install-build check-install
+install-build: $(BUILD)/initoverlayfs-install
+	install -D -m 0755 $(BUILD)/initoverlayfs-install $(DESTDIR)$(SBINDIR)/initoverlayfs-install
+	@if [ -f doc/initoverlayfs-install.8 ]; then \
+		install -D -m 0644 doc/initoverlayfs-install.8 \
+			$(DESTDIR)$(MANDIR)/man8/initoverlayfs-install.8; \
+	fi
+
+check-install: $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+	INSTALL_TEST_CACHE=$(INSTALL_TEST_CACHE) tests/install/run.sh \
+		$(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* The mini-initramfs: packed and compressed into a temporary file,
+ * fsync, rename over the output, fsync of the directory. */
+#include "build/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "build/fsutil.h"
+#include "build/pack.h"
+#include "build/steps.h"
+#include "common/log.h"
+#include "common/path.h"
+
+static void midway(void)
+{
+	step_reached("initramfs-partial");
+}
+
+static int compressor_argv(const char *alg, const char *level, const char **argv, char *lvl,
+			   size_t lvl_size)
+{
+	/* deterministic settings: no names or times stored, fixed threads */
+	static const char *const zstd[] = { "zstd", "-q", "-c", "-19", NULL };
+	static const char *const xz[] = {
+		"xz", "-q", "-c", "--check=crc32", "--lzma2=preset=9,dict=1MiB", NULL
+	};
+	static const char *const gz[] = { "gzip", "-n", "-c", "-9", NULL };
+	static const char *const lz4[] = { "lz4", "-q", "-l", "-c", "-9", NULL };
+	const char *const *src = strcmp(alg, "zstd") == 0   ? zstd
+				 : strcmp(alg, "xz") == 0   ? xz
+				 : strcmp(alg, "gzip") == 0 ? gz
+				 : strcmp(alg, "lz4") == 0  ? lz4
+							    : NULL;
+	size_t i;
+
+	if (!src)
+		return -EINVAL;
+	for (i = 0; src[i]; i++)
+		argv[i] = src[i];
+	argv[i] = NULL;
+	if (*level) {
+		/* the level replaces the default's level option (the last one) */
+		if (strcmp(alg, "xz") == 0)
+			fmt_path(lvl, lvl_size, "--lzma2=preset=%s,dict=1MiB", level);
+		else
+			fmt_path(lvl, lvl_size, "-%s", level);
+		argv[i - 1] = strcmp(alg, "zstd") == 0 && atoi(level) > 19 ? "--ultra" : lvl;
+		if (argv[i - 1] != lvl) {
+			argv[i] = lvl;
+			argv[i + 1] = NULL;
+		}
+	}
+	return 0;
+}
+
+static int write_mini(struct run *r, int out_fd)
+{
+	struct pack_list list = { 0 };
+	struct child c = { .pid = -1, .errlog_fd = -1 };
+	const char *failed = NULL;
+	const char *argv[10];
+	char lvl[64];
+	int pipe_fd[2] = { -1, -1 }, e;
+	bool compress = strcmp(r->initramfs_compression, "none") != 0;
+
+	e = mini_pack_list(r->stage, &list);
+	if (e < 0)
+		return log_step_error("initramfs: list", r->stage, e);
+	if (compress) {
+		compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl,
+				sizeof(lvl));
+		say_command(r, argv);
+		if (pipe2(pipe_fd, O_CLOEXEC) < 0) {
+			e = log_step_error("initramfs: pipe", NULL, -errno);
+			goto out;
+		}
+		e = child_spawn(argv, pipe_fd[0], out_fd, &c);
+		close(pipe_fd[0]);
+		if (e < 0)
+			goto out;
+	}
+	e = pack_write(&list, compress ? pipe_fd[1] : out_fd, midway, &failed);
+	if (compress) {
+		close(pipe_fd[1]);
+		pipe_fd[1] = -1;
+	}
+	if (e < 0) {
+		if (compress)
+			child_abort(&c);
+		e = log_step_error("initramfs: write", failed ? failed : r->initramfs_tmp, e);
+		goto out;
+	}
+	if (compress) {
+		e = child_wait(&c);
+		if (e < 0)
+			log_error("initramfs: compressing with %s failed",
+				  r->initramfs_compression);
+	}
+out:
+	if (pipe_fd[1] >= 0)
+		close(pipe_fd[1]);
+	pack_list_free(&list);
+	return e;
+}
+
+static int make_initramfs_systemd(struct run *r)
+{
+	char conf[PATH_MAX], text[8192];
+	const char *argv[] = { "dracut",
+			       "--force",
+			       "--reproducible",
+			       "--kver",
+			       r->kver,
+			       "--add",
+			       "initoverlayfs",
+			       "--include",
+			       conf,
+			       CONFIG_DEFAULT_PATH,
+			       r->initramfs_tmp,
+			       NULL };
+	struct config cfg = r->cfg;
+	int e;
+
+	fmt_path(conf, sizeof(conf), "%s/initoverlayfs.conf", r->work);
+	fmt_path(cfg.fs, sizeof(cfg.fs), "%s", r->image_ref);
+	if (!r->o->dry_run) {
+		e = config_format(&cfg, text, sizeof(text));
+		if (e == 0)
+			e = write_file_atomic(conf, text, strlen(text), 0644);
+		if (e < 0)
+			return log_step_error("initramfs: config", conf, e);
+	}
+	say(r, "making the mini-initramfs with dracut's initoverlayfs module");
+	e = run_tool(r, argv, -1, -1);
+	if (e < 0)
+		log_error("initramfs: dracut could not build the systemd mini-initramfs");
+	return e;
+}
+
+int make_initramfs(struct run *r)
+{
+	const char *base = strrchr(r->output, '/') + 1;
+	char dir[PATH_MAX];
+	int fd = -1, e;
+
+	fmt_path(dir, sizeof(dir), "%.*s", (int)(base - 1 - r->output), r->output);
+	if (!*dir)
+		strcpy(dir, "/");
+	if (r->o->dry_run) {
+		fmt_path(r->initramfs_tmp, sizeof(r->initramfs_tmp), "%s/.%s.XXXXXX", dir, base);
+	} else {
+		fd = tmpfile_in(dir, base, r->initramfs_tmp, sizeof(r->initramfs_tmp));
+		if (fd < 0) {
+			r->initramfs_tmp[0] = '\0';
+			return log_step_error("initramfs: create temporary file", dir, fd);
+		}
+	}
+
+	if (r->o->mode == MODE_SYSTEMD) {
+		e = make_initramfs_systemd(r);
+	} else {
+		e = r->o->dry_run ? 0 : mini_add_config(r->stage, &r->cfg, r->image_ref);
+		if (e < 0)
+			e = log_step_error("initramfs: config", r->stage, e);
+		say(r, "writing the mini-initramfs (newc cpio, %s) to %s", r->initramfs_compression,
+		    r->initramfs_tmp);
+		if (e == 0 && !r->o->dry_run) {
+			e = write_mini(r, fd);
+		} else if (e == 0 && strcmp(r->initramfs_compression, "none") != 0) {
+			const char *argv[10];
+			char lvl[64];
+
+			compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl,
+					sizeof(lvl));
+			say_command(r, argv);
+		}
+	}
+	if (fd >= 0 && e == 0 && fchmod(fd, 0644) < 0)
+		e = log_step_error("initramfs: chmod", r->initramfs_tmp, -errno);
+	if (fd >= 0)
+		close(fd);
+	if (e < 0)
+		return e;
+	step_reached("initramfs-written");
+	say(r, "installing %s", r->output);
+	if (r->o->dry_run)
+		return 0;
+
+	e = fsync_path(r->initramfs_tmp);
+	if (e < 0)
+		return log_step_error("initramfs: fsync", r->initramfs_tmp, e);
+	step_reached("initramfs-synced");
+	e = file_size(r->initramfs_tmp, &r->mini_size);
+	if (e < 0)
+		return log_step_error("initramfs: stat", r->initramfs_tmp, e);
+	if (rename(r->initramfs_tmp, r->output) < 0)
+		return log_step_error("initramfs: rename", r->output, -errno);
+	r->initramfs_tmp[0] = '\0';
+	step_reached("initramfs-renamed");
+	e = fsync_path(dir);
+	if (e < 0)
+		return log_step_error("initramfs: fsync", dir, e);
+	step_reached("initramfs-committed");
+	return 0;
+}
+
+/* Images of this kernel that the new initramfs does not refer to. */

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+#include "build/kmods.h"
+
+#include <errno.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+
+const char *const modset_default_names[] = {
+	"virtio_blk", "virtio_pci", "virtio_scsi", "nvme",	  "ahci",
+	"sd_mod",     "mmc_block",  "sdhci_pci",   "usb_storage", "uas",
+	"xhci_pci",   "ehci_pci",   "dm_verity",   NULL,
+};
+
+const char *const modset_required_names[] = { "loop", "erofs", "overlay", NULL };
+
+/* One libkmod context per module directory for the whole run. */
+static struct kmod_ctx *ctx_for(const char *moddir)
+{
+	static struct kmod_ctx *ctx;
+	static char dir[4096];
+
+	if (ctx && strcmp(dir, moddir) == 0)
+		return ctx;
+	if (ctx)
+		kmod_unref(ctx);
+	snprintf(dir, sizeof(dir), "%s", moddir);
+	ctx = kmod_new(moddir, NULL);
+	return ctx;
+}
+
+static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth);
+
+static int add_list(struct modset *set, struct kmod_list *list, unsigned depth)
+{
+	struct kmod_list *l;
+	int r = 0;
+
+	kmod_list_foreach(l, list)
+	{
+		struct kmod_module *m = kmod_module_get_module(l);
+
+		r = add_module(set, m, depth + 1);
+		kmod_module_unref(m);
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
+static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth)
+{
+	struct kmod_list *deps, *pre = NULL, *post = NULL;
+	const char *path = kmod_module_get_path(mod);
+	int r;
+
+	if (depth > 64)
+		return -ELOOP;
+	if (!path)
+		return 0; /* built in */
+	if (strv_contains(&set->files, path))
+		return 0;
+	r = strv_add(&set->files, path);
+	if (r < 0)
+		return r;
+
+	deps = kmod_module_get_dependencies(mod);
+	r = add_list(set, deps, depth);
+	kmod_module_unref_list(deps);
+	if (r < 0)
+		return r;
+	if (kmod_module_get_softdeps(mod, &pre, &post) == 0) {
+		r = add_list(set, pre, depth);
+		if (r == 0)
+			r = add_list(set, post, depth);
+		kmod_module_unref_list(pre);
+		kmod_module_unref_list(post);
+	}
+	return r;
+}
+
+int modset_add(struct modset *set, const char *moddir, const char *name, bool required)
+{
+	struct kmod_ctx *ctx = ctx_for(moddir);
+	struct kmod_list *list = NULL, *l;
+	bool any_file = false, any = false;
+	int r;
+
+	if (!ctx)
+		return log_step_error("modules: kmod_new", moddir, -ENOMEM);
+	r = kmod_module_new_from_lookup(ctx, name, &list);
+	if (r < 0)
+		return log_step_error("modules: lookup", name, r);
+	kmod_list_foreach(l, list)
+	{
+		struct kmod_module *m = kmod_module_get_module(l);
+
+		any = true;
+		if (kmod_module_get_path(m))
+			any_file = true;
+		r = add_module(set, m, 0);
+		kmod_module_unref(m);
+		if (r < 0)
+			break;
+	}
+	kmod_module_unref_list(list);
+	if (r < 0)
+		return log_step_error("modules: resolve dependencies", name, r);
+	if (any && !any_file)
+		return strv_add(&set->builtin, name);
+	if (any)
+		return 0;
+	if (required) {
+		log_error("modules: %s: no such module or alias in %s (and not built in)", name,
+			  moddir);
+		return -ENOENT;
+	}
+	log_debug("modules: %s: not in this kernel, skipped", name);
+	return strv_add(&set->absent, name);
+}
+
+void modset_free(struct modset *set)
+{
+	strv_free(&set->files);
+	strv_free(&set->builtin);
+	strv_free(&set->absent);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build/exec.h"
+#include "build/install.h"
+#include "build/steps.h"
+#include "common/log.h"
+
+static void help(void)
+{
+	printf("Usage: initoverlayfs-install [OPTION]...\n"
+	       "\n"
+	       "Build the pair of files that boots a kernel with initoverlayfs: an EROFS\n"
+	       "image holding the kernel's full initrd, and a small initramfs that finds\n"
+	       "the boot file system, mounts the image and switches into it.\n"
+	       "\n"
+	       "The full initrd content comes from a generator (dracut --no-hostonly, or\n"
+	       "mkinitramfs), from an existing initramfs image, or from a directory. The\n"
+	       "image is written to BOOT-DIR/initoverlayfs-KVER-HASH.img, where HASH is\n"
+	       "derived from the image's bytes; the mini-initramfs refers to that exact\n"
+	       "name, so an old initramfs never meets a new image. Both files are written\n"
+	       "to temporary files in BOOT-DIR, synced and renamed into place, the image\n"
+	       "first; images no longer referred to are removed last. A crash or power\n"
+	       "loss leaves either the old pair or the new pair.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -k, --kver KVER          kernel release (default: the running kernel);\n"
+	       "                           its modules must be in /lib/modules/KVER\n"
+	       "  -b, --boot-dir DIR       where the image and the initramfs go (default /boot)\n"
+	       "  -s, --source SOURCE      full initrd content: 'dracut', 'initramfs-tools',\n"
+	       "                           an initramfs IMAGE file (cpio segments, each\n"
+	       "                           uncompressed or gzip/zstd/xz/lzma/lz4/bzip2/lzo), or\n"
+	       "                           a DIR holding the tree (default: dracut when\n"
+	       "                           installed, else initramfs-tools)\n"
+	       "  -m, --mode MODE          'init': the mini-initramfs runs the initoverlayfs\n"
+	       "                           boot program as /init (default); 'systemd': dracut\n"
+	       "                           builds it with its 'initoverlayfs' module\n"
+	       "  -c, --compression ALG[,LEVEL]\n"
+	       "                           EROFS compression for mkfs.erofs: lz4hc, lz4,\n"
+	       "                           ... or 'none' (default: the config's 'compression',\n"
+	       "                           else lz4hc)\n"
+	       "  -C, --config FILE        config file (default /etc/initoverlayfs.conf). When\n"
+	       "                           missing or empty it is written: bootfs UUID=, hint\n"
+	       "                           and type of the file system holding BOOT-DIR. An\n"
+	       "                           existing one is kept; the mini-initramfs gets a copy\n"
+	       "                           whose 'fs' names the new image\n"
+	       "  -o, --output-initramfs FILE\n"
+	       "                           the mini-initramfs (default: BOOT-DIR/initrd.img-KVER\n"
+	       "                           where initramfs-tools is used, else\n"
+	       "                           BOOT-DIR/initramfs-KVER.img)\n"
+	       "  -a, --add-modules LIST   more kernel modules for the mini-initramfs, separated\n"
+	       "                           by commas or spaces (dependencies follow)\n"
+	       "      --boot-program FILE  the boot program installed as /init (default: the\n"
+	       "                           initoverlayfs next to this program, or\n"
+	       "                           $INITOVERLAYFS_BOOT_PROGRAM)\n"
+	       "      --initramfs-compression ALG[,LEVEL]\n"
+	       "                           compression of the mini-initramfs: zstd (default,\n"
+	       "                           level 19), xz, gzip, lz4 (legacy format) or none\n"
+	       "  -f, --force              replace an existing output initramfs\n"
+	       "  -n, --dry-run            print every step and command; change nothing\n"
+	       "  -v, --verbose            log every step; show the tools' own output\n"
+	       "      --list-steps         print the names of the run's steps (see\n"
+	       "                           INITOVERLAYFS_INSTALL_CRASH_AT) and exit\n"
+	       "  -h, --help               show this help and exit\n"
+	       "  -V, --version            show the version and exit\n"
+	       "\n"
+	       "Mini-initramfs (mode init): /init and its shared libraries, the config,\n"
+	       "/etc/initrd-release, /dev/console and /dev/null, the mount points, and the\n"
+	       "kernel modules it needs with their dependencies: loop, erofs, overlay, the\n"
+	       "boot file system's driver, the storage drivers (virtio_blk, virtio_pci,\n"
+	       "virtio_scsi, nvme, ahci, sd_mod, mmc_block, sdhci_pci, usb_storage, uas,\n"
+	       "xhci_pci, ehci_pci), dm_verity, the config's 'modules' and --add-modules.\n"
+	       "\n"
+	       "Environment:\n"
+	       "  TMPDIR                   where the work directory goes (default /var/tmp)\n"
+	       "  INITOVERLAYFS_BOOT_PROGRAM  as --boot-program\n"
+	       "  INITOVERLAYFS_INSTALL_FREE_BYTES  pretend BOOT-DIR has this many free bytes\n"
+	       "  INITOVERLAYFS_INSTALL_KEEP_WORK=1  keep the work directory (tests)\n"
+	       "  INITOVERLAYFS_INSTALL_CRASH_AT=STEP  kill the installer with SIGKILL at STEP\n"
+	       "                           (crash-safety tests)\n"
+	       "\n"
+	       "Exit status: 0 on success, 1 on any error (one line says what failed, where\n"
+	       "and why; BOOT-DIR is then as it was), 2 on bad usage.\n");
+}
+
+enum {
+	OPT_BOOT_PROGRAM = 0x100,
+	OPT_INITRAMFS_COMPRESSION,
+	OPT_LIST_STEPS,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kver", required_argument, NULL, 'k' },
+		{ "boot-dir", required_argument, NULL, 'b' },
+		{ "source", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "compression", required_argument, NULL, 'c' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "output-initramfs", required_argument, NULL, 'o' },
+		{ "add-modules", required_argument, NULL, 'a' },
+		{ "boot-program", required_argument, NULL, OPT_BOOT_PROGRAM },
+		{ "initramfs-compression", required_argument, NULL, OPT_INITRAMFS_COMPRESSION },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "list-steps", no_argument, NULL, OPT_LIST_STEPS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct options o = { .mode = MODE_INIT };
+	int c;
+
+	log_set_program("initoverlayfs-install");
+	while ((c = getopt_long(argc, argv, "k:b:s:m:c:C:o:a:fnvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o.kver = optarg;
+			break;
+		case 'b':
+			o.boot_dir = optarg;
+			break;
+		case 's':
+			o.source = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "init") == 0) {
+				o.mode = MODE_INIT;
+			} else if (strcmp(optarg, "systemd") == 0) {
+				o.mode = MODE_SYSTEMD;
+			} else {
+				log_error("--mode %s: expected 'init' or 'systemd'", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			o.compression = optarg;
+			break;
+		case 'C':
+			o.config_path = optarg;
+			break;
+		case 'o':
+			o.output_initramfs = optarg;
+			break;
+		case 'a':
+			o.add_modules = optarg;
+			break;
+		case OPT_BOOT_PROGRAM:
+			o.boot_program = optarg;
+			break;
+		case OPT_INITRAMFS_COMPRESSION:
+			o.initramfs_compression = optarg;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case OPT_LIST_STEPS:
+			for (size_t i = 0; install_steps[i]; i++)
+				printf("%s\n", install_steps[i]);
+			return 0;
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			printf("initoverlayfs-install %s\n", IOFS_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'initoverlayfs-install --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+	if (o.verbose) {
+		log_set_max_level(LOG_LEVEL_DEBUG);
+		exec_set_verbose(true);
+	}
+	if (crash_hook_init() < 0)
+		return 2;
+	/* A compressor that dies must show up as EPIPE and one error line,
+	 * not as a silent death of the installer. */
+	signal(SIGPIPE, SIG_IGN);
+	return install_run(&o) < 0 ? 1 : 0;
+}

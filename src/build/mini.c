@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+#include "build/mini.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "build/exec.h"
+#include "build/fsutil.h"
+#include "build/kmods.h"
+#include "common/log.h"
+#include "common/path.h"
+
+static const char *const mount_dirs[] = {
+	"proc", "sys", "dev", "run", "boot", "initrofs", "overlay", "initoverlayfs", "etc", NULL,
+};
+
+/* Files of the kernel's module directory the boot program's libkmod
+ * reads besides depmod's output. */
+static const char *const module_meta[] = {
+	"modules.builtin",
+	"modules.builtin.modinfo",
+	NULL,
+};
+
+static int stage_file(const char *stage, const char *src, const char *dst, mode_t mode)
+{
+	char full[PATH_MAX], dir[PATH_MAX];
+	char *slash;
+	int e;
+
+	e = path_join(full, sizeof(full), stage, dst);
+	if (e < 0)
+		return e;
+	fmt_path(dir, sizeof(dir), "%s", full);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		e = mkdir_p(dir, 0755);
+		if (e < 0)
+			return e;
+	}
+	if (access(full, F_OK) == 0)
+		return 0;
+	return copy_file(src, full, mode);
+}
+
+static int stage_program(struct mini_info *info, const char *boot_program)
+{
+	char missing[PATH_MAX];
+	int e;
+
+	e = stage_file(info->stage, boot_program, "/init", 0755);
+	if (e < 0)
+		return log_step_error("mini-initramfs: copy the boot program", boot_program, e);
+	e = elf_collect_deps(boot_program, &info->libs, missing, sizeof(missing));
+	if (e == -ENOENT) {
+		log_error("mini-initramfs: %s needs %s, which is not installed", boot_program,
+			  missing);
+		return e;
+	}
+	if (e < 0)
+		return log_step_error("mini-initramfs: read the ELF program", boot_program, e);
+	for (size_t i = 0; i < info->libs.n; i++) {
+		/* copied under the path the loader asks for, symlinks resolved */
+		e = stage_file(info->stage, info->libs.v[i], info->libs.v[i], 0755);
+		if (e < 0)
+			return log_step_error("mini-initramfs: copy library", info->libs.v[i], e);
+		log_debug("mini-initramfs: library %s", info->libs.v[i]);
+	}
+	return 0;
+}
+
+static int add_name_list(struct modset *set, const char *moddir, const char *list,
+			 const char *origin)
+{
+	char *copy = strdup(list ? list : ""), *save = NULL;
+	int e = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *n = strtok_r(copy, ", \t", &save); n && e == 0;
+	     n = strtok_r(NULL, ", \t", &save)) {
+		log_debug("mini-initramfs: module %s (%s)", n, origin);
+		e = modset_add(set, moddir, n, true);
+	}
+	free(copy);
+	return e;
+}
+
+static int resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
+			   struct modset *set)
+{
+	static const char *const nls[] = { "nls_cp437", "nls_ascii", "nls_iso8859_1", "nls_utf8",
+					   NULL };
+	int e = 0;
+
+	for (size_t i = 0; modset_required_names[i] && e == 0; i++)
+		e = modset_add(set, moddir, modset_required_names[i], true);
+	for (size_t i = 0; modset_default_names[i] && e == 0; i++)
+		e = modset_add(set, moddir, modset_default_names[i], false);
+	if (e == 0 && cfg->bootfstype[0]) {
+		char alias[CONFIG_VALUE_MAX + 4];
+
+		/* the file system's module, by its name or its "fs-" alias */
+		fmt_path(alias, sizeof(alias), "fs-%s", cfg->bootfstype);
+		e = modset_add(set, moddir, cfg->bootfstype, false);
+		if (e == 0 && strv_contains(&set->absent, cfg->bootfstype))
+			e = modset_add(set, moddir, alias, true);
+		if (e == 0 &&
+		    (strcmp(cfg->bootfstype, "vfat") == 0 || strcmp(cfg->bootfstype, "msdos") == 0))
+			for (size_t i = 0; nls[i] && e == 0; i++)
+				e = modset_add(set, moddir, nls[i], false);
+	} else if (e == 0) {
+		log_warning("mini-initramfs: bootfstype is unknown: no file system module for the "
+			    "boot file system (set bootfstype in the config)");
+	}
+	if (e == 0)
+		e = add_name_list(set, moddir, cfg->modules, "config");
+	if (e == 0)
+		e = add_name_list(set, moddir, add_modules, "--add-modules");
+	return e;
+}
+
+/* modules.order, cut down to the modules staged: libkmod and depmod use it
+ * only to order what is there. */
+static int stage_order(const char *stage, const char *kver, const char *moddir,
+		       const struct modset *set)
+{
+	char src[PATH_MAX], dst[PATH_MAX], full[PATH_MAX];
+	char *text = NULL, *save = NULL, *out;
+	size_t len = 0, used = 0;
+	int e;
+
+	e = fmt_path(src, sizeof(src), "%s/modules.order", moddir);
+	if (e < 0)
+		return log_step_error("mini-initramfs: modules.order", moddir, e);
+	e = read_file_alloc(src, &text, &len);
+	if (e == -ENOENT)
+		return 0;
+	if (e < 0)
+		return log_step_error("mini-initramfs: read", src, e);
+	out = malloc(len + 2);
+	if (!out) {
+		free(text);
+		return log_step_error("mini-initramfs: modules.order", src, -ENOMEM);
+	}
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (fmt_path(full, sizeof(full), "%s/%s", moddir, line) < 0 ||
+		    !strv_contains(&set->files, full))
+			continue;
+		used += (size_t)sprintf(out + used, "%s\n", line);
+	}
+	e = fmt_path(dst, sizeof(dst), "%s/lib/modules/%s/modules.order", stage, kver);
+	if (e == 0)
+		e = write_file_atomic(dst, out, used, 0644);
+	if (e < 0)
+		log_step_error("mini-initramfs: write", dst, e);
+	free(out);
+	free(text);
+	return e;
+}
+
+static int stage_modules(struct mini_info *info, const char *kver, const char *moddir,
+			 const struct config *cfg, const char *add_modules)
+{
+	struct modset set = { 0 };
+	char dst[PATH_MAX], src[PATH_MAX], confdir[PATH_MAX];
+	size_t len = strlen(moddir);
+	int e;
+
+	e = resolve_modules(moddir, cfg, add_modules, &set);
+	if (e < 0)
+		goto out;
+	for (size_t i = 0; i < set.files.n; i++) {
+		const char *path = set.files.v[i];
+
+		if (strncmp(path, moddir, len) != 0 || path[len] != '/') {
+			log_error("mini-initramfs: module %s is outside %s", path, moddir);
+			e = -EINVAL;
+			goto out;
+		}
+		fmt_path(dst, sizeof(dst), "/lib/modules/%s%s", kver, path + len);
+		e = stage_file(info->stage, path, dst, 0644);
+		if (e < 0) {
+			log_step_error("mini-initramfs: copy module", path, e);
+			goto out;
+		}
+		log_debug("mini-initramfs: module %s", path + len + 1);
+	}
+	info->n_modules = (unsigned)set.files.n;
+	for (size_t i = 0; module_meta[i]; i++) {
+		fmt_path(src, sizeof(src), "%s/%s", moddir, module_meta[i]);
+		if (access(src, F_OK) < 0)
+			continue;
+		fmt_path(dst, sizeof(dst), "/lib/modules/%s/%s", kver, module_meta[i]);
+		e = stage_file(info->stage, src, dst, 0644);
+		if (e < 0) {
+			log_step_error("mini-initramfs: copy", src, e);
+			goto out;
+		}
+	}
+
+	e = stage_order(info->stage, kver, moddir, &set);
+	if (e < 0)
+		goto out;
+
+	/* depmod with an empty configuration: the host's depmod.d has no say */
+	fmt_path(confdir, sizeof(confdir), "%.*s/depmod.d",
+		 (int)(strrchr(info->stage, '/') - info->stage), info->stage);
+	e = mkdir_p(confdir, 0755);
+	if (e < 0) {
+		log_step_error("mini-initramfs: mkdir", confdir, e);
+		goto out;
+	}
+	{
+		char kv[256];
+		const char *argv[] = { "depmod", "-C", confdir, "-b", info->stage, kv, NULL };
+
+		fmt_path(kv, sizeof(kv), "%s", kver);
+		e = run_command(argv, -1, -1);
+		if (e < 0)
+			log_error("mini-initramfs: depmod failed in %s", info->stage);
+	}
+out:
+	modset_free(&set);
+	return e;
+}
+
+static int stage_release(const char *stage)
+{
+	static const char text[] =
+		"NAME=\"initoverlayfs\"\n"
+		"ID=initoverlayfs\n"
+		"VERSION_ID=" IOFS_VERSION "\n"
+		"PRETTY_NAME=\"initoverlayfs " IOFS_VERSION " mini-initramfs\"\n";
+	char path[PATH_MAX];
+	int e;
+
+	e = path_join(path, sizeof(path), stage, "/etc/initrd-release");
+	if (e == 0)
+		e = write_file_atomic(path, text, strlen(text), 0644);
+	return e;
+}
+
+int mini_stage(const char *work, const char *boot_program, const char *kver, const char *moddir,
+	       const struct config *cfg, const char *add_modules, struct mini_info *info)
+{
+	struct tree t;
+	int e;
+
+	memset(info, 0, sizeof(*info));
+	e = path_join(info->stage, sizeof(info->stage), work, "/mini");
+	if (e < 0)
+		return log_step_error("mini-initramfs", work, e);
+	for (size_t i = 0; mount_dirs[i]; i++) {
+		char dir[PATH_MAX];
+
+		e = path_join3(dir, sizeof(dir), "", info->stage, mount_dirs[i]);
+		if (e == 0)
+			e = mkdir_p(dir, 0755);
+		if (e < 0)
+			return log_step_error("mini-initramfs: mkdir", mount_dirs[i], e);
+	}
+	e = stage_program(info, boot_program);
+	if (e == 0)
+		e = stage_modules(info, kver, moddir, cfg, add_modules);
+	if (e == 0) {
+		e = stage_release(info->stage);
+		if (e < 0)
+			log_step_error("mini-initramfs: write", "/etc/initrd-release", e);
+	}
+	if (e < 0)
+		return e;
+	e = tree_list(info->stage, &t);
+	if (e < 0)
+		return log_step_error("mini-initramfs: list", info->stage, e);
+	info->bytes = tree_bytes(&t);
+	tree_free(&t);
+	return 0;
+}
+
+int mini_add_config(const char *stage, const struct config *cfg, const char *image_ref)
+{
+	struct config copy = *cfg;
+	char path[PATH_MAX], text[8192];
+	int e;
+
+	e = str_copy(copy.fs, sizeof(copy.fs), image_ref);
+	if (e == 0)
+		e = config_format(&copy, text, sizeof(text));
+	if (e == 0)
+		e = path_join(path, sizeof(path), stage, CONFIG_DEFAULT_PATH);
+	if (e == 0)
+		e = write_file_atomic(path, text, strlen(text), 0644);
+	return e;
+}
+
+int mini_pack_list(const char *stage, struct pack_list *list)
+{
+	int e;
+
+	e = pack_add_tree(list, stage);
+	if (e == 0)
+		e = pack_add_node(list, "dev/console", S_IFCHR | 0600, makedev(5, 1));
+	if (e == 0)
+		e = pack_add_node(list, "dev/null", S_IFCHR | 0666, makedev(1, 3));
+	return e;
+}
+
+void mini_info_free(struct mini_info *info)
+{
+	strv_free(&info->libs);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "build/elfdeps.h"
+#include "build/pack.h"
+#include "common/config.h"
+
+/* The mini-initramfs of init mode, staged as a directory tree:
+ *   /init                     the boot program
+ *   its interpreter and shared libraries, at the paths they were found
+ *   /etc/initoverlayfs.conf   (added last: it names the image)
+ *   /etc/initrd-release
+ *   /proc /sys /dev /run /boot /initrofs /overlay /initoverlayfs
+ *   /lib/modules/KVER         the needed modules, modules.builtin*,
+ *                             modules.order and depmod's indexes
+ * /dev/console and /dev/null are added when packing (no mknod needed). */
+
+struct mini_info {
+	char stage[PATH_MAX];
+	unsigned n_modules;
+	uint64_t bytes; /* staged size */
+	struct strv libs;
+};
+
+/* Stages the tree in WORK/mini. Logs what failed. */
+int mini_stage(const char *work, const char *boot_program, const char *kver, const char *moddir,
+	       const struct config *cfg, const char *add_modules, struct mini_info *info);
+
+/* Writes etc/initoverlayfs.conf: cfg with fs set to image_ref. */
+int mini_add_config(const char *stage, const struct config *cfg, const char *image_ref);
+
+/* The entries to pack: the staged tree plus the device nodes. */
+int mini_pack_list(const char *stage, struct pack_list *list);
+
+void mini_info_free(struct mini_info *info);

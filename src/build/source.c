@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* The full initrd content: generated, unpacked or a directory; and
+ * the free-space check that needs its size. */
+#include "build/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
+
+#include "build/exec.h"
+#include "build/fsutil.h"
+#include "build/steps.h"
+#include "build/unpack.h"
+#include "common/log.h"
+#include "common/path.h"
+
+#define WORK_PREFIX "initoverlayfs-install."
+
+/* Work directories of runs that were killed: their lock is free. */
+static void remove_stale_work_dirs(const char *tmp)
+{
+	struct dirent *de;
+	DIR *d = opendir(tmp);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], lock[PATH_MAX];
+		int fd;
+
+		if (strncmp(de->d_name, WORK_PREFIX, strlen(WORK_PREFIX)) != 0 ||
+		    strlen(de->d_name) != strlen(WORK_PREFIX) + 6 ||
+		    fmt_path(path, sizeof(path), "%s/%s", tmp, de->d_name) < 0 ||
+		    fmt_path(lock, sizeof(lock), "%s/lock", path) < 0)
+			continue;
+		fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			int e;
+
+			log_info("removing %s, left by an interrupted run", path);
+			e = rm_rf(path);
+			if (e < 0)
+				log_warning("cannot remove %s: %s", path, strerror(-e));
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+int make_work_dir(struct run *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	char lock[PATH_MAX];
+
+	if (!tmp || !*tmp)
+		tmp = "/var/tmp";
+	if (fmt_path(r->work, sizeof(r->work), "%s/" WORK_PREFIX "XXXXXX", tmp) < 0)
+		return log_step_error("work directory", tmp, -ENAMETOOLONG);
+	if (r->o->dry_run)
+		return 0;
+	remove_stale_work_dirs(tmp);
+	if (!mkdtemp(r->work)) {
+		int e = -errno;
+
+		r->work[0] = '\0';
+		return log_step_error("work directory", tmp, e);
+	}
+	/* held until exit: a later run removes the directory once it is free */
+	if (fmt_path(lock, sizeof(lock), "%s/lock", r->work) < 0)
+		return log_step_error("work directory", r->work, -ENAMETOOLONG);
+	r->work_lock_fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r->work_lock_fd < 0)
+		return log_step_error("work directory: lock", lock, -errno);
+	if (flock(r->work_lock_fd, LOCK_EX) < 0)
+		return log_step_error("work directory: lock", lock, -errno);
+	return 0;
+}
+
+static int generate_full(struct run *r)
+{
+	char out[PATH_MAX];
+	int e;
+
+	fmt_path(out, sizeof(out), "%s/full-initrd.img", r->work);
+	if (r->source == SOURCE_DRACUT) {
+		const char *argv[] = { "dracut", "--no-hostonly", "--force", "--kver", r->kver, out,
+				       NULL };
+
+		say(r, "generating the full initrd with dracut");
+		e = run_tool(r, argv, -1, -1);
+	} else {
+		const char *argv[] = { "mkinitramfs", "-o", out, r->kver, NULL };
+
+		say(r, "generating the full initrd with mkinitramfs");
+		e = run_tool(r, argv, -1, -1);
+	}
+	if (e < 0) {
+		log_error("generating the full initrd of %s with %s failed", r->kver,
+			  source_names[r->source]);
+		return e;
+	}
+	fmt_path(r->full_image, sizeof(r->full_image), "%s", out);
+	return 0;
+}
+
+int get_full_content(struct run *r)
+{
+	struct unpack_stats stats;
+	struct tree t;
+	int e;
+
+	if (r->source == SOURCE_DRACUT || r->source == SOURCE_INITRAMFS_TOOLS) {
+		e = generate_full(r);
+		if (e < 0)
+			return e;
+	}
+	step_reached("source-ready");
+
+	if (r->source != SOURCE_DIR) {
+		fmt_path(r->tree, sizeof(r->tree), "%s/full", r->work);
+		say(r, "unpacking %s into %s", r->full_image, r->tree);
+		if (!r->o->dry_run) {
+			e = file_size(r->full_image, &r->full_size);
+			if (e < 0)
+				return log_step_error("source", r->full_image, e);
+			if (mkdir(r->tree, 0755) < 0)
+				return log_step_error("unpack: mkdir", r->tree, -errno);
+			e = initramfs_unpack(r->full_image, r->tree, &stats);
+			if (e < 0)
+				return e;
+			fmt_path(r->full_compression, sizeof(r->full_compression), "%s",
+				 stats.compression[0] ? stats.compression : "uncompressed");
+			log_info("unpacked %llu entries from %u archive(s)",
+				 (unsigned long long)stats.entries, stats.segments);
+		}
+	} else {
+		say(r, "using the directory %s as the full initrd content", r->tree);
+	}
+	step_reached("unpacked");
+	if (r->o->dry_run)
+		return 0;
+	e = tree_list(r->tree, &t);
+	if (e < 0)
+		return log_step_error("read tree", r->tree, e);
+	r->tree_size = tree_bytes(&t);
+	tree_free(&t);
+	if (r->source == SOURCE_DIR) {
+		r->full_size = r->tree_size;
+		fmt_path(r->full_compression, sizeof(r->full_compression), "directory");
+	}
+	return 0;
+}
+
+/* space */
+
+int check_space(struct run *r)
+{
+	const char *override = getenv("INITOVERLAYFS_INSTALL_FREE_BYTES");
+	uint64_t need = r->tree_size + r->stage_size + SPACE_MARGIN, have;
+	char a[64], b[64];
+	struct statvfs sv;
+
+	if (override && *override) {
+		char *end;
+
+		errno = 0;
+		have = strtoull(override, &end, 10);
+		if (errno || *end) {
+			log_error("INITOVERLAYFS_INSTALL_FREE_BYTES=%s: not a number", override);
+			return -EINVAL;
+		}
+	} else {
+		if (statvfs(r->boot_dir, &sv) < 0)
+			return log_step_error("free space", r->boot_dir, -errno);
+		have = (uint64_t)sv.f_bavail * sv.f_frsize;
+	}
+	if (have < need) {
+		log_error("not enough space in %s: need %s (uncompressed image bound + "
+			  "initramfs + 1 MiB), %s free",
+			  r->boot_dir, size_str(need, a, sizeof(a)), size_str(have, b, sizeof(b)));
+		return -ENOSPC;
+	}
+	log_info("space in %s: need at most %s, %s free", r->boot_dir, size_str(need, a, sizeof(a)),
+		 size_str(have, b, sizeof(b)));
+	return 0;
+}

@@ -1,0 +1,692 @@
+#!/bin/bash
+# initoverlayfs-install tier: real runs against Debian's kernel with a
+# temporary boot directory (root required: device nodes, owners, loop and
+# EROFS mounts in private mount namespaces).
+#
+# Usage: tests/install/run.sh [INSTALLER [BOOT-PROGRAM]]
+#   defaults: build/initoverlayfs-install build/initoverlayfs
+# Environment: KVER (default: newest /lib/modules/* with modules.dep),
+#   INSTALL_TEST_CACHE (where the dracut image is kept between runs:
+#   dracut --no-hostonly takes about a minute), TEST_LOG_DIR.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/runner.sh"
+
+INSTALL_BUILT=$(realpath "${1:-build/initoverlayfs-install}")
+BOOTPROG_BUILT=$(realpath "${2:-build/initoverlayfs}")
+CACHE=$(realpath -m "${INSTALL_TEST_CACHE:-build/test-install-cache}")
+WORK=$(mktemp -d /tmp/iofs-install.XXXXXX)
+# a private copy: the tree may be rebuilt while the tier runs
+BOOTPROG=$WORK/initoverlayfs
+INSTALL=$WORK/initoverlayfs-install
+FAKE_UUID=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+LOOPDEV=""
+
+cleanup() {
+	[ -n "$LOOPDEV" ] && losetup -d "$LOOPDEV" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+	echo "install: setup failed: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+[ -x "$INSTALL_BUILT" ] || die "$INSTALL_BUILT is not built"
+cp "$INSTALL_BUILT" "$INSTALL"
+[ -x "$BOOTPROG_BUILT" ] || die "$BOOTPROG_BUILT is not built"
+cp "$BOOTPROG_BUILT" "$BOOTPROG"
+if [ -z "${KVER:-}" ]; then
+	for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V); do
+		[ -f "$d/modules.dep" ] && KVER=$(basename "$d")
+	done
+fi
+[ -n "${KVER:-}" ] && [ -d "/lib/modules/$KVER" ] || die "no kernel modules in /lib/modules"
+MODDIR=/lib/modules/$KVER
+mkdir -p "$CACHE"
+
+# The modules every mini-initramfs must carry (the boot file system of the
+# tests is ext4).
+ROOT_MODULES="loop erofs overlay ext4 virtio_blk virtio_pci virtio_scsi nvme ahci sd_mod
+mmc_block sdhci_pci usb_storage uas xhci_pci ehci_pci dm_verity"
+
+# ---- helpers -----------------------------------------------------------
+
+# new_case: a fresh boot dir, TMPDIR and config (bootfs set explicitly)
+new_case() {
+	C=$WORK/$1
+	BOOT=$C/boot
+	CONF=$C/initoverlayfs.conf
+	mkdir -p "$BOOT" "$C/tmp"
+	export TMPDIR=$C/tmp
+	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$FAKE_UUID" >"$CONF"
+}
+
+# iofs ARGS: the installer for $KVER with the case's boot dir and config
+iofs() {
+	"$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
+		--config "$CONF" "$@"
+}
+
+# decompress FILE: the initramfs' cpio on stdout, by magic
+decompress() {
+	case $(od -An -tx1 -N4 "$1" | tr -d ' \n') in
+	28b52ffd) zstd -dcq "$1" ;;
+	fd377a58) xz -dc "$1" ;;
+	1f8b*) gzip -dc "$1" ;;
+	02214c18) lz4 -dc "$1" ;;
+	30373037) cat "$1" ;;
+	*) fail "$1: unknown initramfs format" ;;
+	esac
+}
+
+# extract_mini FILE DIR
+extract_mini() {
+	mkdir -p "$2"
+	decompress "$1" | (cd "$2" && cpio -idm --quiet)
+}
+
+# oracle_unpack IMAGE DIR: GNU cpio's extraction (early uncompressed archives
+# first, then the rest through dracut's skipcpio and the decompressor)
+oracle_unpack() {
+	local img=$1 rest=$1
+	if [ "$(od -An -c -N6 "$img" | tr -d ' ')" = 070701 ]; then
+		(cd "$2" && cpio -idm --quiet --no-absolute-filenames <"$img")
+		rest=$WORK/rest.$RANDOM
+		/usr/lib/dracut/skipcpio "$img" >"$rest"
+	fi
+	decompress "$rest" | (cd "$2" && cpio -idmu --quiet --no-absolute-filenames)
+}
+
+# manifest DIR: everything a tree comparison looks at (no owners, no times)
+manifest() {
+	(
+		cd "$1" || exit 1
+		find . -mindepth 1 -printf '%P\t%y\t%m\t%l\n' | LC_ALL=C sort
+		find . -mindepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+		find . -mindepth 1 \( -type b -o -type c \) -print0 | LC_ALL=C sort -z |
+			xargs -0 -r stat -c '%n %t:%T'
+	)
+}
+
+# image_manifest IMAGE: the manifest of the EROFS image, mounted read-only in
+# a private mount namespace on the host kernel
+image_manifest() {
+	local mnt
+	mnt=$(mktemp -d "$WORK/mnt.XXXXXX")
+	unshare -m bash -c "$(declare -f manifest)
+		set -e
+		mount -t erofs -o ro,loop '$1' '$mnt'
+		manifest '$mnt'"
+}
+
+# the one image of the boot dir
+the_image() {
+	local imgs
+	imgs=$(find "$BOOT" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+	[ "$(echo "$imgs" | grep -c .)" -eq 1 ] || fail "expected one image in $BOOT: $imgs"
+	echo "$imgs"
+}
+
+# check_image_name IMAGE: the name carries the first 16 hex of its sha256
+check_image_name() {
+	local want
+	want=$(sha256sum "$1" | cut -c1-16)
+	[ "$(basename "$1")" = "initoverlayfs-$KVER-$want.img" ] ||
+		fail "$1: name does not match its content (sha256 $want)"
+}
+
+# conf_value FILE KEY
+conf_value() {
+	awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"
+}
+
+# oracle_modules NAMES: module files (relative to MODDIR) modprobe would load
+oracle_modules() {
+	for m in "$@"; do
+		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	done | sed "s|^$MODDIR/||" | LC_ALL=C sort -u
+}
+
+# check_mini FILE EXTRA_MODULES: structure, config, libraries and modules
+check_mini() {
+	local x=$C/mini.$RANDOM
+	extract_mini "$1" "$x"
+	decompress "$1" | cpio -t --quiet >"$x.list"
+	for p in init etc/initoverlayfs.conf etc/initrd-release dev/console dev/null \
+		proc sys dev run boot initrofs overlay initoverlayfs \
+		"lib/modules/$KVER/modules.dep" "lib/modules/$KVER/modules.dep.bin" \
+		"lib/modules/$KVER/modules.alias.bin" "lib/modules/$KVER/modules.softdep" \
+		"lib/modules/$KVER/modules.builtin" "lib/modules/$KVER/modules.builtin.bin"; do
+		grep -qxF "$p" "$x.list" || fail "mini-initramfs lacks $p"
+	done
+	cmp -s "$x/init" "$BOOTPROG" || fail "/init is not the boot program"
+	[ -x "$x/init" ] || fail "/init is not executable"
+	[ "$(stat -c '%F %t:%T' "$x/dev/console")" = "character special file 5:1" ] ||
+		fail "dev/console: $(stat -c '%F %t:%T' "$x/dev/console")"
+	[ "$(stat -c '%F %t:%T' "$x/dev/null")" = "character special file 1:3" ] ||
+		fail "dev/null is not 1:3"
+	# every library the loader would load (ldd as the oracle), same content
+	ldd "$BOOTPROG" | awk '/=>/ { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+		[ -f "$x$lib" ] || fail "mini-initramfs lacks $lib"
+		cmp -s "$x$lib" "$lib" || fail "$lib differs from the host's"
+	done
+	# the program runs with only what the initramfs holds
+	chroot "$x" /init --version >/dev/null 2>&1 || chroot "$x" /init --help >/dev/null 2>&1 ||
+		fail "/init does not run inside the mini-initramfs (missing library?)"
+	# modules: every file listed in modules.dep, every dependency present
+	local md=$x/lib/modules/$KVER
+	find "$md" -name '*.ko*' -printf '%P\n' | LC_ALL=C sort >"$x.kos"
+	[ -s "$x.kos" ] || fail "no modules"
+	sed 's/:.*//' "$md/modules.dep" | LC_ALL=C sort >"$x.depkeys"
+	diff -u "$x.kos" "$x.depkeys" || fail "modules.dep does not list exactly the modules"
+	tr ' :' '\n\n' <"$md/modules.dep" | grep . | sort -u | while read -r f; do
+		[ -f "$md/$f" ] || fail "modules.dep names $f, not in the initramfs"
+	done
+	# exactly the needed set: modprobe's own resolution as the oracle
+	# shellcheck disable=SC2086
+	oracle_modules $ROOT_MODULES $2 >"$x.oracle"
+	diff -u "$x.oracle" "$x.kos" || fail "module set differs from modprobe --show-depends"
+	MINI_DIR=$x
+}
+
+# snapshot DIR: names, sizes, modes and hashes, to prove nothing changed
+snapshot() {
+	(cd "$1" && find . -printf '%P %s %m\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+# expect_error PATTERN CMD...: fails with one error line matching PATTERN
+# and leaves the boot dir as it was
+expect_error() {
+	local pattern=$1 rc
+	shift
+	snapshot "$BOOT" >"$C/before"
+	set +e
+	"$@" >"$C/out" 2>"$C/err"
+	rc=$?
+	set -e
+	cat "$C/err"
+	[ "$rc" -ne 0 ] || fail "succeeded: $*"
+	[ "$(grep -c ': error: ' "$C/err")" -eq 1 ] || fail "not exactly one error line"
+	grep -q -- "$pattern" "$C/err" || fail "error does not match '$pattern'"
+	snapshot "$BOOT" >"$C/after"
+	diff -u "$C/before" "$C/after" || fail "the boot directory changed"
+	[ -z "$(ls -A "$C/tmp")" ] || fail "work directory left in TMPDIR: $(ls -A "$C/tmp")"
+}
+
+# make_tree DIR SEED: a small full-initrd-like tree with every file type
+make_tree() {
+	local d=$1
+	mkdir -p "$d/bin" "$d/etc" "$d/usr/lib/modules" "$d/dev" "$d/empty" "$d/odd dir"
+	cp /bin/busybox "$d/bin/busybox" 2>/dev/null || cp /bin/true "$d/bin/busybox"
+	ln -s busybox "$d/bin/sh"
+	ln -s usr/lib "$d/lib"
+	ln -s /nonexistent/absolute "$d/dangling"
+	echo "seed $2" >"$d/etc/seed"
+	printf 'root:x:0:0::/root:/bin/sh\n' >"$d/etc/passwd"
+	echo "hard linked" >"$d/etc/hard1"
+	ln "$d/etc/hard1" "$d/etc/hard2"
+	echo "setuid" >"$d/bin/suid"
+	chmod 4755 "$d/bin/suid"
+	echo "private" >"$d/etc/private"
+	chmod 0600 "$d/etc/private"
+	chown 1000:1000 "$d/etc/private"
+	echo "spaces" >"$d/odd dir/file with spaces"
+	head -c 300000 /dev/urandom >"$d/usr/lib/blob"
+	: >"$d/etc/empty-file"
+	mknod "$d/dev/console" c 5 1
+	mknod "$d/dev/sda" b 8 0
+	mkfifo "$d/dev/initctl"
+	chmod 0700 "$d/empty"
+	touch -d '2001-02-03 04:05:06' "$d/etc/seed"
+}
+
+# ---- cases -------------------------------------------------------------
+
+case_help() {
+	new_case help
+	"$INSTALL" --help >"$C/help"
+	for w in --kver --boot-dir --source --mode --compression --config --output-initramfs \
+		--add-modules --dry-run --verbose --force INITOVERLAYFS_INSTALL_CRASH_AT; do
+		assert_contains "$C/help" "$w"
+	done
+	"$INSTALL" --version | grep -q '^initoverlayfs-install [0-9]'
+	"$INSTALL" --list-steps >"$C/steps"
+	[ "$(head -1 "$C/steps")" = preflight ] && [ "$(tail -1 "$C/steps")" = "done" ] ||
+		fail "unexpected step list"
+	set +e
+	"$INSTALL" --no-such-option 2>/dev/null
+	[ $? -eq 2 ] || fail "bad option: exit status not 2"
+	"$INSTALL" --mode nope 2>/dev/null
+	[ $? -eq 2 ] || fail "bad mode: exit status not 2"
+	INITOVERLAYFS_INSTALL_CRASH_AT=nope "$INSTALL" -n 2>/dev/null
+	[ $? -eq 2 ] || fail "bad crash step: exit status not 2"
+	return 0
+}
+
+DRACUT_IMG=$CACHE/dracut-$KVER.img
+
+# The dracut image: made once by the installer itself (--source dracut, the
+# work directory kept), then cached for later runs.
+case_source_dracut() {
+	new_case source-dracut
+	if [ -s "$DRACUT_IMG" ] && [ "$DRACUT_IMG" -nt "$MODDIR/modules.dep" ]; then
+		echo "cached: $DRACUT_IMG (generation not rerun)"
+		return 0
+	fi
+	INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source dracut --initramfs-compression zstd,3 \
+		>"$C/out"
+	cat "$C/out"
+	assert_contains "$C/out" "source dracut"
+	check_image_name "$(the_image)"
+	cp "$C"/tmp/initoverlayfs-install.*/full-initrd.img "$DRACUT_IMG.tmp"
+	mv "$DRACUT_IMG.tmp" "$DRACUT_IMG"
+}
+
+# From dracut's image: the image holds exactly the unpacked initrd, the
+# mini-initramfs holds what the boot needs, two runs give the same bytes.
+case_dracut_image() {
+	new_case dracut-image
+	[ -s "$DRACUT_IMG" ] || fail "no dracut image (source-dracut failed?)"
+	INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source "$DRACUT_IMG" >"$C/out"
+	tee "$WORK/dracut-summary" <"$C/out"
+	local img
+	img=$(the_image)
+	check_image_name "$img"
+	[ "$(stat -c %a "$img")" = 644 ] || fail "image mode $(stat -c %a "$img")"
+	# oracle: GNU cpio's own extraction of the same image
+	mkdir "$C/ref"
+	oracle_unpack "$DRACUT_IMG" "$C/ref"
+	manifest "$C/ref" >"$C/ref.manifest"
+	image_manifest "$img" >"$C/img.manifest"
+	diff -u "$C/ref.manifest" "$C/img.manifest" >"$C/diff" || {
+		head -40 "$C/diff"
+		fail "EROFS image differs from the unpacked initrd"
+	}
+	echo "image: $(grep -c . "$C/img.manifest") manifest lines identical"
+	# the unpacker kept owners and times too (work directory kept)
+	local full
+	full=$(echo "$C"/tmp/initoverlayfs-install.*/full)
+	(cd "$C/ref" && find . ! -type d \( -type l -printf '%P %U:%G %m\n' -o -printf '%P %U:%G %m %T@\n' \) | sort) >"$C/ref.own"
+	(cd "$full" && find . ! -type d \( -type l -printf '%P %U:%G %m\n' -o -printf '%P %U:%G %m %T@\n' \) | sort) >"$C/full.own"
+	diff -u "$C/ref.own" "$C/full.own" || fail "owners or mtimes not kept by the unpacker"
+	# the mini-initramfs
+	local out=$BOOT/initrd.img-$KVER
+	[ -f "$out" ] || fail "no $out"
+	check_mini "$out" ""
+	[ "$(conf_value "$MINI_DIR/etc/initoverlayfs.conf" fs)" = "$BOOT/$(basename "$img")" ] ||
+		fail "config fs is not $BOOT/$(basename "$img")"
+	[ "$(conf_value "$MINI_DIR/etc/initoverlayfs.conf" bootfs)" = "UUID=$FAKE_UUID" ] ||
+		fail "config bootfs not kept"
+	# reproducible: a second run gives identical bytes
+	sha256sum "$img" "$out" >"$C/sums1"
+	rm -rf "$C"/tmp/*
+	iofs -f --source "$DRACUT_IMG" >/dev/null
+	sha256sum "$img" "$out" >"$C/sums2"
+	diff -u "$C/sums1" "$C/sums2" || fail "second run gave different bytes"
+	[ "$(find "$BOOT" -mindepth 1 | wc -l)" -eq 2 ] || fail "boot dir: $(ls -A "$BOOT")"
+	echo "full $(stat -c %s "$DRACUT_IMG") erofs $(stat -c %s "$img") mini $(stat -c %s "$out")" \
+		>"$WORK/dracut-sizes"
+}
+
+# From an initramfs-tools image: the running system's, or one made here.
+case_initramfs_tools_image() {
+	new_case itools-image
+	local src=/boot/initrd.img-$KVER
+	if ! [ -s "$src" ] || decompress "$src" | cpio -t --quiet 2>/dev/null | grep -q 'initoverlayfs.conf'; then
+		src=$CACHE/initramfs-tools-$KVER.img
+		[ -s "$src" ] || mkinitramfs -o "$src" "$KVER"
+	fi
+	iofs -f --source "$src" --initramfs-compression zstd,3 >"$C/out"
+	cat "$C/out"
+	local img
+	img=$(the_image)
+	check_image_name "$img"
+	mkdir "$C/ref"
+	oracle_unpack "$src" "$C/ref"
+	manifest "$C/ref" >"$C/ref.manifest"
+	image_manifest "$img" >"$C/img.manifest"
+	diff -u "$C/ref.manifest" "$C/img.manifest" | head -40
+	cmp -s "$C/ref.manifest" "$C/img.manifest" || fail "image differs from $src"
+	check_mini "$BOOT/initrd.img-$KVER" ""
+}
+
+# The installer runs mkinitramfs itself.
+case_source_initramfs_tools() {
+	new_case source-itools
+	iofs -f --source initramfs-tools --initramfs-compression zstd,3 >"$C/out"
+	cat "$C/out"
+	assert_contains "$C/out" "source initramfs-tools"
+	check_image_name "$(the_image)"
+}
+
+# From a directory: every file type, hard links, odd names.
+case_directory() {
+	new_case directory
+	make_tree "$C/src" A
+	iofs -f --source "$C/src" --initramfs-compression zstd,3 --add-modules vfat,nls_utf8 >"$C/out"
+	cat "$C/out"
+	local img
+	img=$(the_image)
+	check_image_name "$img"
+	manifest "$C/src" >"$C/src.manifest"
+	image_manifest "$img" >"$C/img.manifest"
+	diff -u "$C/src.manifest" "$C/img.manifest" || fail "image differs from the directory"
+	# hard links stay hard links
+	local mnt
+	mnt=$(mktemp -d "$WORK/mnt.XXXXXX")
+	unshare -m bash -c "mount -t erofs -o ro,loop '$img' '$mnt' &&
+		[ \$(stat -c %i '$mnt/etc/hard1') = \$(stat -c %i '$mnt/etc/hard2') ] &&
+		[ \$(stat -c %h '$mnt/etc/hard1') = 2 ] &&
+		[ \$(stat -c %u:%g '$mnt/etc/private') = 0:0 ]" ||
+		fail "hard link or ownership wrong in the image"
+	check_mini "$BOOT/initrd.img-$KVER" "vfat nls_utf8"
+}
+
+# Concatenated segments: an uncompressed early archive, zero padding, then a
+# compressed one; every decompressor. Owners, modes, links, nodes and times
+# are kept by the unpacker.
+case_segments() {
+	new_case segments
+	make_tree "$C/main" B
+	mkdir -p "$C/early/kernel/x86/microcode"
+	head -c 5000 /dev/urandom >"$C/early/kernel/x86/microcode/GenuineIntel.bin"
+	# the later segment overrides an earlier file, as in the kernel
+	mkdir -p "$C/early/etc" && echo early >"$C/early/etc/seed"
+	(cd "$C/early" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$C/early.cpio"
+	(cd "$C/main" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$C/main.cpio"
+	# expected tree: both merged, main last
+	mkdir "$C/expect"
+	(cd "$C/expect" && cpio -idm --quiet <"$C/early.cpio" && cpio -idmu --quiet <"$C/main.cpio")
+	manifest "$C/expect" >"$C/expect.manifest"
+	(cd "$C/expect" && find . ! -type d \( -type l -printf '%P %U:%G %m\n' -o -printf '%P %U:%G %m %T@\n' \) | sort) >"$C/expect.own"
+	local comp
+	for comp in gzip zstd xz lzma lz4 bzip2 none; do
+		case $comp in
+		gzip) gzip -9 -c "$C/main.cpio" ;;
+		zstd) zstd -q -c "$C/main.cpio" ;;
+		xz) xz --check=crc32 -c "$C/main.cpio" ;;
+		lzma) xz --format=lzma -c "$C/main.cpio" ;;
+		lz4) lz4 -q -l -c "$C/main.cpio" ;;
+		bzip2) bzip2 -c "$C/main.cpio" ;;
+		none) cat "$C/main.cpio" ;;
+		esac >"$C/main.$comp"
+		{
+			cat "$C/early.cpio"
+			head -c 512 /dev/zero
+			cat "$C/main.$comp"
+		} >"$C/initrd.$comp"
+		rm -rf "${C:?}"/tmp/* "${BOOT:?}"/*
+		INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source "$C/initrd.$comp" \
+			--initramfs-compression none >"$C/out.$comp"
+		local full
+		full=$(echo "$C"/tmp/initoverlayfs-install.*/full)
+		manifest "$full" >"$C/full.manifest"
+		diff -u "$C/expect.manifest" "$C/full.manifest" || fail "$comp: unpacked tree differs"
+		(cd "$full" && find . ! -type d \( -type l -printf '%P %U:%G %m\n' -o -printf '%P %U:%G %m %T@\n' \) | sort) >"$C/full.own"
+		diff -u "$C/expect.own" "$C/full.own" || fail "$comp: owners, modes or times differ"
+		[ "$(stat -c %i "$full/etc/hard1")" = "$(stat -c %i "$full/etc/hard2")" ] ||
+			fail "$comp: hard link lost"
+		image_manifest "$(the_image)" >"$C/img.manifest"
+		diff -u "$C/expect.manifest" "$C/img.manifest" || fail "$comp: image differs"
+		echo "$comp: ok"
+	done
+}
+
+# Config generation from the boot dir's file system (a loop-mounted ext4 in a
+# private mount namespace), at the file system's root and in a subdirectory.
+case_config_generated() {
+	new_case config-generated
+	local uuid=7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d
+	truncate -s 64M "$C/fs.img"
+	mkfs.ext4 -q -F -U "$uuid" "$C/fs.img"
+	mkdir "$C/mnt"
+	make_tree "$C/src" C
+	unshare -m bash -c "
+		set -e
+		mount -o loop '$C/fs.img' '$C/mnt'
+		mkdir '$C/mnt/sub'
+		: > '$C/empty.conf'
+		'$INSTALL' --kver '$KVER' --boot-program '$BOOTPROG' --boot-dir '$C/mnt' \
+			--config '$C/gen1.conf' --source '$C/src' --initramfs-compression zstd,3 -f
+		'$INSTALL' --kver '$KVER' --boot-program '$BOOTPROG' --boot-dir '$C/mnt/sub' \
+			--config '$C/empty.conf' --source '$C/src' --initramfs-compression zstd,3 -f
+		findmnt -n -o SOURCE '$C/mnt' > '$C/dev'
+		'$INSTALL' --kver '$KVER' --boot-program '$BOOTPROG' --boot-dir '$C/mnt' \
+			--config '$C/dry.conf' --source '$C/src' --dry-run -f > '$C/dry.out'
+		cp -a '$C/mnt/.' '$C/copy'
+	"
+	cat "$C/gen1.conf"
+	[ "$(conf_value "$C/gen1.conf" bootfs)" = "UUID=$uuid" ] || fail "bootfs not UUID=$uuid"
+	[ "$(conf_value "$C/gen1.conf" bootfstype)" = ext4 ] || fail "bootfstype not ext4"
+	[ "$(conf_value "$C/gen1.conf" bootfs_hint)" = "$(cat "$C/dev")" ] || fail "bootfs_hint"
+	[ "$(conf_value "$C/empty.conf" bootfs)" = "UUID=$uuid" ] || fail "empty config not filled"
+	assert_contains "$C/dry.out" "writing config $C/dry.conf: bootfs UUID=$uuid"
+	[ ! -e "$C/dry.conf" ] || fail "dry run wrote the config"
+	BOOT=$C/copy
+	local img1 img2
+	img1=$(basename "$(the_image)")
+	extract_mini "$C/copy/initrd.img-$KVER" "$C/m1"
+	[ "$(conf_value "$C/m1/etc/initoverlayfs.conf" fs)" = "/$img1" ] ||
+		fail "fs at the file system root: $(conf_value "$C/m1/etc/initoverlayfs.conf" fs)"
+	BOOT=$C/copy/sub
+	img2=$(basename "$(the_image)")
+	extract_mini "$C/copy/sub/initrd.img-$KVER" "$C/m2"
+	[ "$(conf_value "$C/m2/etc/initoverlayfs.conf" fs)" = "/sub/$img2" ] ||
+		fail "fs in a subdirectory: $(conf_value "$C/m2/etc/initoverlayfs.conf" fs)"
+}
+
+# An existing config is kept as it is; only fs changes in the copy.
+case_config_kept() {
+	new_case config-kept
+	printf '# mine\nbootfs LABEL=myboot\nbootfstype vfat\ntimeout 7\nmodules dm_crypt\ninit /lib/systemd/systemd\ncompression lz4\n' >"$CONF"
+	sha256sum "$CONF" >"$C/conf.sum"
+	make_tree "$C/src" D
+	iofs -f --source "$C/src" --initramfs-compression zstd,3 >"$C/out"
+	sha256sum -c "$C/conf.sum" || fail "the config file was changed"
+	extract_mini "$BOOT/initrd.img-$KVER" "$C/m"
+	local mc=$C/m/etc/initoverlayfs.conf
+	cat "$mc"
+	[ "$(conf_value "$mc" bootfs)" = LABEL=myboot ] || fail bootfs
+	[ "$(conf_value "$mc" timeout)" = 7 ] || fail timeout
+	[ "$(conf_value "$mc" init)" = /lib/systemd/systemd ] || fail init
+	[ "$(conf_value "$mc" compression)" = lz4 ] || fail compression
+	[ "$(conf_value "$mc" fs)" = "$BOOT/$(basename "$(the_image)")" ] || fail fs
+	[ -n "$(find "$C/m/lib/modules" -name 'dm-crypt.ko*')" ] || fail "config module dm_crypt missing"
+	[ -n "$(find "$C/m/lib/modules" -name 'vfat.ko*')" ] || fail "bootfstype vfat module missing"
+	[ -n "$(find "$C/m/lib/modules" -name 'nls_cp437.ko*')" ] || fail "vfat codepage missing"
+	# the config's compression was used for the image (lz4, not lz4hc)
+	assert_contains "$C/out" "lz4:"
+}
+
+# --dry-run: every step and command printed, nothing written anywhere.
+case_dry_run() {
+	new_case dry-run
+	iofs --dry-run --source dracut >"$C/out" 2>"$C/err" || {
+		cat "$C/err"
+		fail "dry run failed"
+	}
+	cat "$C/out"
+	for w in "dracut --no-hostonly --force --kver $KVER" "mkfs.erofs -zlz4hc -T0 --all-root" \
+		"depmod" "zstd -q -c -19" "initoverlayfs-$KVER-<hash>.img" \
+		"installing $BOOT/initrd.img-$KVER" "nothing was changed"; do
+		assert_contains "$C/out" "$w"
+	done
+	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
+	[ -z "$(ls -A "$C/tmp")" ] || fail "work dir created"
+	# mode systemd: the dracut call (a stand-in module dir satisfies the check)
+	mkdir -p "$C/dracutbase/modules.d/99initoverlayfs"
+	dracutbasedir=$C/dracutbase iofs --dry-run --mode systemd --source "$C" >"$C/out.systemd"
+	assert_contains "$C/out.systemd" "dracut --force --reproducible --kver $KVER --add initoverlayfs"
+	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
+	# a boot dir on tmpfs cannot be found at boot: no config can be made
+	mkdir "$C/tmpfsboot"
+	unshare -m bash -c "mount -t tmpfs none '$C/tmpfsboot' &&
+		'$INSTALL' --kver '$KVER' --boot-program '$BOOTPROG' --boot-dir '$C/tmpfsboot' \
+		--config '$C/none.conf' --source '$C' --dry-run" 2>"$C/err.tmpfs" &&
+		fail "config generated for a tmpfs boot dir"
+	cat "$C/err.tmpfs"
+	assert_contains "$C/err.tmpfs" "not on a block device"
+	sha256sum "$CONF" | grep -q "$(printf 'bootfs UUID=%s\nbootfstype ext4\n' "$FAKE_UUID" |
+		sha256sum | cut -d' ' -f1)" || fail "config changed"
+}
+
+# An old pair in place; each error leaves it untouched.
+case_errors() {
+	new_case errors
+	make_tree "$C/src" E
+	iofs -f --source "$C/src" --initramfs-compression zstd,3 >/dev/null
+	local bin=$C/bin
+	mkdir "$bin"
+	for t in depmod zstd gzip xz; do ln -s "$(command -v $t)" "$bin/$t"; done
+
+	echo "--- missing mkfs.erofs"
+	expect_error "mkfs.erofs not found.*erofs-utils" \
+		env PATH="$bin" "$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" \
+		--boot-dir "$BOOT" --config "$CONF" -f --source "$C/src"
+	echo "--- missing dracut"
+	ln -s "$(command -v mkfs.erofs)" "$bin/mkfs.erofs"
+	expect_error "dracut not found.*dracut-core" \
+		env PATH="$bin" "$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" \
+		--boot-dir "$BOOT" --config "$CONF" -f --source dracut
+	echo "--- missing decompressor"
+	bzip2 -c <"$C/src/etc/passwd" >"$C/bz.img"
+	expect_error "bzip2 not found.*bzip2" \
+		env PATH="$bin" "$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" \
+		--boot-dir "$BOOT" --config "$CONF" -f --source "$C/bz.img"
+	echo "--- missing kernel modules"
+	expect_error "/lib/modules/0.0.0-none" \
+		"$INSTALL" --kver 0.0.0-none --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
+		--config "$CONF" -f --source "$C/src"
+	echo "--- not enough space"
+	expect_error "not enough space in $BOOT" env INITOVERLAYFS_INSTALL_FREE_BYTES=4096 \
+		"$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
+		--config "$CONF" -f --source "$C/src"
+	echo "--- missing source"
+	expect_error "source: $C/none.img: No such file" iofs -f --source "$C/none.img"
+	echo "--- unreadable source (not an initramfs)"
+	head -c 4096 /dev/urandom | sed 's/^/x/' >"$C/garbage.img"
+	expect_error "not an initramfs" iofs -f --source "$C/garbage.img"
+	echo "--- truncated compressed source"
+	(cd "$C/src" && find . | cpio -o -H newc --quiet) | gzip -c >"$C/full.gz"
+	head -c $(($(stat -c %s "$C/full.gz") / 2)) "$C/full.gz" >"$C/trunc.img"
+	expect_error "unpack: $C/trunc.img" iofs -f --source "$C/trunc.img"
+	echo "--- unsafe archive"
+	# one regular file named "../escape", written by hand: cpio -o will not
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X../escape\0\0\0TRAILER!!!' \
+		1 $((0100644)) 0 0 1 0 0 0 0 0 0 10 0 >"$C/evil.img"
+	expect_error "unsafe entry name" iofs -f --source "$C/evil.img"
+	[ ! -e "$C/tmp/escape" ] && [ ! -e "$C/escape" ] || fail "wrote outside"
+	echo "--- unknown module"
+	expect_error "no_such_module_xyz" iofs -f --source "$C/src" --add-modules no_such_module_xyz
+	echo "--- systemd mode without the dracut module"
+	mkdir -p "$C/dracutbase/modules.d"
+	expect_error "dracut module 'initoverlayfs' is not installed" env dracutbasedir="$C/dracutbase" \
+		"$INSTALL" --kver "$KVER" --boot-dir "$BOOT" --config "$CONF" -f --source "$C/src" \
+		--mode systemd
+	echo "--- output exists, no -f"
+	expect_error "exists; use -f" iofs --source "$C/src"
+	echo "--- boot program missing"
+	expect_error "boot program" iofs -f --source "$C/src" --boot-program "$C/nope"
+	echo "--- bad compression"
+	expect_error "compression 'lz4hc,x'" iofs -f --source "$C/src" --compression lz4hc,x
+}
+
+# Kill the installer at every step; the boot dir must hold a complete pair.
+#
+# check_pair: the initramfs decompresses completely, its config names an
+# image that exists, whose bytes match its name; prints the image name.
+check_pair() {
+	local x=$C/pair.$RANDOM fs img
+	decompress "$BOOT/initrd.img-$KVER" >"$x.cpio" || fail "initramfs does not decompress"
+	mkdir "$x" && (cd "$x" && cpio -idm --quiet <"$x.cpio") || fail "initramfs is not a cpio"
+	fs=$(conf_value "$x/etc/initoverlayfs.conf" fs)
+	img=$BOOT/$(basename "$fs")
+	[ "$fs" = "$BOOT/$(basename "$fs")" ] || fail "fs $fs not in $BOOT"
+	[ -f "$img" ] || fail "initramfs refers to $fs, which is missing"
+	check_image_name "$img"
+	basename "$img"
+}
+
+case_crash() {
+	new_case crash
+	make_tree "$C/old" OLD
+	make_tree "$C/new" NEW
+	local args="-f --initramfs-compression zstd,3"
+	# the new pair, for reference
+	# shellcheck disable=SC2086
+	iofs $args --source "$C/new" >/dev/null
+	sha256sum "$BOOT/initrd.img-$KVER" | cut -d' ' -f1 >"$C/new.sum"
+	local new_img old_img
+	new_img=$(basename "$(the_image)")
+	rm -rf "${BOOT:?}"/* "${C:?}"/tmp/*
+	# shellcheck disable=SC2086
+	iofs $args --source "$C/old" >/dev/null
+	old_img=$(basename "$(the_image)")
+	[ "$old_img" != "$new_img" ] || fail "old and new images are the same"
+	mkdir "$C/oldpair" && cp -a "$BOOT/." "$C/oldpair/"
+	local step rc got phase=old
+	for step in $("$INSTALL" --list-steps); do
+		rm -rf "$BOOT" "$C"/tmp/* && cp -a "$C/oldpair" "$BOOT"
+		set +e
+		# shellcheck disable=SC2086
+		INITOVERLAYFS_INSTALL_CRASH_AT=$step iofs $args --source "$C/new" >/dev/null 2>&1
+		rc=$?
+		set -e
+		[ "$rc" -eq 137 ] || fail "$step: exit status $rc, not killed"
+		got=$(check_pair)
+		[ "$step" = initramfs-renamed ] && phase=new
+		if [ $phase = old ]; then
+			[ "$got" = "$old_img" ] || fail "$step: initramfs refers to $got, expected old"
+			cmp -s "$BOOT/initrd.img-$KVER" "$C/oldpair/initrd.img-$KVER" ||
+				fail "$step: old initramfs changed"
+		else
+			[ "$got" = "$new_img" ] || fail "$step: initramfs refers to $got, expected new"
+			[ "$(sha256sum <"$BOOT/initrd.img-$KVER" | cut -d' ' -f1)" = "$(cat "$C/new.sum")" ] ||
+				fail "$step: new initramfs is not the complete new one"
+		fi
+		# what else is there: images and our temporary files only
+		find "$BOOT" -mindepth 1 -printf '%P\n' | grep -v -x -e "initrd.img-$KVER" \
+			-e "initoverlayfs-$KVER-[0-9a-f]\{16\}.img" \
+			-e "\.initoverlayfs-$KVER\.img\.[A-Za-z0-9]\{6\}" \
+			-e "\.initrd\.img-$KVER\.[A-Za-z0-9]\{6\}" && fail "$step: unexpected files"
+		[ "$(find "$BOOT" -name 'initoverlayfs-*.img' | wc -l)" -le 2 ] || fail "$step: images"
+		# the next run cleans up: the new pair, nothing else, here or in TMPDIR
+		case $step in
+		preflight | done) ;; # no work directory yet / any more
+		*) [ -n "$(ls -A "$C/tmp")" ] || fail "$step: no work directory left?" ;;
+		esac
+		# shellcheck disable=SC2086
+		iofs $args --source "$C/new" >/dev/null 2>"$C/err" || {
+			cat "$C/err"
+			fail "$step: the run after the crash failed"
+		}
+		[ "$(check_pair)" = "$new_img" ] || fail "$step: rerun did not install the new pair"
+		[ "$(find "$BOOT" -mindepth 1 | wc -l)" -eq 2 ] ||
+			fail "$step: debris after the rerun: $(ls -A "$BOOT")"
+		[ -z "$(ls -A "$C/tmp")" ] || fail "$step: work directory left: $(ls -A "$C/tmp")"
+		echo "$step: killed ($phase pair intact), rerun clean"
+	done
+}
+
+run_case help case_help
+run_case source-dracut case_source_dracut
+run_case dracut-image case_dracut_image
+run_case initramfs-tools-image case_initramfs_tools_image
+run_case source-initramfs-tools case_source_initramfs_tools
+run_case directory case_directory
+run_case segments case_segments
+run_case config-generated case_config_generated
+run_case config-kept case_config_kept
+run_case dry-run case_dry_run
+run_case errors case_errors
+run_case crash case_crash
+
+if [ -f "$WORK/dracut-sizes" ]; then
+	echo "sizes (dracut source, $KVER): $(cat "$WORK/dracut-sizes")"
+fi
+runner_summary install
