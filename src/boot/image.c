@@ -2,10 +2,13 @@
 #include "boot/image.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "boot/loop.h"
@@ -51,6 +54,19 @@ static int mount_through_loop(int image_fd, const char *image_path, const char *
 	return r;
 }
 
+/* EROFS mounts regular files from Linux 6.12 on. On older kernels the
+ * attempt costs an error-level kernel line ("Can't open blockdev") on the
+ * console of every boot, so auto mode does not try there. */
+static bool kernel_may_mount_files(void)
+{
+	struct utsname uts;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&uts) < 0 || sscanf(uts.release, "%u.%u", &major, &minor) != 2)
+		return true; /* unknown: try, ENOTBLK tells */
+	return major > 6 || (major == 6 && minor >= 12);
+}
+
 int image_mount(const char *image_path, const char *target, const char *fstype,
 		enum image_mount mode, struct image_mount_result *result, const char **failed_path)
 {
@@ -67,7 +83,11 @@ int image_mount(const char *image_path, const char *target, const char *fstype,
 	if (r < 0)
 		goto out;
 
-	if (mode != IMAGE_MOUNT_LOOP && strcmp(fstype, "erofs") == 0) {
+	if (mode == IMAGE_MOUNT_AUTO && strcmp(fstype, "erofs") == 0 && !kernel_may_mount_files()) {
+		log_info(
+			"file-backed mount of %s not supported by this kernel, using a loop device",
+			image_path);
+	} else if (mode != IMAGE_MOUNT_LOOP && strcmp(fstype, "erofs") == 0) {
 		*failed_path = image_path;
 		r = mount_fs(image_path, target, fstype, MS_RDONLY, NULL);
 		if (r == 0) {

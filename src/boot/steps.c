@@ -256,7 +256,11 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 	r = image_mount(ctx->image_path, target, ctx->cfg.fstype, ctx->cfg.image_mount, &result,
 			&failed);
 	if (r < 0) {
-		log_error("mount image: %s (%s, %s): %s (%s)", failed, ctx->cfg.fstype,
+		/* Name the image even when the loop device is what failed. */
+		bool via = failed && strcmp(failed, ctx->image_path) != 0;
+
+		log_error("mount image: %s%s%s (%s, %s): %s (%s)", ctx->image_path,
+			  via ? " via " : "", via ? failed : "", ctx->cfg.fstype,
 			  image_mount_to_string(ctx->cfg.image_mount), strerror(-r),
 			  errno_name(-r));
 		return r;

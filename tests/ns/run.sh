@@ -225,7 +225,7 @@ image_mount loop")
 		dd of="$root/image.img" bs=1 seek=1024 conv=notrunc status=none
 	run_systemd_mode "$root" "! findmnt -n '$root/initoverlayfs' >/dev/null"
 	cat "$WORK/out"
-	expect_failure "initoverlayfs: error: mount image: /dev/loop"
+	expect_failure "initoverlayfs: error: mount image: $root/image.img via /dev/loop"
 	assert_contains "$WORK/out" "(erofs, loop): Invalid argument (EINVAL)"
 }
 
@@ -236,7 +236,7 @@ fstype squashfs")
 	cp "$WORK/image.img" "$root/image.img"
 	run_systemd_mode "$root" "true"
 	cat "$WORK/out"
-	expect_failure "initoverlayfs: error: mount image: /dev/loop"
+	expect_failure "initoverlayfs: error: mount image: $root/image.img via /dev/loop"
 	assert_contains "$WORK/out" "(squashfs, auto):"
 }
 
