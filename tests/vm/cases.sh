@@ -1,0 +1,480 @@
+#!/bin/bash
+# End-to-end boot cases: Debian's kernel in QEMU (TCG) boots through the
+# mini-initramfs made by initoverlayfs-install (initoverlayfs as /init), which
+# finds the boot filesystem, mounts the EROFS image under an overlay and
+# switches into it; the full initrd in the image then finds the real root by
+# root=UUID= and switches to it; the root's /sbin/init prints the marker.
+#
+# Full initrds: a busybox one (--source DIR, fast) for most cases, and
+# Debian's dracut systemd initrd (--source dracut, generated once per run).
+# Bad-input cases assert the one error line, the reboot line, no panic and
+# no hang (QEMU ended by itself, through -no-reboot).
+#
+# Usage: tests/vm/cases.sh INSTALLER BOOT_PROGRAM   (root: the installer
+# needs /lib/modules and dracut). VM_JOBS (default 2) VMs run at once.
+# Logs stay in $VM_WORK/cases/ (default tests/vm/work/cases).
+# Not `set -e` at top level: run_case (tests/lib/runner.sh) must see a
+# failing case's status; setup steps check every command through die().
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+die() {
+	echo "vm-cases: setup failed: $*" >&2
+	exit 1
+}
+
+[ $# -eq 2 ] || die "usage: $0 INSTALLER BOOT_PROGRAM"
+INSTALLER=$(realpath "$1") || die "no installer $1"
+BOOT_PROGRAM=$(realpath "$2") || die "no boot program $2"
+[ -x "$INSTALLER" ] || die "$INSTALLER is not executable"
+[ -x "$BOOT_PROGRAM" ] || die "$BOOT_PROGRAM is not executable"
+
+WORK=$(vm_work_dir)/cases
+rm -rf "$WORK" || die "cannot remove old $WORK"
+IN=$WORK/in
+LOGS=$WORK/logs
+mkdir -p "$IN" "$LOGS" "$WORK/results" || die "cannot create $WORK"
+export TEST_LOG_DIR=$WORK/runner
+mkdir -p "$TEST_LOG_DIR" || die "cannot create $TEST_LOG_DIR"
+. "$HERE/../lib/runner.sh"
+
+VM_JOBS=${VM_JOBS:-2}
+T_START=$(date +%s)
+
+ROOT_UUID=2b0e6c1e-8f4a-4a51-9d3c-6f1f0d7a1001
+BOOT_UUID=5d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+BOOT_LABEL=iofsboot
+# The GPT partition's filesystem has other identities than BOOT_*: the
+# PARTUUID/PARTLABEL cases can only succeed through the partition table.
+GPT_FS_UUID=7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f
+GPT_FS_LABEL=iofsgptfs
+PARTUUID=0f3a9c2e-6b1d-4e7f-9a8b-1c2d3e4f5a6b
+PARTLABEL=iofs-boot-part
+MISSING_UUID=00000000-dead-4bad-8bad-000000000000
+WAIT_S=3
+ERR="initoverlayfs: error:"
+REBOOT_LINE="$ERR no emergency shell (/bin/sh), rebooting in 10 s"
+LIGHT_TIMEOUT=60
+DRACUT_TIMEOUT=240
+# systemd logs to kmsg (timestamps, visible on the serial console), not
+# only to its journal; unthrottled.
+DRACUT_APPEND="systemd.show_status=0 systemd.log_target=kmsg printk.devkmsg=on"
+
+vm_need_cmd qemu-system-x86_64 timeout mkfs.ext4 e2fsck sfdisk blkid cpio gzip zstd \
+	busybox awk || die "missing host tools"
+KREL=$(vm_kernel_release) || die "no bootable kernel"
+KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
+# The installer's work directory stays outside the build tree: the top
+# Makefile includes every '*.d' under build/, and an initrd tree has
+# depmod.d/, modprobe.d/ ... directories.
+TMPDIR=$(mktemp -d /var/tmp/initoverlayfs-vm-cases.XXXXXX) || die "mktemp"
+export TMPDIR
+# How image_mount=auto mounts the image: EROFS mounts a regular file from
+# Linux 6.12 on; before that (Debian 12's 6.1) it must fall back to loop.
+if printf '%s\n' 6.12 "${KREL%%-*}" | sort -V -C; then
+	AUTO_MOUNT="file-backed"
+else
+	AUTO_MOUNT="loop /dev/loop0"
+fi
+trap 'rm -rf "$TMPDIR"' EXIT
+
+# ------------------------------------------------------------- inputs
+
+# The busybox full initrd: /init (also /sbin/init and /sbin/init-alt) finds
+# the real root named by root= on the kernel command line, mounts it, moves
+# /dev, /proc, /sys, /run into it and switches to it (mount --move + chroot:
+# busybox switch_root refuses an overlay root).
+write_busybox_initrd() {
+	local t=$1
+	vm_busybox_tree "$t" || die "busybox initrd tree"
+	cat >"$t/init" <<-'EOF' || die "write $t/init"
+	#!/bin/busybox sh
+	export PATH=/bin:/sbin
+	fail() { echo "IOFS-INITRD-ERROR: $*"; poweroff -f; sleep 30; }
+	echo "IOFS-INITRD: started as $0 on $(grep -o ' / overlay ' /proc/mounts)"
+	root=
+	for w in $(cat /proc/cmdline); do
+	    case $w in root=*) root=${w#root=} ;; esac
+	done
+	[ -n "$root" ] || fail "no root= on the kernel command line"
+	n=0
+	until dev=$(findfs "$root" 2>/dev/null); do
+	    n=$((n + 1)); [ $n -lt 100 ] || fail "root $root not found"; sleep 0.1
+	done
+	mkdir -p /sysroot
+	mount -t ext4 -o ro "$dev" /sysroot || fail "mount $dev"
+	echo "IOFS-INITRD: root $root is $dev, switching"
+	for m in /dev /proc /sys /run; do mount --move $m /sysroot$m || fail "move $m"; done
+	cd /sysroot || fail "cd /sysroot"
+	mount --move . / || fail "move /sysroot to /"
+	exec chroot . /sbin/init
+	EOF
+	chmod 0755 "$t/init" || die "chmod $t/init"
+	ln -s ../init "$t/sbin/init" || die "link /sbin/init"
+	ln -s ../init "$t/sbin/init-alt" || die "link /sbin/init-alt"
+}
+
+# make_pair NAME SOURCE CONFIG-LINE...: run the installer into $IN/NAME
+# (boot dir $IN/NAME/boot, mini-initramfs $IN/NAME/mini.img) and record the
+# image's host path and its path inside the boot filesystem ('fs' of the
+# mini-initramfs' config) in $IN/NAME/image and $IN/NAME/fs.
+make_pair() {
+	local name=$1 src=$2 d=$IN/$1 fs
+	shift 2
+	mkdir -p "$d/boot" || return 1
+	printf '%s\n' "$@" >"$d/conf" || return 1
+	"$INSTALLER" --kver "$KREL" --source "$src" --boot-dir "$d/boot" --config "$d/conf" \
+		--output-initramfs "$d/mini.img" --initramfs-compression zstd,3 \
+		--boot-program "$BOOT_PROGRAM" -f >"$d/install.out" 2>"$d/install.err" ||
+		{ cat "$d/install.out" "$d/install.err" >&2; vm_err make_pair "installer failed for $name"; return 1; }
+	ls "$d"/boot/initoverlayfs-"$KREL"-*.img >"$d/image" || return 1
+	[ "$(wc -l <"$d/image")" = 1 ] || { vm_err make_pair "$name: not exactly one image in $d/boot"; return 1; }
+	fs=$(zstd -dc "$d/mini.img" | cpio -i --quiet --to-stdout etc/initoverlayfs.conf |
+		sed -n 's/^fs //p') || return 1
+	[ -n "$fs" ] || { vm_err make_pair "$name: no 'fs' in the mini-initramfs config"; return 1; }
+	echo "$fs" >"$d/fs"
+}
+
+# An extra cpio segment (gzip) appended to a mini-initramfs: the kernel
+# unpacks the segments in order, so later files replace earlier ones.
+# append_segment OUT MINI TREE
+append_segment() {
+	vm_make_cpio_gz "$3" "$3.cpio.gz" || return 1
+	cat "$2" "$3.cpio.gz" >"$1"
+}
+
+# Job pool: at most VM_JOBS background jobs.
+pool_wait() {
+	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n; done
+}
+
+build_inputs() {
+	local v
+	write_busybox_initrd "$IN/initrd-tree"
+	vm_make_rootfs "$IN/root.img" "$ROOT_UUID" iofsroot || die "root image"
+
+	# Pairs, one per bootfs flavour (the same full initrd: same image bytes).
+	declare -A conf=(
+		[uuid]="bootfs UUID=$BOOT_UUID"
+		[label]="bootfs LABEL=$BOOT_LABEL"
+		[partuuid]="bootfs PARTUUID=$PARTUUID"
+		[partlabel]="bootfs PARTLABEL=$PARTLABEL"
+		[path]="bootfs /dev/vdb"
+	)
+	for v in uuid label partuuid partlabel path; do
+		pool_wait
+		make_pair "$v" "$IN/initrd-tree" "${conf[$v]}" "bootfstype ext4" >"$IN/pair-$v.log" 2>&1 &
+	done
+	wait
+	for v in uuid label partuuid partlabel path; do
+		[ -s "$IN/$v/fs" ] || { cat "$IN/pair-$v.log"; die "pair $v"; }
+	done
+
+	# One boot filesystem holds each pair's image at its 'fs' path.
+	local -a files=()
+	for v in uuid label partuuid partlabel path; do
+		files+=("$(cat "$IN/$v/image"):$(cat "$IN/$v/fs")")
+	done
+	vm_make_bootfs "$IN/bootfs.img" "$BOOT_UUID" "$BOOT_LABEL" "${files[@]}" || die "bootfs"
+	vm_make_bootfs "$IN/gptfs.img" "$GPT_FS_UUID" "$GPT_FS_LABEL" "${files[@]}" || die "GPT fs"
+	vm_make_gpt_disk "$IN/gpt.img" "$IN/gptfs.img" "$PARTUUID" "$PARTLABEL" || die "GPT disk"
+
+	# Bad inputs: the same bootfs without the image, and with the image's
+	# EROFS superblock (bytes 1024..1055) bit-flipped.
+	mkdir -p "$IN/empty" || die "mkdir empty"
+	echo "no image here" >"$IN/empty/README" || die "empty tree"
+	vm_make_bootfs "$IN/bootfs-empty.img" "$BOOT_UUID" "$BOOT_LABEL" "$IN/empty/README:/README" ||
+		die "empty bootfs"
+	cp "$(cat "$IN/uuid/image")" "$IN/corrupt.img" || die "copy image"
+	dd if="$IN/corrupt.img" bs=1 skip=1024 count=32 status=none | perl -0777 -pe 's/./chr(ord($&) ^ 0xff)/gse' |
+		dd of="$IN/corrupt.img" bs=1 seek=1024 conv=notrunc status=none || die "flip bytes"
+	cmp -s "$IN/corrupt.img" "$(cat "$IN/uuid/image")" && die "corrupt image is unchanged"
+	vm_make_bootfs "$IN/bootfs-corrupt.img" "$BOOT_UUID" "$BOOT_LABEL" \
+		"$IN/corrupt.img:$(cat "$IN/uuid/fs")" || die "corrupt bootfs"
+
+	# No separate bootfs: the image and a config naming it inside the
+	# mini-initramfs itself (a second cpio segment).
+	mkdir -p "$IN/seg-inside/etc" "$IN/seg-inside/images" || die "mkdir seg-inside"
+	cp "$(cat "$IN/uuid/image")" "$IN/seg-inside/images/initoverlayfs.img" || die "copy image"
+	printf 'bootfs ""\nfs /images/initoverlayfs.img\nbootfstype ext4\n' \
+		>"$IN/seg-inside/etc/initoverlayfs.conf" || die "write config"
+	append_segment "$IN/mini-inside.img" "$IN/uuid/mini.img" "$IN/seg-inside" || die "mini-inside"
+
+	# Malformed config: a segment replacing /etc/initoverlayfs.conf.
+	mkdir -p "$IN/seg-badconf/etc" || die "mkdir seg-badconf"
+	printf 'bootfs UUID=%s\ntimeout "30\n' "$BOOT_UUID" >"$IN/seg-badconf/etc/initoverlayfs.conf" ||
+		die "write bad config"
+	append_segment "$IN/mini-badconf.img" "$IN/uuid/mini.img" "$IN/seg-badconf" || die "mini-badconf"
+}
+
+# ------------------------------------------------------------- helpers
+
+# boot NAME [vm_boot args]: boot with the log in $LOGS/NAME.log; the VM
+# must end by itself (marker + poweroff, or reboot) before the timeout.
+boot() {
+	local name=$1
+	shift
+	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
+}
+
+# The log without timestamps ("[   1.234567] ").
+plain_log() {
+	vm_log_clean "$1" | sed 's/^\[ *[0-9]*\.[0-9]*\] //'
+}
+
+# has_line LOG LINE: LOG has exactly LINE (after the timestamp).
+has_line() {
+	plain_log "$1" | grep -qxF -- "$2" && return 0
+	plain_log "$1" | grep -F 'initoverlayfs' | sed 's/^/    /' >&2
+	fail "no line '$2' in $1 (its initoverlayfs lines above)"
+}
+
+guest_note() {
+	echo "$*" >"$WORK/results/$CASE.guest"
+}
+
+# expect_booted LOG: root reached with no initoverlayfs error.
+expect_booted() {
+	vm_assert_booted "$1"
+	vm_assert_log_lacks "$1" "$ERR"
+	vm_assert_log_lacks "$1" IOFS-INITRD-ERROR
+	guest_note "marker at $(vm_marker_field "$1" uptime) s"
+}
+
+# expect_steps LOG: every initoverlayfs step logged (kernel without quiet).
+expect_steps() {
+	local s
+	for s in "mount API filesystems" "read config" "load modules" "find boot device" \
+		"mount boot filesystem" "mount image" "mount overlay" "move mounts" \
+		"check next init" "switch root"; do
+		vm_assert_log_has "$1" "initoverlayfs: $s: "
+	done
+	vm_assert_log_has "$1" "initoverlayfs: ready after "
+	vm_assert_log_has "$1" "initoverlayfs: exec /sbin/init"
+}
+
+# expect_busybox_initrd LOG DEV: the busybox full initrd ran from the
+# overlay and found the real root.
+expect_busybox_initrd() {
+	vm_assert_log_has "$1" "IOFS-INITRD: started as ${3:-/sbin/init} on  / overlay "
+	vm_assert_log_has "$1" "IOFS-INITRD: root UUID=$ROOT_UUID is $2, switching"
+}
+
+# expect_failure LOG LINE: the boot failed with exactly the error LINE
+# (after "initoverlayfs: error: "), then the reboot line, then the kernel's
+# restart; no panic, no marker, no other error line.
+expect_failure() {
+	local log=$1 line="$ERR $2" n t_err t_reboot
+	vm_assert_no_panic "$log"
+	has_line "$log" "$line"
+	has_line "$log" "$REBOOT_LINE"
+	n=$(vm_log_count "$log" "$ERR")
+	[ "$n" = 2 ] || fail "$n '$ERR' lines in $log, expected 2 (the error and the reboot line)"
+	vm_assert_log_has "$log" "reboot: Restarting system"
+	vm_assert_log_lacks "$log" "$VM_MARKER "
+	grep -qx 'timed_out=0' "$log.result" || fail "VM timed out"
+	t_err=$(vm_kmsg_time "$log" "$line")
+	t_reboot=$(vm_kmsg_time "$log" "reboot: Restarting system")
+	# The documented fallback waits 10 s before the reboot.
+	awk -v a="$t_err" -v b="$t_reboot" 'BEGIN { d = b - a; exit !(d >= 9.9 && d < 12) }' ||
+		fail "reboot at $t_reboot s, error at $t_err s: not the documented 10 s delay"
+	guest_note "error at $t_err s, reboot at $t_reboot s"
+}
+
+image_of() { cat "$IN/$1/fs"; }
+
+# ------------------------------------------------------------- cases
+
+LIGHT=(-t "$LIGHT_TIMEOUT" -a "root=UUID=$ROOT_UUID ro")
+LIGHT_Q=(-t "$LIGHT_TIMEOUT" -a "root=UUID=$ROOT_UUID ro quiet")
+
+# bootfs from the installer's config, by each kind of name. vda is the
+# root, vdb the boot filesystem (plain ext4 or the GPT disk).
+bootfs_case() {
+	local v=$1 disk=$2 dev=$3 spec=$4 log=$LOGS/$CASE.log
+	boot "$CASE" -i "$IN/$v/mini.img" -d "$IN/root.img" -d "$disk" "${LIGHT[@]}"
+	expect_booted "$log"
+	expect_steps "$log"
+	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=$spec fs=$(image_of "$v") "
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: $spec is $dev (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: $dev on /boot (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of "$v") on /initrofs (erofs, $AUTO_MOUNT)"
+	expect_busybox_initrd "$log" /dev/vda
+}
+
+case_bootfs_uuid() { bootfs_case uuid "$IN/bootfs.img" /dev/vdb "UUID=$BOOT_UUID"; }
+case_bootfs_label() { bootfs_case label "$IN/bootfs.img" /dev/vdb "LABEL=$BOOT_LABEL"; }
+case_bootfs_partuuid() { bootfs_case partuuid "$IN/gpt.img" /dev/vdb1 "PARTUUID=$PARTUUID"; }
+case_bootfs_partlabel() { bootfs_case partlabel "$IN/gpt.img" /dev/vdb1 "PARTLABEL=$PARTLABEL"; }
+case_bootfs_path() { bootfs_case path "$IN/bootfs.img" /dev/vdb /dev/vdb; }
+
+# The image and its config inside the mini-initramfs; no boot disk at all.
+case_no_bootfs() {
+	local log=$LOGS/$CASE.log
+	boot "$CASE" -i "$IN/mini-inside.img" -d "$IN/root.img" "${LIGHT[@]}"
+	expect_booted "$log"
+	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=(none) fs=/images/initoverlayfs.img "
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: no bootfs configured, image is in the initramfs"
+	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: nothing to mount"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /images/initoverlayfs.img on /initrofs (erofs, $AUTO_MOUNT)"
+	expect_busybox_initrd "$log" /dev/vda
+}
+
+# The config names a UUID that is not attached; the command line names the
+# GPT partition, another init and another timeout.
+case_cmdline_overrides() {
+	local log=$LOGS/$CASE.log
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/gpt.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro initoverlayfs.bootfs=PARTLABEL=$PARTLABEL initoverlayfs.init=/sbin/init-alt initoverlayfs.timeout=7"
+	expect_booted "$log"
+	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=PARTLABEL=$PARTLABEL fs=$(image_of uuid) fstype=erofs init=/sbin/init-alt timeout=7s"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: PARTLABEL=$PARTLABEL is /dev/vdb1 (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: exec /sbin/init-alt"
+	expect_busybox_initrd "$log" /dev/vda /sbin/init-alt
+}
+
+# image_mount=loop: straight to a loop device, no file-backed attempt.
+case_image_mount_loop() {
+	local log=$LOGS/$CASE.log
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro initoverlayfs.image_mount=loop"
+	expect_booted "$log"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of uuid) on /initrofs (erofs, loop /dev/loop0)"
+	vm_assert_log_lacks "$log" "file-backed mount"
+	vm_assert_log_lacks "$log" "Can't open blockdev"
+}
+
+# image_mount=auto (the default) on Debian's 6.1: EROFS cannot mount a
+# regular file there (file-backed mounts came in 6.12), so it falls back.
+case_image_mount_auto() {
+	local log=$LOGS/$CASE.log fallback
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro initoverlayfs.image_mount=auto"
+	expect_booted "$log"
+	fallback="initoverlayfs: file-backed mount of /boot$(image_of uuid) not supported by this kernel, using a loop device"
+	if [ "$AUTO_MOUNT" = file-backed ]; then
+		vm_assert_log_lacks "$log" "$fallback"
+	else
+		has_line "$log" "$fallback"
+		# Not even tried: the attempt would print a kernel error on every boot.
+		vm_assert_log_lacks "$log" "Can't open blockdev"
+	fi
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of uuid) on /initrofs (erofs, $AUTO_MOUNT)"
+}
+
+case_bad_image_missing() {
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" "${LIGHT_Q[@]}"
+	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) (erofs, auto): No such file or directory (ENOENT)"
+}
+
+case_bad_image_corrupt() {
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-corrupt.img" "${LIGHT_Q[@]}"
+	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) via /dev/loop0 (erofs, auto): Invalid argument (EINVAL)"
+}
+
+# Without quiet, to see when the wait began (the "load modules" line).
+case_bad_wrong_uuid() {
+	local log=$LOGS/$CASE.log t0 t1
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro initoverlayfs.bootfs=UUID=$MISSING_UUID initoverlayfs.timeout=$WAIT_S"
+	expect_failure "$log" "find boot device: UUID=$MISSING_UUID: not found after $WAIT_S s (ETIMEDOUT)"
+	t0=$(vm_kmsg_time "$log" "initoverlayfs: load modules: ")
+	t1=$(vm_kmsg_time "$log" "$ERR find boot device")
+	awk -v a="$t0" -v b="$t1" -v w="$WAIT_S" 'BEGIN { d = b - a; exit !(d >= w - 0.05 && d < w + 1.5) }' ||
+		fail "waited $t0 -> $t1 s, expected about $WAIT_S s"
+	guest_note "waited $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s (timeout $WAIT_S s), $(cat "$WORK/results/$CASE.guest")"
+}
+
+case_bad_malformed_config() {
+	boot "$CASE" -i "$IN/mini-badconf.img" -d "$IN/root.img" -d "$IN/bootfs.img" "${LIGHT_Q[@]}"
+	expect_failure "$LOGS/$CASE.log" "read config: /etc/initoverlayfs.conf:2: unterminated quote in value of 'timeout'"
+}
+
+case_bad_unknown_fstype() {
+	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro quiet initoverlayfs.fstype=nosuchfs"
+	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) via /dev/loop0 (nosuchfs, auto): No such device (ENODEV)"
+}
+
+# Debian's dracut systemd initrd in the image (generated once per run): its
+# systemd finds the real root by root=UUID= and switches into it.
+case_dracut_systemd() {
+	local log=$LOGS/$CASE.log d=$IN/dracut
+	make_pair dracut dracut "bootfs UUID=$BOOT_UUID" "bootfstype ext4"
+	cat "$d/install.out"
+	vm_make_bootfs "$IN/bootfs-dracut.img" "$BOOT_UUID" "$BOOT_LABEL" "$(cat "$d/image"):$(cat "$d/fs")"
+	boot "$CASE" -i "$d/mini.img" -d "$IN/root.img" -d "$IN/bootfs-dracut.img" -t "$DRACUT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro $DRACUT_APPEND"
+	expect_booted "$log"
+	expect_steps "$log"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vdb (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of dracut) on /initrofs (erofs, $AUTO_MOUNT)"
+	# systemd ran as the initrd's init, mounted the root and switched.
+	vm_assert_log_has "$log" "systemd[1]: Running in initrd."
+	vm_assert_log_has "$log" "EXT4-fs (vda): mounted filesystem"
+	vm_assert_log_has "$log" "systemd[1]: Mounted sysroot.mount - /sysroot."
+	vm_assert_log_has "$log" "systemd[1]: Switching root."
+	guest_note "$(cat "$WORK/results/$CASE.guest"), /init at $(vm_kmsg_time "$log" "Run /init") s"
+}
+
+# ------------------------------------------------------------- run
+
+CASES=(
+	"vm-dracut-systemd-root-by-uuid case_dracut_systemd"
+	"vm-bootfs-uuid case_bootfs_uuid"
+	"vm-bootfs-label case_bootfs_label"
+	"vm-bootfs-partuuid case_bootfs_partuuid"
+	"vm-bootfs-partlabel case_bootfs_partlabel"
+	"vm-bootfs-device-path case_bootfs_path"
+	"vm-no-bootfs-image-in-initramfs case_no_bootfs"
+	"vm-cmdline-overrides case_cmdline_overrides"
+	"vm-image-mount-loop-forced case_image_mount_loop"
+	"vm-image-mount-auto-falls-back-to-loop case_image_mount_auto"
+	"vm-bad-image-missing case_bad_image_missing"
+	"vm-bad-image-corrupt case_bad_image_corrupt"
+	"vm-bad-wrong-uuid-times-out case_bad_wrong_uuid"
+	"vm-bad-malformed-config case_bad_malformed_config"
+	"vm-bad-unknown-fstype case_bad_unknown_fstype"
+)
+
+echo "vm-cases: kernel $KREL, work $WORK, $VM_JOBS VMs at a time"
+build_inputs
+echo "vm-cases: inputs ready after $(($(date +%s) - T_START)) s"
+
+# Each case runs in the background (VM_JOBS at a time) with `set -e`; its
+# output, status and times are kept, then replayed through run_case in order.
+for c in "${CASES[@]}"; do
+	name=${c%% *}
+	fn=${c#* }
+	pool_wait
+	(
+		CASE=$name
+		t0=$(date +%s.%N)
+		(
+			set -e
+			"$fn"
+		) >"$WORK/results/$name.out" 2>&1
+		echo $? >"$WORK/results/$name.rc"
+		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$WORK/results/$name.wall"
+	) &
+done
+wait
+
+replay() {
+	cat "$WORK/results/$REPLAY.out"
+	return "$(cat "$WORK/results/$REPLAY.rc" 2>/dev/null || echo 1)"
+}
+for c in "${CASES[@]}"; do
+	REPLAY=${c%% *}
+	run_case "$REPLAY" replay
+done
+echo "vm-cases: times (host wall / guest):"
+for c in "${CASES[@]}"; do
+	name=${c%% *}
+	printf '  %-42s %6ss  %s\n' "$name" "$(cat "$WORK/results/$name.wall" 2>/dev/null)" \
+		"$(cat "$WORK/results/$name.guest" 2>/dev/null || echo '-')"
+done
+echo "vm-cases: total $(($(date +%s) - T_START)) s"
+runner_summary vm-cases
