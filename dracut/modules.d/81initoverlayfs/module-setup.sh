@@ -1,0 +1,126 @@
+#!/bin/bash
+# dracut module for initoverlayfs: a mini-initramfs that mounts the EROFS
+# image holding the full initrd under a tmpfs overlay and switches into it.
+#
+# Included only on request (dracut --add initoverlayfs). Settings, from
+# dracut.conf(.d) or the environment:
+#   initoverlayfs_mode     systemd (default): pre-initoverlayfs.target is the
+#                          default target, the boot program runs as
+#                          pre-initoverlayfs.service; init: /init is the
+#                          boot program (no systemd)
+#   initoverlayfs_binary   the boot program (default /usr/sbin/initoverlayfs)
+#   initoverlayfs_unitdir  where the units are (default: systemd's unit dir)
+#   initoverlayfs_conf     the config (default /etc/initoverlayfs.conf)
+
+_iofs_mode() {
+    echo "${initoverlayfs_mode:-systemd}"
+}
+
+_iofs_binary() {
+    echo "${initoverlayfs_binary:-/usr/sbin/initoverlayfs}"
+}
+
+_iofs_unitdir() {
+    echo "${initoverlayfs_unitdir:-${systemdsystemunitdir:-/usr/lib/systemd/system}}"
+}
+
+_iofs_conf() {
+    echo "${initoverlayfs_conf:-/etc/initoverlayfs.conf}"
+}
+
+_iofs_units="pre-initoverlayfs.target pre-initoverlayfs.service pre-initoverlayfs-switch-root.service"
+
+# _iofs_conf_value KEY: the value of KEY in the config ("KEY VALUE" or
+# "KEY=VALUE", optionally quoted), empty when unset.
+_iofs_conf_value() {
+    local _conf
+    _conf=$(_iofs_conf)
+    [[ -r $_conf ]] || return 0
+    sed -n -E "s/^[[:space:]]*$1[[:space:]]*(=|[[:space:]])[[:space:]]*\"?([^\"#]*)\"?.*/\\2/p" "$_conf" \
+        | tail -n 1 | sed -E 's/[[:space:]]+$//'
+}
+
+# called by dracut
+check() {
+    local _u _unitdir
+    require_binaries "$(_iofs_binary)" || return 1
+    case "$(_iofs_mode)" in
+        systemd)
+            _unitdir=$(_iofs_unitdir)
+            for _u in $_iofs_units; do
+                if [[ ! -f $_unitdir/$_u ]]; then
+                    derror "initoverlayfs: $_unitdir/$_u is missing"
+                    return 1
+                fi
+            done
+            ;;
+        init) ;;
+        *)
+            derror "initoverlayfs: initoverlayfs_mode must be 'systemd' or 'init', not '$(_iofs_mode)'"
+            return 1
+            ;;
+    esac
+    # only when asked for (--add initoverlayfs)
+    return 255
+}
+
+# called by dracut
+depends() {
+    if [[ "$(_iofs_mode)" == systemd ]]; then
+        echo systemd systemd-udevd base
+    fi
+    return 0
+}
+
+# called by dracut
+installkernel() {
+    local _fstype _extra
+    # what the boot program itself mounts: always, whatever the host uses
+    hostonly='' instmods loop erofs overlay dm-verity
+    _fstype=$(_iofs_conf_value bootfstype)
+    # shellcheck disable=SC2086
+    [[ -n $_fstype ]] && hostonly='' instmods $_fstype
+    _extra=$(_iofs_conf_value modules)
+    # shellcheck disable=SC2086
+    [[ -n $_extra ]] && hostonly='' instmods ${_extra//,/ }
+    # storage drivers for the boot device (only the host's in hostonly mode)
+    instmods virtio_blk virtio_pci virtio_scsi nvme ahci sd_mod mmc_block \
+        sdhci_pci usb_storage uas xhci_pci ehci_pci
+    return 0
+}
+
+# called by dracut
+install() {
+    local _conf _unitdir _u
+    inst_binary "$(_iofs_binary)" /usr/sbin/initoverlayfs
+
+    _conf=$(_iofs_conf)
+    if [[ -f $_conf ]]; then
+        inst_simple "$_conf" /etc/initoverlayfs.conf
+    else
+        dinfo "initoverlayfs: no $_conf; the installer adds it (dracut --include)"
+    fi
+
+    inst_dir /boot
+    inst_dir /initrofs
+    inst_dir /overlay
+    inst_dir /initoverlayfs
+
+    if [[ "$(_iofs_mode)" == systemd ]]; then
+        _unitdir=$(_iofs_unitdir)
+        for _u in $_iofs_units; do
+            inst_simple "$_unitdir/$_u" "$systemdsystemunitdir/$_u"
+        done
+        inst_multiple systemctl
+        # /etc wins over the unit directory, whatever other modules link:
+        # default.target for older systemd, initrd.target for systemd that
+        # starts it in an initrd.
+        mkdir -p "$initdir/etc/systemd/system"
+        ln -sfn "$systemdsystemunitdir/pre-initoverlayfs.target" \
+            "$initdir/etc/systemd/system/default.target"
+        ln -sfn "$systemdsystemunitdir/pre-initoverlayfs.target" \
+            "$initdir/etc/systemd/system/initrd.target"
+    else
+        ln -sfn usr/sbin/initoverlayfs "$initdir/init"
+    fi
+}

@@ -1,0 +1,360 @@
+#!/bin/bash
+# Distro integration tier (root): the systemd units, the dracut module
+# 81initoverlayfs, the kernel-install plugin and Debian's kernel hooks.
+#
+# Usage: tests/integration/run.sh [INSTALLER [BOOT-PROGRAM]]
+#   defaults: build/initoverlayfs-install build/initoverlayfs
+# Environment: KVER (default 6.1.0-56-amd64 if installed, else the newest
+#   /lib/modules/*), INTEGRATION_SOURCE (the full initrd the hook tests
+#   pack; default /boot/initrd.img-KVER), INTEGRATION_WORK (where the
+#   mini-initramfs and dracut's log stay; default build/integration),
+#   INTEGRATION_INSTALLER_DRACUT (1: also run initoverlayfs-install --mode
+#   systemd, about a minute; 0: skip), TEST_LOG_DIR.
+#
+# Nothing outside temporary directories is touched: dracut runs from a
+# symlinked copy of /usr/lib/dracut (dracutbasedir) holding the module from
+# this tree, the boot program and the units come from the tree through the
+# module's settings (initoverlayfs_binary, initoverlayfs_unitdir).
+#
+# Only `set -u` at the top: run_case needs a failing case to return, the
+# cases themselves run with `set -e` (tests/lib/runner.sh).
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib/runner.sh"
+
+INSTALL=$(realpath "${1:-build/initoverlayfs-install}")
+BOOTPROG=$(realpath "${2:-build/initoverlayfs}")
+OUT=$(realpath -m "${INTEGRATION_WORK:-build/integration}")
+WORK=$(mktemp -d /tmp/iofs-integration.XXXXXX)
+FAKE_UUID=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+UNITS="pre-initoverlayfs.target pre-initoverlayfs.service pre-initoverlayfs-switch-root.service"
+
+cleanup() {
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+	echo "integration: setup failed: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+[ -x "$INSTALL" ] || die "$INSTALL is not built"
+[ -x "$BOOTPROG" ] || die "$BOOTPROG is not built"
+if [ -z "${KVER:-}" ]; then
+	if [ -f /lib/modules/6.1.0-56-amd64/modules.dep ]; then
+		KVER=6.1.0-56-amd64
+	else
+		KVER=$(printf '%s\n' /lib/modules/*/modules.dep | sort -V | tail -n 1)
+		KVER=${KVER%/modules.dep}
+		KVER=${KVER##*/}
+	fi
+fi
+if [ -z "${KVER:-}" ] || [ ! -d "/lib/modules/$KVER" ]; then
+	die "no kernel modules in /lib/modules"
+fi
+SOURCE=${INTEGRATION_SOURCE:-/boot/initrd.img-$KVER}
+mkdir -p "$OUT"
+rm -f "$OUT/mini-systemd.size" "$OUT/mini-init.size" "$OUT/installer-systemd.size"
+
+# the config every case uses: an explicit bootfs, fast EROFS compression
+CONF=$WORK/initoverlayfs.conf
+printf 'bootfs UUID=%s\nbootfstype ext4\ncompression lz4\n' "$FAKE_UUID" >"$CONF"
+
+# ---- systemd units ------------------------------------------------------
+
+case_units_content() {
+	local u
+	for u in $UNITS; do
+		assert_contains "$TOP/systemd/$u" "ConditionPathExists=/etc/initrd-release"
+	done
+	local s=$TOP/systemd/pre-initoverlayfs.service
+	assert_contains "$s" "Type=oneshot"
+	assert_contains "$s" "ExecStart=/usr/sbin/initoverlayfs --systemd"
+	assert_contains "$s" "After=systemd-udev-trigger.service systemd-udev-settle.service"
+	assert_contains "$s" "OnFailure=emergency.target"
+	assert_contains "$s" "StandardOutput=journal+console"
+	assert_contains "$TOP/systemd/pre-initoverlayfs-switch-root.service" \
+		"ExecStart=/usr/bin/systemctl --no-block switch-root /initoverlayfs"
+	assert_contains "$TOP/systemd/pre-initoverlayfs.target" \
+		"Wants=pre-initoverlayfs.service pre-initoverlayfs-switch-root.service"
+}
+
+# systemd-analyze verify, with ExecStart pointing at the built program (the
+# installed path does not exist on the test machine)
+case_units_verify() {
+	command -v systemd-analyze >/dev/null || fail "systemd-analyze not installed"
+	local d=$WORK/units u
+	mkdir -p "$d"
+	for u in $UNITS; do
+		sed "s|/usr/sbin/initoverlayfs|$BOOTPROG|" "$TOP/systemd/$u" >"$d/$u"
+	done
+	# shellcheck disable=SC2086 # a list of unit names
+	(cd "$d" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no $UNITS) \
+		>"$d/verify.log" 2>&1 || { cat "$d/verify.log"; fail "systemd-analyze verify failed"; }
+	cat "$d/verify.log"
+	# verify reports some problems without failing: none may name our units
+	assert_not_contains "$d/verify.log" "initoverlayfs"
+}
+
+case_shellcheck() {
+	if ! command -v shellcheck >/dev/null; then
+		echo "shellcheck not installed: skipped"
+		return 0
+	fi
+	shellcheck -s bash -e SC2034,SC2154 "$TOP/dracut/modules.d/81initoverlayfs/module-setup.sh"
+	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
+	shellcheck -x -e SC1091 "$HERE/run.sh"
+}
+
+# ---- dracut module --------------------------------------------------------
+
+# a dracut base directory: /usr/lib/dracut with this tree's module added
+make_dracut_base() {
+	local base=$WORK/dracut e
+	[ -d "$base" ] && return 0
+	mkdir -p "$base/modules.d"
+	for e in /usr/lib/dracut/*; do
+		[ "$(basename "$e")" = modules.d ] || ln -s "$e" "$base/"
+	done
+	for e in /usr/lib/dracut/modules.d/*; do
+		ln -s "$e" "$base/modules.d/"
+	done
+	cp -r "$TOP/dracut/modules.d/81initoverlayfs" "$base/modules.d/"
+}
+
+# run dracut with the tree's module; $1: output image, the rest: dracut options
+tree_dracut() {
+	local img=$1
+	shift
+	make_dracut_base
+	mkdir -p "$WORK/dracut.conf.d" "$WORK/tmp"
+	: >"$WORK/dracut.conf"
+	dracutbasedir=$WORK/dracut initoverlayfs_binary=$BOOTPROG \
+		initoverlayfs_unitdir=$TOP/systemd initoverlayfs_conf=$CONF \
+		dracut --conf "$WORK/dracut.conf" --confdir "$WORK/dracut.conf.d" --tmpdir "$WORK/tmp" \
+		--force --reproducible --kver "$KVER" "$@" "$img"
+}
+
+# The systemd-mode mini-initramfs: systemd, udev, the module and what it
+# installs, nothing else (-m); no microcode, zstd like the init-mode one.
+case_dracut_systemd_mini() {
+	local img=$OUT/mini-systemd-$KVER.img log=$OUT/dracut-systemd.log list=$WORK/mini.list
+	tree_dracut "$img" --no-hostonly --no-early-microcode --zstd -m "initoverlayfs" >"$log" 2>&1 ||
+		{ cat "$log"; fail "dracut failed"; }
+	cat "$log"
+	# dracut's own checks: nothing it could not install
+	if grep -E -i "fail|error|warn|missing|no such file|not found|cannot" "$log"; then
+		fail "dracut printed warnings (above)"
+	fi
+	assert_contains "$log" "*** Including module: initoverlayfs ***"
+	lsinitrd "$img" >"$list"
+	local p
+	for p in usr/sbin/initoverlayfs etc/initoverlayfs.conf etc/initrd-release \
+		systemd/system/pre-initoverlayfs.target \
+		systemd/system/pre-initoverlayfs.service \
+		systemd/system/pre-initoverlayfs-switch-root.service \
+		systemd/systemd-udevd bin/systemctl 80-drivers.rules \
+		"etc/systemd/system/default.target -> " "etc/systemd/system/initrd.target -> " \
+		libblkid.so libkmod.so /loop.ko /erofs.ko /overlay.ko /dm-verity.ko /ext4.ko \
+		/virtio_blk.ko; do
+		assert_contains "$list" "$p"
+	done
+	for p in boot initrofs overlay initoverlayfs; do
+		grep -qE "^d.* $p\$" "$list" || fail "no directory /$p"
+	done
+	grep -q "etc/systemd/system/default.target -> .*pre-initoverlayfs.target" "$list" ||
+		fail "default.target is not pre-initoverlayfs.target"
+	# the config inside is the one given
+	lsinitrd -f etc/initoverlayfs.conf "$img" >"$WORK/conf.in"
+	cmp "$CONF" "$WORK/conf.in" || fail "config differs"
+	# the boot program inside runs (its libraries are there)
+	local x=$WORK/x
+	mkdir -p "$x"
+	(cd "$x" && lsinitrd --unpack "$img" >/dev/null 2>&1)
+	chroot "$x" /usr/sbin/initoverlayfs --version
+	# nothing of dracut's own initrd logic
+	assert_not_contains "$list" "dracut-initqueue"
+	stat -c %s "$img" >"$OUT/mini-systemd.size"
+	echo "systemd-mode mini-initramfs: $(cat "$OUT/mini-systemd.size") bytes"
+}
+
+# Init mode (initoverlayfs_mode=init): /init is the boot program, no systemd.
+case_dracut_init_mini() {
+	local img=$OUT/mini-init-$KVER.img log=$OUT/dracut-init.log list=$WORK/init.list
+	initoverlayfs_mode=init tree_dracut "$img" --no-hostonly --no-early-microcode --zstd \
+		-m "initoverlayfs" >"$log" 2>&1 || { cat "$log"; fail "dracut failed"; }
+	cat "$log"
+	if grep -E -i "fail|error|warn|missing|no such file|not found|cannot" "$log"; then
+		fail "dracut printed warnings (above)"
+	fi
+	lsinitrd "$img" >"$list"
+	local p
+	for p in "init -> usr/sbin/initoverlayfs" usr/sbin/initoverlayfs etc/initoverlayfs.conf \
+		libkmod.so /loop.ko /erofs.ko /overlay.ko /dm-verity.ko /ext4.ko; do
+		assert_contains "$list" "$p"
+	done
+	assert_not_contains "$list" "pre-initoverlayfs"
+	assert_not_contains "$list" "systemd/systemd"
+	stat -c %s "$img" >"$OUT/mini-init.size"
+}
+
+# initoverlayfs-install --mode systemd: its `dracut --add initoverlayfs`
+# finds the module (dracutbasedir) and the mini-initramfs it makes carries
+# the module's files and the config naming the new image.
+case_installer_systemd_mode() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	make_dracut_base
+	local b=$WORK/boot-sd
+	mkdir -p "$b"
+	dracutbasedir=$WORK/dracut initoverlayfs_binary=$BOOTPROG \
+		initoverlayfs_unitdir=$TOP/systemd TMPDIR=$WORK \
+		"$INSTALL" --kver "$KVER" --boot-dir "$b" --source "$SOURCE" --mode systemd \
+		--config "$CONF" --boot-program "$BOOTPROG" --force
+	ls -l "$b"
+	local mini
+	mini=$b/$(mini_name)
+	lsinitrd "$mini" >"$WORK/sd.list"
+	assert_contains "$WORK/sd.list" usr/sbin/initoverlayfs
+	assert_contains "$WORK/sd.list" systemd/system/pre-initoverlayfs.service
+	lsinitrd -f etc/initoverlayfs.conf "$mini" >"$WORK/sd.conf"
+	assert_contains "$WORK/sd.conf" "initoverlayfs-$KVER-"
+	stat -c %s "$mini" >"$OUT/installer-systemd.size"
+}
+
+# ---- make install -----------------------------------------------------------
+
+case_make_install() {
+	local d=$WORK/destdir
+	make -C "$TOP" --no-print-directory install-integration DESTDIR="$d" PREFIX=/usr
+	local f
+	for f in usr/lib/systemd/system/pre-initoverlayfs.target \
+		usr/lib/systemd/system/pre-initoverlayfs.service \
+		usr/lib/systemd/system/pre-initoverlayfs-switch-root.service; do
+		[ -f "$d/$f" ] || fail "$f not installed"
+		[ "$(stat -c %a "$d/$f")" = 644 ] || fail "$f mode"
+	done
+	for f in usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
+		usr/lib/kernel/install.d/94-initoverlayfs.install \
+		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs; do
+		[ -x "$d/$f" ] || fail "$f not installed executable"
+	done
+}
+
+# ---- kernel hooks -------------------------------------------------------------
+
+# files of another kernel and of this one that are not ours
+plant_decoys() {
+	local b=$1
+	touch "$b/initoverlayfs-6.1.0-99-amd64-0123456789abcdef.img" \
+		"$b/initrd.img-6.1.0-99-amd64" "$b/vmlinuz-6.1.0-99-amd64" \
+		"$b/initoverlayfs-$KVER-rt-0123456789abcdef.img" "$b/initrd.img-$KVER-rt" \
+		"$b/vmlinuz-$KVER" "$b/config-$KVER"
+}
+
+check_decoys() {
+	local b=$1 f
+	for f in "initoverlayfs-6.1.0-99-amd64-0123456789abcdef.img" \
+		"initrd.img-6.1.0-99-amd64" "vmlinuz-6.1.0-99-amd64" \
+		"initoverlayfs-$KVER-rt-0123456789abcdef.img" "initrd.img-$KVER-rt" \
+		"vmlinuz-$KVER" "config-$KVER"; do
+		[ -e "$b/$f" ] || fail "$f was removed"
+	done
+}
+
+mini_name() {
+	if [ -e /etc/initramfs-tools ]; then
+		echo "initrd.img-$KVER"
+	else
+		echo "initramfs-$KVER.img"
+	fi
+}
+
+case_debian_hooks() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	local b=$WORK/boot-hooks
+	mkdir -p "$b"
+	plant_decoys "$b"
+	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+		INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_SOURCE=$SOURCE INITOVERLAYFS_CONFIG=$CONF \
+		TMPDIR=$WORK "$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	ls -l "$b"
+	local imgs
+	imgs=$(find "$b" -maxdepth 1 -regextype posix-extended \
+		-regex ".*/initoverlayfs-$KVER-[0-9a-f]{16}\.img" | wc -l)
+	[ "$imgs" -eq 1 ] || fail "$imgs images for $KVER, not 1"
+	local mini
+	mini=$b/$(mini_name)
+	[ -s "$mini" ] || fail "no mini-initramfs $mini"
+	# the mini-initramfs names the image just made
+	lsinitrd -f etc/initoverlayfs.conf "$mini" >"$WORK/hook.conf"
+	local img
+	img=$(basename "$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img" ! -name "*-rt-*")")
+	assert_contains "$WORK/hook.conf" "$img"
+	check_decoys "$b"
+
+	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	ls -l "$b"
+	[ ! -e "$b/$img" ] || fail "$img not removed"
+	[ ! -e "$mini" ] || fail "$mini not removed"
+	check_decoys "$b"
+	# once more: nothing left to remove is not an error
+	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$KVER"
+}
+
+# a postinst hook left behind by a removed package does nothing
+case_debian_hook_no_installer() {
+	local b=$WORK/boot-none
+	mkdir -p "$b"
+	INITOVERLAYFS_INSTALL=/nonexistent/initoverlayfs-install INITOVERLAYFS_BOOT_DIR=$b \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER"
+	[ -z "$(ls -A "$b")" ] || fail "files appeared"
+}
+
+# kernel-install plugin: add passes the right arguments (a stub installer
+# records them), remove deletes this kernel's image only
+case_kernel_install_plugin() {
+	local b=$WORK/boot-ki stub=$WORK/stub-install
+	mkdir -p "$b"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >%s\n' "$WORK/stub.args" >"$stub"
+	chmod +x "$stub"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
+		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
+	printf '%s\n' --kver "$KVER" --boot-dir "$b" --force --mode systemd >"$WORK/stub.expected"
+	diff -u "$WORK/stub.expected" "$WORK/stub.args"
+
+	plant_decoys "$b"
+	touch "$b/initoverlayfs-$KVER-fedcba9876543210.img" "$b/$(mini_name)"
+	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
+		remove "$KVER" "$b/entry"
+	[ ! -e "$b/initoverlayfs-$KVER-fedcba9876543210.img" ] || fail "image not removed"
+	[ -e "$b/$(mini_name)" ] || fail "remove deleted the initramfs (kernel-install's job)"
+	check_decoys "$b"
+}
+
+run_case units-content case_units_content
+run_case units-verify case_units_verify
+run_case shellcheck case_shellcheck
+run_case make-install-integration case_make_install
+run_case kernel-install-plugin case_kernel_install_plugin
+run_case debian-hook-no-installer case_debian_hook_no_installer
+run_case debian-hooks-postinst-postrm case_debian_hooks
+run_case dracut-systemd-mini case_dracut_systemd_mini
+run_case dracut-init-mini case_dracut_init_mini
+if [ "${INTEGRATION_INSTALLER_DRACUT:-1}" = 1 ]; then
+	run_case installer-systemd-mode case_installer_systemd_mode
+fi
+if [ -f "$OUT/mini-systemd.size" ]; then
+	echo "integration: systemd-mode mini-initramfs ($KVER): $(cat "$OUT/mini-systemd.size") bytes ($OUT/mini-systemd-$KVER.img)"
+fi
+if [ -f "$OUT/mini-init.size" ]; then
+	echo "integration: init-mode (dracut module) mini-initramfs: $(cat "$OUT/mini-init.size") bytes"
+fi
+if [ -f "$OUT/installer-systemd.size" ]; then
+	echo "integration: initoverlayfs-install --mode systemd initramfs: $(cat "$OUT/installer-systemd.size") bytes (dracut's default module set)"
+fi
+runner_summary integration
