@@ -70,6 +70,7 @@ static bool kernel_may_mount_files(void)
 int image_mount(const char *image_path, const char *target, const char *fstype,
 		enum image_mount mode, struct image_mount_result *result, const char **failed_path)
 {
+	bool is_erofs = strcmp(fstype, "erofs") == 0;
 	int image_fd, r;
 
 	memset(result, 0, sizeof(*result));
@@ -83,11 +84,12 @@ int image_mount(const char *image_path, const char *target, const char *fstype,
 	if (r < 0)
 		goto out;
 
-	if (mode == IMAGE_MOUNT_AUTO && strcmp(fstype, "erofs") == 0 && !kernel_may_mount_files()) {
-		log_info(
-			"file-backed mount of %s not supported by this kernel, using a loop device",
-			image_path);
-	} else if (mode != IMAGE_MOUNT_LOOP && strcmp(fstype, "erofs") == 0) {
+	if (mode == IMAGE_MOUNT_FILE && !is_erofs) {
+		r = -EOPNOTSUPP; /* only EROFS mounts straight from a file */
+		goto out;
+	}
+	if (is_erofs &&
+	    (mode == IMAGE_MOUNT_FILE || (mode == IMAGE_MOUNT_AUTO && kernel_may_mount_files()))) {
 		*failed_path = image_path;
 		r = mount_fs(image_path, target, fstype, MS_RDONLY, NULL);
 		if (r == 0) {
@@ -97,13 +99,11 @@ int image_mount(const char *image_path, const char *target, const char *fstype,
 		/* ENOTBLK: this kernel mounts EROFS only from block devices. */
 		if (r != -ENOTBLK || mode == IMAGE_MOUNT_FILE)
 			goto out;
-		log_info("file-backed mount of %s not supported by this kernel, using a loop "
-			 "device",
-			 image_path);
-	} else if (mode == IMAGE_MOUNT_FILE) {
-		r = -EOPNOTSUPP; /* only EROFS mounts straight from a file */
-		goto out;
 	}
+	if (is_erofs && mode == IMAGE_MOUNT_AUTO)
+		log_info(
+			"file-backed mount of %s not supported by this kernel, using a loop device",
+			image_path);
 	r = mount_through_loop(image_fd, image_path, target, fstype, result, failed_path);
 out:
 	close(image_fd);

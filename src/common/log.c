@@ -24,7 +24,6 @@ static char kmsg_path[PATH_MAX];
 /* Kept for when the path is briefly gone (/dev moved into the new root). */
 static int kmsg_fd = -1;
 
-static void write_line(int fd, const char *line, size_t len);
 /* The kernel prints a kmsg line on the console when its level is below
  * console_loglevel (first field of /proc/sys/kernel/printk). */
 static int console_loglevel = 7;
@@ -89,22 +88,6 @@ void log_close(void)
 	target = LOG_TARGET_STDERR;
 }
 
-/* Returns false when the line could not go to the kernel log. */
-static bool write_kmsg(const char *line, size_t len)
-{
-	int fd = open(kmsg_path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (kmsg_fd < 0)
-			return false;
-		write_line(kmsg_fd, line, len);
-		return true;
-	}
-	write_line(fd, line, len);
-	close(fd);
-	return true;
-}
-
 static const char *level_tag(enum log_level level)
 {
 	switch (level) {
@@ -131,6 +114,22 @@ static void write_line(int fd, const char *line, size_t len)
 		line += n;
 		len -= (size_t)n;
 	}
+}
+
+/* Returns false when the line could not go to the kernel log. */
+static bool write_kmsg(const char *line, size_t len)
+{
+	int fd = open(kmsg_path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (kmsg_fd < 0)
+			return false;
+		write_line(kmsg_fd, line, len);
+		return true;
+	}
+	write_line(fd, line, len);
+	close(fd);
+	return true;
 }
 
 __attribute__((format(printf, 2, 0))) void log_msgv(enum log_level level, const char *fmt,
