@@ -111,15 +111,43 @@ out:
 	return e;
 }
 
+/* dracut's --compress takes one command line; "none" is --no-compress */
+static void dracut_compress_option(struct run *r, char *opt, size_t opt_size)
+{
+	const char *argv[16];
+	char lvl[64];
+	size_t len = 0;
+	int i;
+
+	if (strcmp(r->initramfs_compression, "none") == 0 ||
+	    compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl, sizeof(lvl)) <
+		    0) {
+		fmt_path(opt, opt_size, "--no-compress");
+		return;
+	}
+	len = (size_t)snprintf(opt, opt_size, "--compress=");
+	for (i = 0; argv[i] && len < opt_size; i++)
+		len += (size_t)snprintf(opt + len, opt_size - len, "%s%s", i ? " " : "", argv[i]);
+}
+
+/*
+ * Only the module and what it depends on (systemd, udev, base): dracut's
+ * default module set would rebuild the full initrd we are replacing, and
+ * host-only or microcode choices belong to the full initrd, not to the
+ * mini-initramfs.
+ */
 static int make_initramfs_systemd(struct run *r)
 {
-	char conf[PATH_MAX], text[8192];
+	char conf[PATH_MAX], text[8192], compress[256];
 	const char *argv[] = { "dracut",
 			       "--force",
 			       "--reproducible",
+			       "--no-hostonly",
+			       "--no-early-microcode",
+			       compress,
 			       "--kver",
 			       r->kver,
-			       "--add",
+			       "--modules",
 			       "initoverlayfs",
 			       "--include",
 			       conf,
@@ -129,6 +157,7 @@ static int make_initramfs_systemd(struct run *r)
 	struct config cfg = r->cfg;
 	int e;
 
+	dracut_compress_option(r, compress, sizeof(compress));
 	fmt_path(conf, sizeof(conf), "%s/initoverlayfs.conf", r->work);
 	fmt_path(cfg.fs, sizeof(cfg.fs), "%s", r->image_ref);
 	if (!r->o->dry_run) {

@@ -521,7 +521,7 @@ case_dry_run() {
 	# mode systemd: the dracut call (a stand-in module dir satisfies the check)
 	mkdir -p "$C/dracutbase/modules.d/99initoverlayfs"
 	dracutbasedir=$C/dracutbase iofs --dry-run --mode systemd --source "$C" >"$C/out.systemd"
-	assert_contains "$C/out.systemd" "dracut --force --reproducible --kver $KVER --add initoverlayfs"
+	assert_contains "$C/out.systemd" "dracut --force --reproducible --no-hostonly --no-early-microcode '--compress=zstd -q -c -19' --kver $KVER --modules initoverlayfs"
 	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
 	# a boot dir on tmpfs cannot be found at boot: no config can be made
 	mkdir "$C/tmpfsboot"

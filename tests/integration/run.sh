@@ -203,7 +203,7 @@ case_dracut_init_mini() {
 	stat -c %s "$img" >"$OUT/mini-init.size"
 }
 
-# initoverlayfs-install --mode systemd: its `dracut --add initoverlayfs`
+# initoverlayfs-install --mode systemd: its `dracut --modules initoverlayfs`
 # finds the module (dracutbasedir) and the mini-initramfs it makes carries
 # the module's files and the config naming the new image.
 case_installer_systemd_mode() {
@@ -355,6 +355,6 @@ if [ -f "$OUT/mini-init.size" ]; then
 	echo "integration: init-mode (dracut module) mini-initramfs: $(cat "$OUT/mini-init.size") bytes"
 fi
 if [ -f "$OUT/installer-systemd.size" ]; then
-	echo "integration: initoverlayfs-install --mode systemd initramfs: $(cat "$OUT/installer-systemd.size") bytes (dracut's default module set)"
+	echo "integration: initoverlayfs-install --mode systemd initramfs: $(cat "$OUT/installer-systemd.size") bytes"
 fi
 runner_summary integration
