@@ -52,7 +52,15 @@ int move_mount_to(const char *source, const char *target)
 
 	if (r < 0)
 		return r;
-	return mount_fs(source, target, NULL, MS_MOVE, NULL);
+	r = mount_fs(source, target, NULL, MS_MOVE, NULL);
+	if (r != -EINVAL)
+		return r;
+	/* The kernel does not move a mount whose parent is shared, and
+	 * systemd makes / shared: bind it there, detach it here. */
+	r = mount_fs(source, target, NULL, MS_BIND | MS_REC, NULL);
+	if (r < 0)
+		return r;
+	return umount2(source, MNT_DETACH) < 0 ? -errno : 0;
 }
 
 int is_mount_point(const char *path)

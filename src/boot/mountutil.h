@@ -12,7 +12,8 @@ int mkdir_parents(const char *path, mode_t mode);
 int mount_fs(const char *source, const char *target, const char *fstype, unsigned long flags,
 	     const char *data);
 
-/* MS_MOVE of source onto target, creating target first. */
+/* MS_MOVE of source onto target, creating target first; under a shared
+ * parent (systemd), a recursive bind and a lazy unmount of source. */
 int move_mount_to(const char *source, const char *target);
 
 /* 1 when path is the root of a mount, 0 when not, or a negative errno. */
