@@ -12,6 +12,8 @@
 #define LOWER_DIR    "/initrofs"
 #define UPPER_DIR    "/overlay"
 #define NEW_ROOT_DIR "/initoverlayfs"
+/* newroot tmpfs: the overlay goes here, NEW_ROOT_DIR is the tmpfs root. */
+#define MERGED_DIR "/overlay/root"
 
 enum boot_mode {
 	BOOT_MODE_INIT,	   /* PID 1 of the mini-initramfs */

@@ -49,7 +49,7 @@ static void print_help(FILE *out)
 		"  --version             show the version and exit\n"
 		"\n"
 		"Config keys (see initoverlayfs.conf(5)): bootfs, bootfs_hint, bootfstype, fs,\n"
-		"fstype, init, timeout, modules, image_mount, debug.\n"
+		"fstype, init, timeout, modules, image_mount, newroot, debug.\n"
 		"\n"
 		"On failure one line names the step, the path and the error. In init mode\n"
 		"the boot then goes to /bin/sh if the mini-initramfs has one, else it reboots\n"

@@ -12,6 +12,7 @@
 #include "boot/image.h"
 #include "boot/modules.h"
 #include "boot/mountutil.h"
+#include "boot/newroot.h"
 #include "boot/overlay.h"
 #include "boot/switchroot.h"
 #include "common/bootspec.h"
@@ -274,7 +275,9 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 
 static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t detail_size)
 {
-	char lower[PATH_MAX], upper[PATH_MAX], new_root[PATH_MAX];
+	char lower[PATH_MAX], upper[PATH_MAX], new_root[PATH_MAX], merged[PATH_MAX];
+	bool tmpfs_root = ctx->cfg.new_root == NEW_ROOT_TMPFS;
+	struct newroot_stats stats;
 	const char *failed = NULL;
 	int r;
 
@@ -283,14 +286,27 @@ static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t det
 		r = ctx_path(ctx, upper, sizeof(upper), UPPER_DIR);
 	if (r >= 0)
 		r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
+	if (r >= 0)
+		r = ctx_path(ctx, merged, sizeof(merged), tmpfs_root ? MERGED_DIR : NEW_ROOT_DIR);
 	if (r < 0)
 		return log_step_error("mount overlay", NEW_ROOT_DIR, r);
 
-	r = overlay_mount(lower, upper, new_root, &ctx->overlay_volatile, &failed);
+	r = overlay_mount(lower, upper, merged, &ctx->overlay_volatile, &failed);
 	if (r < 0)
 		return log_step_error("mount overlay", failed, r);
-	snprintf(detail, detail_size, "%s (lower %s, upper tmpfs %s%s)", new_root, lower, upper,
-		 ctx->overlay_volatile ? ", volatile" : "");
+	if (!tmpfs_root) {
+		snprintf(detail, detail_size, "%s (lower %s, upper tmpfs %s%s)", new_root, lower,
+			 upper, ctx->overlay_volatile ? ", volatile" : "");
+		return 0;
+	}
+	r = newroot_tmpfs(merged, new_root, &stats, &failed);
+	if (r < 0)
+		return log_step_error("mount overlay: tmpfs root", failed, r);
+	snprintf(detail, detail_size,
+		 "%s (lower %s, upper tmpfs %s%s); tmpfs root %s: %u directories bound, %u "
+		 "entries copied",
+		 merged, lower, upper, ctx->overlay_volatile ? ", volatile" : "", new_root,
+		 stats.bound, stats.copied);
 	return 0;
 }
 

@@ -96,6 +96,22 @@ int image_mount_from_string(const char *s, enum image_mount *out)
 	return -EINVAL;
 }
 
+const char *new_root_to_string(enum new_root mode)
+{
+	return mode == NEW_ROOT_TMPFS ? "tmpfs" : "overlay";
+}
+
+int new_root_from_string(const char *s, enum new_root *out)
+{
+	if (strcmp(s, "overlay") == 0)
+		*out = NEW_ROOT_OVERLAY;
+	else if (strcmp(s, "tmpfs") == 0)
+		*out = NEW_ROOT_TMPFS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 /* Leaves the field as it was when the value does not fit, like every
  * other rejected value. */
 static int set_string(char *field, size_t size, const char *value)
@@ -195,6 +211,11 @@ static int set_image_mount(struct config *cfg, const char *value)
 	return image_mount_from_string(value, &cfg->image_mount);
 }
 
+static int set_new_root(struct config *cfg, const char *value)
+{
+	return new_root_from_string(value, &cfg->new_root);
+}
+
 static int set_debug(struct config *cfg, const char *value)
 {
 	return parse_boolean(value, &cfg->debug);
@@ -220,6 +241,7 @@ static const struct config_key keys[] = {
 	{ "timeout", set_timeout, "whole seconds from 0 to 3600" },
 	{ "modules", set_modules, "module names separated by spaces or commas" },
 	{ "image_mount", set_image_mount, "auto, file or loop" },
+	{ "newroot", set_new_root, "overlay or tmpfs" },
 	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
 };
@@ -242,6 +264,7 @@ void config_init(struct config *cfg, const char *kernel_release)
 	str_copy(cfg->compression, sizeof(cfg->compression), CONFIG_DEFAULT_COMPRESSION);
 	cfg->timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC;
 	cfg->image_mount = IMAGE_MOUNT_AUTO;
+	cfg->new_root = NEW_ROOT_OVERLAY;
 }
 
 int config_set(struct config *cfg, const char *key, const char *value)
@@ -486,6 +509,7 @@ int config_format(const struct config *cfg, char *buf, size_t size)
 		{ "timeout", timeout },
 		{ "modules", cfg->modules },
 		{ "image_mount", image_mount_to_string(cfg->image_mount) },
+		{ "newroot", new_root_to_string(cfg->new_root) },
 		{ "debug", debug },
 		{ "compression", cfg->compression },
 	};

@@ -18,6 +18,10 @@
  *   timeout      seconds to wait for bootfs [30]
  *   modules      kernel modules to load first, separated by space or comma
  *   image_mount  auto | file | loop  [auto]
+ *   newroot      overlay | tmpfs: what the next init sees as / [overlay];
+ *                tmpfs: a tmpfs holding the overlay's top-level entries
+ *                (directories bind-mounted, files and symlinks copied), for
+ *                full initrds whose switch tool needs a ramfs/tmpfs root
  *   debug        0 | 1 (also yes/no/true/false)  [0]
  *   compression  mkfs.erofs compression, used by initoverlayfs-install [lz4hc]
  *
@@ -39,6 +43,11 @@ enum image_mount {
 	IMAGE_MOUNT_LOOP,
 };
 
+enum new_root {
+	NEW_ROOT_OVERLAY, /* the overlay itself becomes / */
+	NEW_ROOT_TMPFS,	  /* a tmpfs root binding the overlay's top-level dirs */
+};
+
 struct config {
 	char bootfs[CONFIG_VALUE_MAX];
 	char bootfs_hint[CONFIG_PATH_MAX];
@@ -49,6 +58,7 @@ struct config {
 	unsigned timeout_sec;
 	char modules[CONFIG_MODULES_MAX];
 	enum image_mount image_mount;
+	enum new_root new_root;
 	bool debug;
 	char compression[CONFIG_VALUE_MAX];
 };
@@ -85,6 +95,8 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
 
 const char *image_mount_to_string(enum image_mount mode);
 int image_mount_from_string(const char *s, enum image_mount *out);
+const char *new_root_to_string(enum new_root mode);
+int new_root_from_string(const char *s, enum new_root *out);
 
 /* Writes the resolved values as a config file text, one key per line. */
 int config_format(const struct config *cfg, char *buf, size_t size);

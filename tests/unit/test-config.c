@@ -40,6 +40,7 @@ static void assert_defaults_except_fs(const struct config *c)
 	assert_int_equal(c->timeout_sec, CONFIG_DEFAULT_TIMEOUT_SEC);
 	assert_string_equal(c->modules, "");
 	assert_int_equal(c->image_mount, IMAGE_MOUNT_AUTO);
+	assert_int_equal(c->new_root, NEW_ROOT_OVERLAY);
 	assert_false(c->debug);
 	assert_string_equal(c->compression, CONFIG_DEFAULT_COMPRESSION);
 }
@@ -55,6 +56,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->timeout_sec, b->timeout_sec);
 	assert_string_equal(a->modules, b->modules);
 	assert_int_equal(a->image_mount, b->image_mount);
+	assert_int_equal(a->new_root, b->new_root);
 	assert_int_equal(a->debug, b->debug);
 	assert_string_equal(a->compression, b->compression);
 }
@@ -282,6 +284,17 @@ static void test_parse_image_mount(void **state)
 	assert_int_equal(cfg.image_mount, IMAGE_MOUNT_FILE);
 	assert_int_equal(parse("image_mount loop\nimage_mount auto"), 0);
 	assert_int_equal(cfg.image_mount, IMAGE_MOUNT_AUTO);
+}
+
+static void test_parse_newroot(void **state)
+{
+	assert_int_equal(parse("newroot tmpfs"), 0);
+	assert_int_equal(cfg.new_root, NEW_ROOT_TMPFS);
+	assert_int_equal(parse("newroot tmpfs\nnewroot overlay"), 0);
+	assert_int_equal(cfg.new_root, NEW_ROOT_OVERLAY);
+	assert_int_equal(parse("newroot ramfs\n"), -EINVAL);
+	assert_string_equal(err.message,
+			    "invalid value 'ramfs' for 'newroot': expected overlay or tmpfs");
 }
 
 static void test_image_mount_strings(void **state)
@@ -572,6 +585,7 @@ static void test_format_defaults(void **state)
 				  "timeout 30\n"
 				  "modules \"\"\n"
 				  "image_mount auto\n"
+				  "newroot overlay\n"
 				  "debug 0\n"
 				  "compression lz4hc\n");
 	roundtrip(&cfg);
@@ -588,6 +602,7 @@ static void test_format_roundtrip_all_set(void **state)
 			       "timeout 0\n"
 			       "modules nvme,ext4\n"
 			       "image_mount file\n"
+			       "newroot tmpfs\n"
 			       "debug on\n"
 			       "compression lzma,9\n"),
 			 0);
@@ -938,6 +953,7 @@ int main(void)
 		T(test_parse_debug_values),
 		T(test_parse_timeout_range),
 		T(test_parse_image_mount),
+		T(test_parse_newroot),
 		T(test_image_mount_strings),
 		T(test_parse_boolean),
 		T(test_error_missing_value),
