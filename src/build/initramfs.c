@@ -167,7 +167,13 @@ static int make_initramfs_systemd(struct run *r)
 		if (e < 0)
 			return log_step_error("initramfs: config", conf, e);
 	}
-	say(r, "making the mini-initramfs with dracut's initoverlayfs module");
+	/* The module adds the modules the config names (bootfstype, modules)
+	 * from the config it reads: this one, not the host's. */
+	if (setenv("initoverlayfs_conf", conf, 1) < 0)
+		return log_step_error("initramfs: environment", "initoverlayfs_conf", -errno);
+	say(r,
+	    "making the mini-initramfs with dracut's initoverlayfs module (initoverlayfs_conf=%s)",
+	    conf);
 	e = run_tool(r, argv, -1, -1);
 	if (e < 0)
 		log_error("initramfs: dracut could not build the systemd mini-initramfs");

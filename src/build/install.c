@@ -308,8 +308,10 @@ int install_run(const struct options *o)
 		e = write_config(r);
 	if (e == 0)
 		e = make_image(r);
-	if (e == 0)
+	if (e == 0) {
+		adapt_config_to_full(r);
 		e = make_initramfs(r);
+	}
 	if (e == 0)
 		e = remove_stale(r);
 	if (e == 0)

@@ -84,6 +84,11 @@ int write_config(struct run *r);
 int make_work_dir(struct run *r);
 int get_full_content(struct run *r);
 int check_space(struct run *r);
+/* The mini-initramfs' config for an initramfs-tools full initrd: its /init
+ * as the next init (unless 'init' is not the default) and a tmpfs root (its
+ * run-init refuses any other root). Changes r->cfg after the host config is
+ * written, so only the mini-initramfs carries it. */
+void adapt_config_to_full(struct run *r);
 
 /* image.c */
 int make_image(struct run *r);

@@ -161,6 +161,39 @@ int get_full_content(struct run *r)
 	return 0;
 }
 
+static bool tree_has(const struct run *r, const char *path)
+{
+	char full[PATH_MAX];
+	struct stat st;
+
+	return fmt_path(full, sizeof(full), "%s/%s", r->tree, path) == 0 &&
+	       fstatat(AT_FDCWD, full, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void adapt_config_to_full(struct run *r)
+{
+	if (r->o->dry_run) {
+		if (r->source == SOURCE_INITRAMFS_TOOLS)
+			say(r, "initramfs-tools initrd: the mini-initramfs gets 'newroot tmpfs' "
+			       "and 'init /init' (if init is the default)");
+		return;
+	}
+	/* What initramfs-tools' /init sources first: its layout, whatever
+	 * made the file. */
+	if (!tree_has(r, "conf/initramfs.conf") || !tree_has(r, "scripts/functions"))
+		return;
+	/* Its entry point is /init; its /sbin/init, if any, is busybox's
+	 * init applet, which knows nothing of the initrd. */
+	if (strcmp(r->cfg.init, CONFIG_DEFAULT_INIT) == 0 && tree_has(r, "init")) {
+		say(r, "initramfs-tools initrd: the next init is its /init");
+		fmt_path(r->cfg.init, sizeof(r->cfg.init), "/init");
+	}
+	if (r->cfg.new_root != NEW_ROOT_TMPFS) {
+		say(r, "initramfs-tools initrd: its run-init needs a tmpfs root: newroot tmpfs");
+		r->cfg.new_root = NEW_ROOT_TMPFS;
+	}
+}
+
 /* space */
 
 int check_space(struct run *r)
