@@ -1,6 +1,7 @@
 # Distro integration: systemd units (systemd/), the dracut module
 # (dracut/modules.d/81initoverlayfs), the kernel-install plugin
-# (kernel-install/) and Debian's kernel hooks (kernel/), and their test tier
+# (kernel-install/), Debian's kernel hooks (kernel/) and the initramfs-tools
+# hook and boot script (initramfs-tools/), and their test tier
 # (tests/integration/, root: dracut builds a systemd-mode mini-initramfs for
 # Debian's kernel, the kernel hooks build and remove a pair in a temp dir).
 #
@@ -14,6 +15,7 @@ SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
 DRACUT_MODULESDIR ?= $(PREFIX)/lib/dracut/modules.d
 KERNEL_INSTALLDIR ?= $(PREFIX)/lib/kernel/install.d
 KERNEL_HOOKDIR ?= /etc/kernel
+INITRAMFS_TOOLS_DIR ?= $(PREFIX)/share/initramfs-tools
 
 INTEGRATION_UNITS := pre-initoverlayfs.target pre-initoverlayfs.service \
 	pre-initoverlayfs-switch-root.service
@@ -32,6 +34,10 @@ install-integration:
 		$(DESTDIR)$(KERNEL_HOOKDIR)/postinst.d/zz-initoverlayfs
 	install -D -m 0755 kernel/postrm.d/zz-initoverlayfs \
 		$(DESTDIR)$(KERNEL_HOOKDIR)/postrm.d/zz-initoverlayfs
+	install -D -m 0755 initramfs-tools/hooks/initoverlayfs \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/initoverlayfs
+	install -D -m 0644 initramfs-tools/scripts/initoverlayfs \
+		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/initoverlayfs
 
 check-integration: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
 	INTEGRATION_WORK=$(abspath $(INTEGRATION_WORK)) tests/integration/run.sh \

@@ -74,7 +74,11 @@ case_units_content() {
 	local s=$TOP/systemd/pre-initoverlayfs.service
 	assert_contains "$s" "Type=oneshot"
 	assert_contains "$s" "ExecStart=/usr/sbin/initoverlayfs --systemd"
-	assert_contains "$s" "After=systemd-udev-trigger.service systemd-udev-settle.service"
+	assert_contains "$s" "After=systemd-udev-trigger.service systemd-modules-load.service"
+	# settle is deprecated: udevadm warns about every unit pulling it in
+	if grep -v '^#' "$s" | grep -q "systemd-udev-settle"; then
+		fail "$s pulls in systemd-udev-settle.service"
+	fi
 	assert_contains "$s" "OnFailure=emergency.target"
 	assert_contains "$s" "StandardOutput=journal+console"
 	assert_contains "$TOP/systemd/pre-initoverlayfs-switch-root.service" \
@@ -109,6 +113,8 @@ case_shellcheck() {
 	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
+	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs"
+	shellcheck -x -e SC1091 "$TOP/tests/vm/distro.sh"
 }
 
 # ---- dracut module --------------------------------------------------------
@@ -238,7 +244,10 @@ case_make_install() {
 		[ -f "$d/$f" ] || fail "$f not installed"
 		[ "$(stat -c %a "$d/$f")" = 644 ] || fail "$f mode"
 	done
+	[ "$(stat -c %a "$d/usr/share/initramfs-tools/scripts/initoverlayfs")" = 644 ] ||
+		fail "initramfs-tools boot script not installed 0644"
 	for f in usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
+		usr/share/initramfs-tools/hooks/initoverlayfs \
 		usr/lib/kernel/install.d/94-initoverlayfs.install \
 		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs; do
 		[ -x "$d/$f" ] || fail "$f not installed executable"
@@ -315,6 +324,32 @@ case_debian_hook_no_installer() {
 	[ -z "$(ls -A "$b")" ] || fail "files appeared"
 }
 
+# Installed but not enabled (no config): a kernel install must go on as if
+# the package were not there, and /boot stays as it is.
+case_debian_hook_not_enabled() {
+	local b=$WORK/boot-off
+	mkdir -p "$b"
+	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_DIR=$b \
+		INITOVERLAYFS_CONFIG=$WORK/no-such.conf \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>"$WORK/off.err"
+	assert_contains "$WORK/off.err" "$WORK/no-such.conf not found: not enabled, $KVER keeps its initrd"
+	[ -z "$(ls -A "$b")" ] || fail "files appeared"
+}
+
+# Enabled, but the installer fails: the hook fails (the kernel install
+# reports it) and says that the initrd was left alone.
+case_debian_hook_installer_fails() {
+	local b=$WORK/boot-fail
+	mkdir -p "$b"
+	if INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" no-such-kernel-1.0 2>"$WORK/fail.err"; then
+		fail "the hook succeeded for a kernel that is not installed"
+	fi
+	cat "$WORK/fail.err"
+	assert_contains "$WORK/fail.err" "no pair built for no-such-kernel-1.0; its initrd is left as it was"
+	[ -z "$(ls -A "$b")" ] || fail "files appeared"
+}
+
 # kernel-install plugin: add passes the right arguments (a stub installer
 # records them), remove deletes this kernel's image only
 case_kernel_install_plugin() {
@@ -323,9 +358,19 @@ case_kernel_install_plugin() {
 	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >%s\n' "$WORK/stub.args" >"$stub"
 	chmod +x "$stub"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
+		INITOVERLAYFS_CONFIG=$CONF \
 		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
-	printf '%s\n' --kver "$KVER" --boot-dir "$b" --force --mode systemd >"$WORK/stub.expected"
+	printf '%s\n' --kver "$KVER" --boot-dir "$b" --force --config "$CONF" --mode systemd \
+		>"$WORK/stub.expected"
 	diff -u "$WORK/stub.expected" "$WORK/stub.args"
+	# not enabled (no config): the installer is not run
+	rm -f "$WORK/stub.args"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b \
+		INITOVERLAYFS_CONFIG=$WORK/no-such.conf KERNEL_INSTALL_VERBOSE=1 \
+		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" \
+		2>"$WORK/ki.err"
+	[ ! -e "$WORK/stub.args" ] || fail "installer ran without a config"
+	assert_contains "$WORK/ki.err" "$WORK/no-such.conf not found: not enabled, skipped"
 
 	plant_decoys "$b"
 	touch "$b/initoverlayfs-$KVER-fedcba9876543210.img" "$b/$(mini_name)"
@@ -342,6 +387,8 @@ run_case shellcheck case_shellcheck
 run_case make-install-integration case_make_install
 run_case kernel-install-plugin case_kernel_install_plugin
 run_case debian-hook-no-installer case_debian_hook_no_installer
+run_case debian-hook-not-enabled case_debian_hook_not_enabled
+run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini

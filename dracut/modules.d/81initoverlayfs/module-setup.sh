@@ -112,6 +112,11 @@ install() {
             inst_simple "$_unitdir/$_u" "$systemdsystemunitdir/$_u"
         done
         inst_multiple systemctl
+        # OnFailure=emergency.target needs emergency.service, which dracut's
+        # own (dracut-systemd) is not part of this mini-initramfs: systemd's.
+        inst_multiple -o "$systemdsystemunitdir/emergency.service" \
+            "$systemdsystemunitdir/emergency.target" \
+            "$systemdutildir/systemd-sulogin-shell" sulogin
         # /etc wins over the unit directory, whatever other modules link:
         # default.target for older systemd, initrd.target for systemd that
         # starts it in an initrd.
