@@ -10,7 +10,7 @@
 # session with ASAN_OPTIONS=detect_leaks=0 (it is appended last and wins)
 # instead of turning leak checks off here.
 
-UNIT_TESTS := config cmdline bootspec path log
+UNIT_TESTS := config cmdline bootspec path log verity
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
 UNIT_COMMON_OBJS := $(call asan_obj,$(COMMON_SRC))

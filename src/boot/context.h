@@ -40,6 +40,7 @@ struct boot_context {
 	bool boot_mounted;
 	char image_path[PATH_MAX];
 	char loop_device[64];
+	char verity_device[64]; /* /dev/dm-N when the image is verified */
 	bool image_file_backed;
 	bool overlay_volatile;
 

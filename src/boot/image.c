@@ -109,3 +109,19 @@ out:
 	close(image_fd);
 	return r;
 }
+
+int image_attach_loop(const char *image_path, char *device, size_t size, const char **failed_path)
+{
+	int image_fd, loop_fd;
+
+	*failed_path = image_path;
+	image_fd = open_image(image_path);
+	if (image_fd < 0)
+		return image_fd;
+	*failed_path = "/dev/loop-control";
+	loop_fd = loop_attach_read_only(image_fd, image_path, device, size);
+	if (loop_fd >= 0)
+		*failed_path = device;
+	close(image_fd);
+	return loop_fd;
+}

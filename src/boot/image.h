@@ -16,3 +16,9 @@ struct image_mount_result {
  * else through a loop device. *failed_path names what failed. */
 int image_mount(const char *image_path, const char *target, const char *fstype,
 		enum image_mount mode, struct image_mount_result *result, const char **failed_path);
+
+/* Attaches the image file to a read-only, auto-clearing loop device (for
+ * a layer such as dm-verity in between). Returns the open loop device's fd
+ * (keep it until its next user holds the device) with its name in device,
+ * or a negative errno; *failed_path names what failed. */
+int image_attach_loop(const char *image_path, char *device, size_t size, const char **failed_path);

@@ -49,7 +49,16 @@ static void print_help(FILE *out)
 		"  --version             show the version and exit\n"
 		"\n"
 		"Config keys (see initoverlayfs.conf(5)): bootfs, bootfs_hint, bootfstype, fs,\n"
-		"fstype, init, timeout, modules, image_mount, newroot, debug.\n"
+		"fstype, init, timeout, modules, image_mount, newroot, debug, and the dm-verity\n"
+		"keys verity_roothash, verity_salt, verity_algorithm, verity_hash_offset,\n"
+		"verity_data_blocks, verity_data_block_size, verity_hash_block_size,\n"
+		"verity_on_corruption, verity_cmdline_override.\n"
+		"\n"
+		"With verity_roothash set, the image is mounted only through dm-verity\n"
+		"(loop device, then a read-only dm-verity target checked against the root\n"
+		"hash, never file-backed); if that cannot be set up the image is not mounted.\n"
+		"The kernel command line cannot change the verity_* keys unless the config\n"
+		"sets verity_cmdline_override.\n"
 		"\n"
 		"On failure one line names the step, the path and the error. In init mode\n"
 		"the boot then goes to /bin/sh if the mini-initramfs has one, else it reboots\n"
@@ -88,6 +97,11 @@ static int check_config(const char *path, const char *cmdline)
 		r = config_apply_cmdline(&cfg, cmdline, &err);
 		if (r < 0)
 			log_error("kernel command line: %s", err.message);
+	}
+	if (r >= 0) {
+		r = config_validate(&cfg, &err);
+		if (r < 0)
+			log_error("%s: %s", path, err.message);
 	}
 	if (r < 0)
 		return EXIT_FAILURE;

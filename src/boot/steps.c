@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boot/apifs.h"
@@ -15,6 +16,7 @@
 #include "boot/newroot.h"
 #include "boot/overlay.h"
 #include "boot/switchroot.h"
+#include "boot/verity.h"
 #include "common/bootspec.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -90,6 +92,11 @@ static int step_read_config(struct boot_context *ctx, char *detail, size_t detai
 		log_error("read config: kernel command line: %s", err.message);
 		return r;
 	}
+	r = config_validate(&ctx->cfg, &err);
+	if (r < 0) {
+		log_error("read config: %s: %s", path, err.message);
+		return r;
+	}
 	if (ctx->image_mount_forced)
 		ctx->cfg.image_mount = ctx->image_mount_option;
 	if (ctx->cfg.debug)
@@ -138,8 +145,11 @@ static int step_load_modules(struct boot_context *ctx, char *detail, size_t deta
 		snprintf(alias, sizeof(alias), "fs-%s", ctx->cfg.bootfstype);
 		load_needed_module(alias);
 	}
-	if (ctx->cfg.image_mount != IMAGE_MOUNT_FILE)
+	/* A verified image always goes through a loop device. */
+	if (ctx->cfg.image_mount != IMAGE_MOUNT_FILE || ctx->cfg.verity.roothash[0])
 		load_needed_module("loop");
+	if (ctx->cfg.verity.roothash[0])
+		load_needed_module("dm-verity");
 
 	/* Devices that appear from here on are handled as they come. */
 	if (ctx->mode == BOOT_MODE_INIT) {
@@ -238,6 +248,73 @@ static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t deta
 	return 0;
 }
 
+/* Where the image is: in the boot filesystem, else in the initramfs. */
+static int resolve_image_path(struct boot_context *ctx)
+{
+	return ctx->boot_mounted
+		       ? path_join3(ctx->image_path, sizeof(ctx->image_path), ctx->root, BOOT_DIR,
+				    ctx->cfg.fs)
+		       : ctx_path(ctx, ctx->image_path, sizeof(ctx->image_path), ctx->cfg.fs);
+}
+
+static int step_verity(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	const struct config_verity *v = &ctx->cfg.verity;
+	struct verity_device dm;
+	const char *failed = NULL, *stage;
+	struct stat st;
+	int loop_fd, r;
+
+	if (!v->roothash[0]) {
+		snprintf(detail, detail_size, "no verity_roothash configured, image not verified");
+		return 0;
+	}
+	r = resolve_image_path(ctx);
+	if (r < 0)
+		return log_step_error("verity", ctx->cfg.fs, r);
+	/* Never file-backed: dm-verity needs a block device below it. */
+	loop_fd = image_attach_loop(ctx->image_path, ctx->loop_device, sizeof(ctx->loop_device),
+				    &failed);
+	if (loop_fd < 0)
+		return log_step_error("verity: attach loop device", failed, loop_fd);
+	if (fstat(loop_fd, &st) < 0) {
+		r = -errno;
+		close(loop_fd);
+		return log_step_error("verity: stat", ctx->loop_device, r);
+	}
+	r = verity_open(v, st.st_rdev, &dm, &stage);
+	/* dm holds the loop device now (or nothing does: autoclear). */
+	close(loop_fd);
+	if (r < 0) {
+		log_error("verity: %s: %s over %s (%s): %s (%s)", stage, VERITY_DM_NAME,
+			  ctx->loop_device, ctx->image_path, strerror(-r), errno_name(-r));
+		return r;
+	}
+	str_copy(ctx->verity_device, sizeof(ctx->verity_device), dm.path);
+	snprintf(detail, detail_size,
+		 "%s (%s) over %s: %s %.16s..., %llu blocks of %u bytes, on corruption %s", dm.path,
+		 VERITY_DM_NAME, ctx->loop_device, v->algorithm, v->roothash, v->data_blocks,
+		 v->data_block_size, verity_corruption_to_string(v->on_corruption));
+	return 0;
+}
+
+/* The verified device is mounted like a disk; if the mount fails the
+ * device goes away so that nothing unverified or half set up is left. */
+static int mount_verity_device(struct boot_context *ctx, const char *target)
+{
+	int r = mkdir_parents(target, 0755);
+
+	if (r == 0)
+		r = mount_fs(ctx->verity_device, target, ctx->cfg.fstype, MS_RDONLY, NULL);
+	if (r < 0) {
+		log_error("mount image: %s via %s (%s, verity): %s (%s)", ctx->image_path,
+			  ctx->verity_device, ctx->cfg.fstype, strerror(-r), errno_name(-r));
+		if (verity_close() < 0)
+			log_warning("mount image: cannot remove %s", VERITY_DM_NAME);
+	}
+	return r;
+}
+
 static int step_mount_image(struct boot_context *ctx, char *detail, size_t detail_size)
 {
 	struct image_mount_result result;
@@ -245,15 +322,20 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 	char target[PATH_MAX];
 	int r;
 
-	r = ctx->boot_mounted
-		    ? path_join3(ctx->image_path, sizeof(ctx->image_path), ctx->root, BOOT_DIR,
-				 ctx->cfg.fs)
-		    : ctx_path(ctx, ctx->image_path, sizeof(ctx->image_path), ctx->cfg.fs);
+	r = resolve_image_path(ctx);
 	if (r >= 0)
 		r = ctx_path(ctx, target, sizeof(target), LOWER_DIR);
 	if (r < 0)
 		return log_step_error("mount image", ctx->cfg.fs, r);
 
+	if (ctx->verity_device[0]) {
+		r = mount_verity_device(ctx, target);
+		if (r == 0)
+			snprintf(detail, detail_size, "%s on %s (%s, verity %s over loop %s)",
+				 ctx->image_path, target, ctx->cfg.fstype, ctx->verity_device,
+				 ctx->loop_device);
+		return r;
+	}
 	r = image_mount(ctx->image_path, target, ctx->cfg.fstype, ctx->cfg.image_mount, &result,
 			&failed);
 	if (r < 0) {
@@ -383,6 +465,7 @@ const struct boot_step boot_steps[] = {
 	{ "load modules", step_load_modules, false },
 	{ "find boot device", step_find_bootfs, false },
 	{ "mount boot filesystem", step_mount_bootfs, false },
+	{ "verity", step_verity, false },
 	{ "mount image", step_mount_image, false },
 	{ "mount overlay", step_mount_overlay, false },
 	{ "move mounts", step_move_mounts, false },

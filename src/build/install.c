@@ -193,6 +193,9 @@ static void summary(struct run *r)
 	       r->full_compression);
 	printf("  EROFS image     %s, %s: %s\n", size_str(r->image_size, b, sizeof(b)),
 	       r->erofs_compression, r->image_path);
+	if (r->o->verity)
+		printf("  dm-verity       root hash %s, hash tree %s (included above)\n",
+		       r->cfg.verity.roothash, size_str(r->verity_tree_size, a, sizeof(a)));
 	if (r->o->mode == MODE_INIT)
 		printf("  mini-initramfs  %s, %s, %u modules: %s\n",
 		       size_str(r->mini_size, c, sizeof(c)), r->initramfs_compression,
@@ -287,9 +290,16 @@ int install_run(const struct options *o)
 	if (e == 0 && o->mode == MODE_INIT) {
 		say(r, "staging the mini-initramfs (boot program %s, modules of %s)",
 		    r->boot_program, r->moddir);
-		if (!o->dry_run)
+		char modules[CONFIG_MODULES_MAX + 16];
+
+		/* --verity: a kernel without dm_verity must fail here, not at boot */
+		if (fmt_path(modules, sizeof(modules), "%s%s%s", o->verity ? "dm_verity" : "",
+			     o->verity && o->add_modules ? "," : "",
+			     o->add_modules ? o->add_modules : "") < 0)
+			e = log_step_error("--add-modules", o->add_modules, -ENAMETOOLONG);
+		if (e == 0 && !o->dry_run)
 			e = mini_stage(r->work, r->boot_program, r->kver, r->moddir, &r->cfg,
-				       o->add_modules, &r->mini);
+				       modules, &r->mini);
 		if (e == 0 && !o->dry_run)
 			fmt_path(r->stage, sizeof(r->stage), "%s", r->mini.stage);
 		if (e == 0 && o->dry_run) {

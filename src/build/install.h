@@ -16,6 +16,8 @@ struct options {
 	bool force;
 	bool dry_run;
 	bool verbose;
+	bool verity;		 /* append a dm-verity hash tree to the image */
+	const char *verity_salt; /* hex; NULL: derived from the image */
 	enum install_mode mode;
 	const char *kver;		   /* NULL: running kernel */
 	const char *boot_dir;		   /* default /boot */

@@ -9,6 +9,7 @@
 #include "build/exec.h"
 #include "build/install.h"
 #include "build/steps.h"
+#include "common/config.h"
 #include "common/log.h"
 
 static void help(void)
@@ -61,6 +62,15 @@ static void help(void)
 	       "      --initramfs-compression ALG[,LEVEL]\n"
 	       "                           compression of the mini-initramfs: zstd (default,\n"
 	       "                           level 19), xz, gzip, lz4 (legacy format) or none\n"
+	       "      --verity             append a dm-verity hash tree to the image\n"
+	       "                           (veritysetup format, sha256, 4096-byte blocks, no\n"
+	       "                           superblock, hash offset = image size) and write its\n"
+	       "                           root hash, salt and geometry into the\n"
+	       "                           mini-initramfs' config (verity_* keys): the boot\n"
+	       "                           program then mounts the image only through\n"
+	       "                           dm-verity. The image name's hash covers the tree\n"
+	       "      --verity-salt HEX    the salt (default: the SHA-256 of the EROFS image,\n"
+	       "                           so that the same input gives the same bytes)\n"
 	       "  -f, --force              replace an existing output initramfs\n"
 	       "  -n, --dry-run            print every step and command; change nothing\n"
 	       "  -v, --verbose            log every step; show the tools' own output\n"
@@ -92,6 +102,8 @@ enum {
 	OPT_BOOT_PROGRAM = 0x100,
 	OPT_INITRAMFS_COMPRESSION,
 	OPT_LIST_STEPS,
+	OPT_VERITY,
+	OPT_VERITY_SALT,
 };
 
 int main(int argc, char **argv)
@@ -107,6 +119,8 @@ int main(int argc, char **argv)
 		{ "add-modules", required_argument, NULL, 'a' },
 		{ "boot-program", required_argument, NULL, OPT_BOOT_PROGRAM },
 		{ "initramfs-compression", required_argument, NULL, OPT_INITRAMFS_COMPRESSION },
+		{ "verity", no_argument, NULL, OPT_VERITY },
+		{ "verity-salt", required_argument, NULL, OPT_VERITY_SALT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -158,6 +172,20 @@ int main(int argc, char **argv)
 		case OPT_INITRAMFS_COMPRESSION:
 			o.initramfs_compression = optarg;
 			break;
+		case OPT_VERITY:
+			o.verity = true;
+			break;
+		case OPT_VERITY_SALT:
+			if (!*optarg || strlen(optarg) % 2 ||
+			    strlen(optarg) > 2 * VERITY_SALT_MAX ||
+			    strspn(optarg, "0123456789abcdefABCDEF") != strlen(optarg)) {
+				log_error("--verity-salt %s: expected an even number (2-%d) of hex "
+					  "digits",
+					  optarg, 2 * VERITY_SALT_MAX);
+				return 2;
+			}
+			o.verity_salt = optarg;
+			break;
 		case 'f':
 			o.force = true;
 			break;
@@ -184,6 +212,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc) {
 		log_error("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+	if (o.verity_salt && !o.verity) {
+		log_error("--verity-salt needs --verity");
 		return 2;
 	}
 	if (o.verbose) {

@@ -263,6 +263,8 @@ int check_tools(struct run *r)
 	int e;
 
 	e = tool_require("mkfs.erofs", "EROFS image");
+	if (e == 0 && r->o->verity)
+		e = tool_require("veritysetup", "--verity");
 	if (e < 0)
 		return e;
 	if (r->o->mode == MODE_INIT)
@@ -338,6 +340,17 @@ int load_config(struct run *r)
 		fmt_path(r->cfg.bootfs_hint, sizeof(r->cfg.bootfs_hint), "%s", r->bootfs.device);
 		fmt_path(r->cfg.bootfstype, sizeof(r->cfg.bootfstype), "%s", r->bootfs.fstype);
 	}
+
+	/* The measurements describe one image: only this run's may reach the
+	 * mini-initramfs. The policies (verity_on_corruption,
+	 * verity_cmdline_override) are the config's to keep. */
+	if (r->cfg.verity.roothash[0] && !r->o->verity)
+		log_warning("config %s: verity_roothash ignored: only --verity sets it",
+			    r->config_path);
+	r->cfg.verity.roothash[0] = '\0';
+	r->cfg.verity.salt[0] = '\0';
+	r->cfg.verity.hash_offset = 0;
+	r->cfg.verity.data_blocks = 0;
 
 	if (r->o->compression)
 		fmt_path(r->erofs_compression, sizeof(r->erofs_compression), "%s",

@@ -56,6 +56,7 @@ struct run {
 	char image_path[PATH_MAX];
 	char image_ref[CONFIG_PATH_MAX]; /* fs value: path inside the boot fs */
 	uint64_t full_size, tree_size, image_size, mini_size, stage_size;
+	uint64_t verity_tree_size; /* bytes of hash tree appended to the image */
 	struct mini_info mini;
 	uint64_t t_start;
 	char full_compression[16];

@@ -200,6 +200,11 @@ int check_space(struct run *r)
 {
 	const char *override = getenv("INITOVERLAYFS_INSTALL_FREE_BYTES");
 	uint64_t need = r->tree_size + r->stage_size + SPACE_MARGIN, have;
+
+	/* the sha256 hash tree: 32 bytes per 4096-byte block, all levels
+	 * together less than 1/64 of the data */
+	if (r->o->verity)
+		need += r->tree_size / 64 + 4096;
 	char a[64], b[64];
 	struct statvfs sv;
 

@@ -18,6 +18,7 @@ const char *const install_steps[] = {
 	"unpacked",	       /* its tree is in the work directory */
 	"mini-staged",	       /* mini-initramfs tree staged, depmod done */
 	"image-written",       /* EROFS image in a temporary file in the boot dir */
+	"image-verity",	       /* ... with its dm-verity hash tree (if --verity) */
 	"image-synced",	       /* ... and fsync'ed */
 	"image-renamed",       /* renamed to its content-derived name */
 	"image-committed",     /* boot directory fsync'ed */

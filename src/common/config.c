@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,138 @@ static int set_compression(struct config *cfg, const char *value)
 	return set_string(cfg->compression, sizeof(cfg->compression), value);
 }
 
+static bool is_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		      (*s >= 'A' && *s <= 'F')))
+			return false;
+	return true;
+}
+
+/* A decimal number, no sign, no blanks, nothing after it. */
+static int parse_ull(const char *value, unsigned long long *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(value, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+unsigned verity_digest_size(const char *algorithm)
+{
+	static const struct {
+		const char *name;
+		unsigned size;
+	} algs[] = { { "sha256", 32 }, { "sha1", 20 }, { "sha512", 64 } };
+
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(algs[i].name, algorithm) == 0)
+			return algs[i].size;
+	return 0;
+}
+
+const char *verity_corruption_to_string(enum verity_corruption mode)
+{
+	switch (mode) {
+	case VERITY_CORRUPTION_EIO:
+		return "eio";
+	case VERITY_CORRUPTION_RESTART:
+		return "restart";
+	case VERITY_CORRUPTION_PANIC:
+		return "panic";
+	}
+	return "?";
+}
+
+static int set_verity_roothash(struct config *cfg, const char *value)
+{
+	/* The length is checked against the algorithm in config_validate,
+	 * which sees both whatever their order. */
+	if (!is_hex(value))
+		return -EINVAL;
+	return set_string(cfg->verity.roothash, sizeof(cfg->verity.roothash), value);
+}
+
+static int set_verity_salt(struct config *cfg, const char *value)
+{
+	if (strcmp(value, "-") == 0)
+		value = "";
+	if (!is_hex(value) || strlen(value) % 2 != 0)
+		return -EINVAL;
+	return set_string(cfg->verity.salt, sizeof(cfg->verity.salt), value);
+}
+
+static int set_verity_algorithm(struct config *cfg, const char *value)
+{
+	if (verity_digest_size(value) == 0)
+		return -EINVAL;
+	return set_string(cfg->verity.algorithm, sizeof(cfg->verity.algorithm), value);
+}
+
+static int set_verity_hash_offset(struct config *cfg, const char *value)
+{
+	return parse_ull(value, &cfg->verity.hash_offset);
+}
+
+static int set_verity_data_blocks(struct config *cfg, const char *value)
+{
+	unsigned long long n;
+
+	if (parse_ull(value, &n) < 0 || n == 0)
+		return -EINVAL;
+	cfg->verity.data_blocks = n;
+	return 0;
+}
+
+static int parse_block_size(const char *value, unsigned *out)
+{
+	unsigned long long n;
+
+	if (parse_ull(value, &n) < 0 || n < VERITY_BLOCK_SIZE_MIN || n > VERITY_BLOCK_SIZE_MAX ||
+	    (n & (n - 1)) != 0)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int set_verity_data_block_size(struct config *cfg, const char *value)
+{
+	return parse_block_size(value, &cfg->verity.data_block_size);
+}
+
+static int set_verity_hash_block_size(struct config *cfg, const char *value)
+{
+	return parse_block_size(value, &cfg->verity.hash_block_size);
+}
+
+static int set_verity_on_corruption(struct config *cfg, const char *value)
+{
+	static const enum verity_corruption modes[] = { VERITY_CORRUPTION_EIO,
+							VERITY_CORRUPTION_RESTART,
+							VERITY_CORRUPTION_PANIC };
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(value, verity_corruption_to_string(modes[i])) == 0) {
+			cfg->verity.on_corruption = modes[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_verity_cmdline_override(struct config *cfg, const char *value)
+{
+	return parse_boolean(value, &cfg->verity.cmdline_override);
+}
+
 static const struct config_key keys[] = {
 	{ "bootfs", set_bootfs, "UUID=, LABEL=, PARTUUID=, PARTLABEL= or an absolute device path" },
 	{ "bootfs_hint", set_bootfs_hint, "an absolute device path" },
@@ -244,6 +377,16 @@ static const struct config_key keys[] = {
 	{ "newroot", set_new_root, "overlay or tmpfs" },
 	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
+	{ "verity_roothash", set_verity_roothash, "a hex digest, or empty for no verification" },
+	{ "verity_salt", set_verity_salt, "an even number of hex digits, or - for none" },
+	{ "verity_algorithm", set_verity_algorithm, "sha256, sha1 or sha512" },
+	{ "verity_hash_offset", set_verity_hash_offset, "a byte offset" },
+	{ "verity_data_blocks", set_verity_data_blocks, "a number of blocks above 0" },
+	{ "verity_data_block_size", set_verity_data_block_size, "a power of two from 512 to 4096" },
+	{ "verity_hash_block_size", set_verity_hash_block_size, "a power of two from 512 to 4096" },
+	{ "verity_on_corruption", set_verity_on_corruption, "eio, restart or panic" },
+	{ "verity_cmdline_override", set_verity_cmdline_override,
+	  "a boolean (1/0, yes/no, true/false, on/off)" },
 };
 
 static const struct config_key *find_key(const char *name)
@@ -265,6 +408,10 @@ void config_init(struct config *cfg, const char *kernel_release)
 	cfg->timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC;
 	cfg->image_mount = IMAGE_MOUNT_AUTO;
 	cfg->new_root = NEW_ROOT_OVERLAY;
+	str_copy(cfg->verity.algorithm, sizeof(cfg->verity.algorithm), VERITY_DEFAULT_ALG);
+	cfg->verity.data_block_size = VERITY_DEFAULT_BLOCK;
+	cfg->verity.hash_block_size = VERITY_DEFAULT_BLOCK;
+	cfg->verity.on_corruption = VERITY_CORRUPTION_EIO;
 }
 
 int config_set(struct config *cfg, const char *key, const char *value)
@@ -438,6 +585,52 @@ int config_load_file(struct config *cfg, const char *path, struct config_error *
 	return config_parse_text(cfg, text, path, err);
 }
 
+bool config_cmdline_may_set(const struct config *cfg, const char *key)
+{
+	/* Whoever can edit the command line (a boot menu, an unsigned
+	 * bootloader entry) must not turn verification off or point it at
+	 * another root hash: only the signed mini-initramfs' config may allow
+	 * that, and only the config. */
+	if (strcmp(key, "verity_cmdline_override") == 0)
+		return false;
+	if (strncmp(key, "verity_", strlen("verity_")) == 0)
+		return cfg->verity.cmdline_override;
+	return true;
+}
+
+int config_validate(const struct config *cfg, struct config_error *err)
+{
+	const struct config_verity *v = &cfg->verity;
+	unsigned digest = verity_digest_size(v->algorithm);
+	unsigned long long data_end;
+
+	if (!v->roothash[0])
+		return 0;
+	if (strlen(v->roothash) != 2 * digest)
+		return fail(err, 0, -EINVAL, "verity_roothash has %zu hex digits, %s needs %u",
+			    strlen(v->roothash), v->algorithm, 2 * digest);
+	if (v->data_blocks == 0)
+		return fail(err, 0, -EINVAL,
+			    "verity_roothash is set but verity_data_blocks is not");
+	if (v->hash_offset % v->hash_block_size != 0)
+		return fail(
+			err, 0, -EINVAL,
+			"verity_hash_offset %llu is not a multiple of verity_hash_block_size %u",
+			v->hash_offset, v->hash_block_size);
+	/* The table counts the data in 512-byte sectors, on a 64-bit field. */
+	if (v->data_blocks > ULLONG_MAX / 2 / v->data_block_size)
+		return fail(err, 0, -EINVAL, "verity_data_blocks %llu is too large",
+			    v->data_blocks);
+	data_end = v->data_blocks * v->data_block_size;
+	/* The hash tree lives in the same image: below the data end it
+	 * would overlap the blocks it protects. */
+	if (v->hash_offset < data_end)
+		return fail(err, 0, -EINVAL,
+			    "verity_hash_offset %llu is inside the data (%llu blocks of %u bytes)",
+			    v->hash_offset, v->data_blocks, v->data_block_size);
+	return 0;
+}
+
 int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_error *err)
 {
 	struct cmdline_param param;
@@ -458,6 +651,11 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
 		 * command line must not stop an older boot program. */
 		if (!find_key(key))
 			r = apply_pair(cfg, key, "", "kernel command line", 0, err);
+		else if (!config_cmdline_may_set(cfg, key))
+			log_warning("kernel command line: %s ignored: the config does not allow "
+				    "the command line to change verity settings "
+				    "(verity_cmdline_override)",
+				    param.key);
 		else if (!param.has_value && strcmp(key, "debug") == 0)
 			r = apply_pair(cfg, key, "1", "kernel command line", 0, err);
 		else if (!param.has_value)
@@ -494,6 +692,36 @@ static int format_line(char *buf, size_t size, size_t *used, const char *key, co
 	return 0;
 }
 
+/* The verity keys: the measurements only when there is a root hash (a
+ * host config without one stays as it was), the policies only when they
+ * differ from the defaults. */
+static int format_verity(const struct config_verity *v, char *buf, size_t size, size_t *used)
+{
+	char offset[24], blocks[24], dbs[12], hbs[12];
+	const struct {
+		const char *key, *value;
+	} lines[] = {
+		{ "verity_roothash", v->roothash },   { "verity_salt", v->salt[0] ? v->salt : "-" },
+		{ "verity_algorithm", v->algorithm }, { "verity_hash_offset", offset },
+		{ "verity_data_blocks", blocks },     { "verity_data_block_size", dbs },
+		{ "verity_hash_block_size", hbs },
+	};
+	int r = 0;
+
+	snprintf(offset, sizeof(offset), "%llu", v->hash_offset);
+	snprintf(blocks, sizeof(blocks), "%llu", v->data_blocks);
+	snprintf(dbs, sizeof(dbs), "%u", v->data_block_size);
+	snprintf(hbs, sizeof(hbs), "%u", v->hash_block_size);
+	for (size_t i = 0; v->roothash[0] && i < sizeof(lines) / sizeof(lines[0]) && r == 0; i++)
+		r = format_line(buf, size, used, lines[i].key, lines[i].value);
+	if (r == 0 && v->on_corruption != VERITY_CORRUPTION_EIO)
+		r = format_line(buf, size, used, "verity_on_corruption",
+				verity_corruption_to_string(v->on_corruption));
+	if (r == 0 && v->cmdline_override)
+		r = format_line(buf, size, used, "verity_cmdline_override", "1");
+	return r;
+}
+
 int config_format(const struct config *cfg, char *buf, size_t size)
 {
 	char timeout[16], debug[2] = { cfg->debug ? '1' : '0', '\0' };
@@ -524,5 +752,5 @@ int config_format(const struct config *cfg, char *buf, size_t size)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return format_verity(&cfg->verity, buf, size, &used);
 }

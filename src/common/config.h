@@ -25,6 +25,18 @@
  *   debug        0 | 1 (also yes/no/true/false)  [0]
  *   compression  mkfs.erofs compression, used by initoverlayfs-install [lz4hc]
  *
+ * dm-verity of the image (written by initoverlayfs-install --verity into
+ * the mini-initramfs' config; an empty root hash means no verification):
+ *   verity_roothash          hex digest of the hash tree's root  [""]
+ *   verity_salt              hex salt, "" or "-" for none  [""]
+ *   verity_algorithm         sha256 | sha1 | sha512  [sha256]
+ *   verity_hash_offset       byte offset of the hash tree in the image
+ *   verity_data_blocks       number of data blocks verified
+ *   verity_data_block_size   bytes, power of two, 512-4096  [4096]
+ *   verity_hash_block_size   bytes, power of two, 512-4096  [4096]
+ *   verity_on_corruption     eio | restart | panic  [eio]
+ *   verity_cmdline_override  may the kernel command line set verity_*?  [no]
+ *
  * Fixed-size fields: the boot program must work without a heap. */
 
 #define CONFIG_VALUE_MAX	   256
@@ -37,6 +49,13 @@
 #define CONFIG_DEFAULT_COMPRESSION "lz4hc"
 #define CONFIG_TIMEOUT_MAX_SEC	   3600U
 
+#define VERITY_DIGEST_MAX     64  /* sha512 */
+#define VERITY_SALT_MAX	      256 /* what dm-verity accepts */
+#define VERITY_BLOCK_SIZE_MIN 512
+#define VERITY_BLOCK_SIZE_MAX 4096 /* the page size: dm-verity's limit */
+#define VERITY_DEFAULT_ALG    "sha256"
+#define VERITY_DEFAULT_BLOCK  4096U
+
 enum image_mount {
 	IMAGE_MOUNT_AUTO, /* file-backed where the kernel can, else loop */
 	IMAGE_MOUNT_FILE,
@@ -46,6 +65,24 @@ enum image_mount {
 enum new_root {
 	NEW_ROOT_OVERLAY, /* the overlay itself becomes / */
 	NEW_ROOT_TMPFS,	  /* a tmpfs root binding the overlay's top-level dirs */
+};
+
+enum verity_corruption {
+	VERITY_CORRUPTION_EIO,	   /* the read fails with EIO */
+	VERITY_CORRUPTION_RESTART, /* restart_on_corruption */
+	VERITY_CORRUPTION_PANIC,   /* panic_on_corruption */
+};
+
+struct config_verity {
+	char roothash[2 * VERITY_DIGEST_MAX + 1]; /* "": not verified */
+	char salt[2 * VERITY_SALT_MAX + 1];	  /* "": none */
+	char algorithm[16];
+	unsigned long long hash_offset; /* bytes */
+	unsigned long long data_blocks;
+	unsigned data_block_size;
+	unsigned hash_block_size;
+	enum verity_corruption on_corruption;
+	bool cmdline_override;
 };
 
 struct config {
@@ -61,6 +98,7 @@ struct config {
 	enum new_root new_root;
 	bool debug;
 	char compression[CONFIG_VALUE_MAX];
+	struct config_verity verity;
 };
 
 /* Where a parse problem is reported: the config file name (or
@@ -92,6 +130,21 @@ int config_load_file(struct config *cfg, const char *path, struct config_error *
  * A bare "initoverlayfs.debug" means debug=1. Unknown keys warn. A bad
  * value is -EINVAL with err set. */
 int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_error *err);
+
+/* Checks what single keys cannot: the verity keys together (digest
+ * length of the algorithm, hash area after the data, ...). Call after
+ * the file and the command line. -EINVAL with err->message set. */
+int config_validate(const struct config *cfg, struct config_error *err);
+
+/* Whether the kernel command line may set key (without the
+ * "initoverlayfs." prefix): the verity keys only when the config says
+ * verity_cmdline_override, and verity_cmdline_override never. */
+bool config_cmdline_may_set(const struct config *cfg, const char *key);
+
+/* Bytes of a digest of the dm-verity algorithm, 0 when unknown. */
+unsigned verity_digest_size(const char *algorithm);
+
+const char *verity_corruption_to_string(enum verity_corruption mode);
 
 const char *image_mount_to_string(enum image_mount mode);
 int image_mount_from_string(const char *s, enum image_mount *out);
