@@ -181,6 +181,59 @@ case_bootfs_uuid_upper_case() { bootfs_case uuid-upper "UUID=${BOOT_UUID^^}"; }
 case_bootfs_label() { bootfs_case label "LABEL=$BOOT_LABEL"; }
 case_bootfs_path() { bootfs_case path "$BOOT_DEV"; }
 
+# Under systemd / is shared, and the kernel refuses to MS_MOVE a mount whose
+# parent is shared (EINVAL): /boot must still end up beneath the new root.
+case_shared_parent_moves_boot() {
+	local root
+	root=$(new_root shared "bootfs UUID=$BOOT_UUID
+bootfstype ext4
+fs /initoverlayfs-test.img
+timeout 5")
+	in_ns "
+		mount --bind '$root' '$root'
+		mount --make-rshared '$root'
+		rc=0
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		ROOT='$root'; $COMMON_CHECKS
+		findmnt -n -o PROPAGATION '$root' | grep -q shared
+		findmnt -n -o SOURCE '$root/initoverlayfs/boot' | grep -qx '$BOOT_DEV'
+		! findmnt -n '$root/boot' >/dev/null
+		[ -f '$root/initoverlayfs/boot/initoverlayfs-test.img' ]"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "move mounts:"
+	image_unchanged
+}
+
+# newroot tmpfs: the new root is a tmpfs (what run-init and switch_root
+# demand) whose top-level directories are the overlay's, bound, and whose
+# top-level files and links are copies.
+case_newroot_tmpfs() {
+	local root
+	root=$(new_root newroot-tmpfs "fs /image.img
+newroot tmpfs")
+	cp "$WORK/image.img" "$root/image.img"
+	in_ns "
+		rc=0
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		findmnt -n -o FSTYPE '$root/initoverlayfs' | grep -qx tmpfs
+		findmnt -n -o FSTYPE '$root/overlay/root' | grep -qx overlay
+		findmnt -n -o FSTYPE '$root/initrofs' | grep -qx erofs
+		findmnt -n -o FSTYPE '$root/initoverlayfs/data' | grep -qx overlay
+		findmnt -n -o FSTYPE '$root/initoverlayfs/sbin' | grep -qx overlay
+		grep -qx 'hello from the image' '$root/initoverlayfs/data/hello.txt'
+		[ \"\$(readlink '$root/initoverlayfs/hello-link')\" = data/hello.txt ]
+		! findmnt -n '$root/initoverlayfs/hello-link' >/dev/null
+		echo written >'$root/initoverlayfs/data/new.txt'
+		[ -f '$root/overlay/upper/data/new.txt' ]
+		[ ! -e '$root/initrofs/data/new.txt' ]
+		[ -x '$root/initoverlayfs/sbin/init' ]"
+	cat "$WORK/out"
+	expect_success
+}
+
 case_bootfs_type_probed() {
 	local root
 	root=$(new_root probed "bootfs LABEL=$BOOT_LABEL
@@ -333,6 +386,8 @@ run_case bootfs-uuid-upper-case case_bootfs_uuid_upper_case
 run_case bootfs-label case_bootfs_label
 run_case bootfs-path case_bootfs_path
 run_case bootfs-type-probed case_bootfs_type_probed
+run_case shared-parent-moves-boot case_shared_parent_moves_boot
+run_case newroot-tmpfs case_newroot_tmpfs
 run_case cmdline-overrides-config case_cmdline_overrides_config
 run_case fail-missing-image case_fail_missing_image
 run_case fail-corrupt-image case_fail_corrupt_image
