@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2153 # CASE: set by vm_cases_run (lib.sh) per case
 # End-to-end boot cases: Debian's kernel in QEMU (TCG) boots through the
 # mini-initramfs made by initoverlayfs-install (initoverlayfs as /init), which
 # finds the boot filesystem, mounts the EROFS image under an overlay and
@@ -145,11 +146,6 @@ append_segment() {
 	cat "$2" "$3.cpio.gz" >"$1"
 }
 
-# Job pool: at most VM_JOBS background jobs.
-pool_wait() {
-	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n; done
-}
-
 build_inputs() {
 	local v
 	write_busybox_initrd "$IN/initrd-tree"
@@ -164,7 +160,7 @@ build_inputs() {
 		[path]="bootfs /dev/vdb"
 	)
 	for v in uuid label partuuid partlabel path; do
-		pool_wait
+		vm_pool_wait
 		make_pair "$v" "$IN/initrd-tree" "${conf[$v]}" "bootfstype ext4" >"$IN/pair-$v.log" 2>&1 &
 	done
 	wait
@@ -231,16 +227,13 @@ has_line() {
 	fail "no line '$2' in $1 (its initoverlayfs lines above)"
 }
 
-guest_note() {
-	echo "$*" >"$WORK/results/$CASE.guest"
-}
 
 # expect_booted LOG: root reached with no initoverlayfs error.
 expect_booted() {
 	vm_assert_booted "$1"
 	vm_assert_log_lacks "$1" "$ERR"
 	vm_assert_log_lacks "$1" IOFS-INITRD-ERROR
-	guest_note "marker at $(vm_marker_field "$1" uptime) s"
+	vm_case_note "marker at $(vm_marker_field "$1" uptime) s"
 }
 
 # expect_steps LOG: every initoverlayfs step logged (kernel without quiet).
@@ -280,7 +273,7 @@ expect_failure() {
 	# The documented fallback waits 10 s before the reboot.
 	awk -v a="$t_err" -v b="$t_reboot" 'BEGIN { d = b - a; exit !(d >= 9.9 && d < 12) }' ||
 		fail "reboot at $t_reboot s, error at $t_err s: not the documented 10 s delay"
-	guest_note "error at $t_err s, reboot at $t_reboot s"
+	vm_case_note "error at $t_err s, reboot at $t_reboot s"
 }
 
 image_of() { cat "$IN/$1/fs"; }
@@ -384,7 +377,7 @@ case_bad_wrong_uuid() {
 	t1=$(vm_kmsg_time "$log" "$ERR find boot device")
 	awk -v a="$t0" -v b="$t1" -v w="$WAIT_S" 'BEGIN { d = b - a; exit !(d >= w - 0.05 && d < w + 1.5) }' ||
 		fail "waited $t0 -> $t1 s, expected about $WAIT_S s"
-	guest_note "waited $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s (timeout $WAIT_S s), $(cat "$WORK/results/$CASE.guest")"
+	vm_case_note "waited $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s (timeout $WAIT_S s), $(cat "$VM_CASE_DIR/$CASE.guest")"
 }
 
 case_bad_malformed_config() {
@@ -416,7 +409,7 @@ case_dracut_systemd() {
 	vm_assert_log_has "$log" "EXT4-fs (vda): mounted filesystem"
 	vm_assert_log_has "$log" "systemd[1]: Mounted sysroot.mount - /sysroot."
 	vm_assert_log_has "$log" "systemd[1]: Switching root."
-	guest_note "$(cat "$WORK/results/$CASE.guest"), /init at $(vm_kmsg_time "$log" "Run /init") s"
+	vm_case_note "$(cat "$VM_CASE_DIR/$CASE.guest"), /init at $(vm_kmsg_time "$log" "Run /init") s"
 }
 
 # ------------------------------------------------------------- run
@@ -445,36 +438,7 @@ echo "vm-cases: inputs ready after $(($(date +%s) - T_START)) s"
 
 # Each case runs in the background (VM_JOBS at a time) with `set -e`; its
 # output, status and times are kept, then replayed through run_case in order.
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	fn=${c#* }
-	pool_wait
-	(
-		CASE=$name
-		t0=$(date +%s.%N)
-		(
-			set -e
-			"$fn"
-		) >"$WORK/results/$name.out" 2>&1
-		echo $? >"$WORK/results/$name.rc"
-		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$WORK/results/$name.wall"
-	) &
-done
-wait
-
-replay() {
-	cat "$WORK/results/$REPLAY.out"
-	return "$(cat "$WORK/results/$REPLAY.rc" 2>/dev/null || echo 1)"
-}
-for c in "${CASES[@]}"; do
-	REPLAY=${c%% *}
-	run_case "$REPLAY" replay
-done
-echo "vm-cases: times (host wall / guest):"
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	printf '  %-42s %6ss  %s\n' "$name" "$(cat "$WORK/results/$name.wall" 2>/dev/null)" \
-		"$(cat "$WORK/results/$name.guest" 2>/dev/null || echo '-')"
-done
+vm_cases_run "$WORK/results" "${CASES[@]}"
+vm_cases_report "$WORK/results" vm-cases "${CASES[@]}"
 echo "vm-cases: total $(($(date +%s) - T_START)) s"
 runner_summary vm-cases

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2153 # CASE: set by vm_cases_run (lib.sh) per case
 # Distro boot cases (make check-vm-distro): Debian's kernel in QEMU (TCG)
 # boots through the mini-initramfs kinds that the distro integration makes,
 # into the full initrd kinds Debian has, to the real root's marker.
@@ -174,10 +175,6 @@ make_mkinitramfs_mini() {
 	cp "$IN/itools/image" "$IN/itools/fs" "$d/"
 }
 
-pool_wait() {
-	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n; done
-}
-
 build_inputs() {
 	local dracut_img
 	dracut_img=$(dracut_initrd) || die "Debian's dracut initrd"
@@ -209,9 +206,6 @@ boot() {
 	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
 }
 
-guest_note() {
-	echo "$*" >"$WORK/results/$CASE.guest"
-}
 
 t_of() {
 	vm_kmsg_time "$1" "$2"
@@ -274,7 +268,7 @@ case_systemd_dracut() {
 	vm_assert_log_has "$log" "systemd[1]: Mounted sysroot.mount - /sysroot."
 	vm_assert_log_has "$log" "EXT4-fs (vda): mounted filesystem"
 	fin=$(t_of "$log" "Finished pre-initoverlayfs.service")
-	guest_note "/init $(t_of "$log" "Run /init") s, pre-initoverlayfs.service finished $fin s," \
+	vm_case_note "/init $(t_of "$log" "Run /init") s, pre-initoverlayfs.service finished $fin s," \
 		"switch $sw1 s, full initrd systemd $t_full s, marker $(vm_marker_field "$log" uptime) s"
 }
 
@@ -302,7 +296,7 @@ case_systemd_missing_image() {
 	vm_assert_log_lacks "$log" "$VM_MARKER "
 	t_err=$(t_of "$log" "Failed to start pre-initoverlayfs.service")
 	t_emerg=$(t_of "$log" "Reached target emergency.target")
-	guest_note "service failed at $t_err s, emergency.target at $t_emerg s, VM killed by the ${EMERGENCY_TIMEOUT} s timeout (expected)"
+	vm_case_note "service failed at $t_err s, emergency.target at $t_emerg s, VM killed by the ${EMERGENCY_TIMEOUT} s timeout (expected)"
 }
 
 # initoverlayfs-install --source initramfs-tools: init mode, tmpfs root.
@@ -328,7 +322,7 @@ case_itools_installer() {
 		fail "expected one 'Loading, please wait...' (initramfs-tools' /init from the image)"
 	expect_itools_full_initrd "$log"
 	t_sw=$(t_of "$log" "initoverlayfs: switch root:")
-	guest_note "/init $(t_of "$log" "Run /init") s, switch $t_sw s, marker $(vm_marker_field "$log" uptime) s"
+	vm_case_note "/init $(t_of "$log" "Run /init") s, switch $t_sw s, marker $(vm_marker_field "$log" uptime) s"
 }
 
 # The mkinitramfs-made mini (BOOT=initoverlayfs) with the same image.
@@ -350,7 +344,7 @@ case_itools_mkinitramfs_mini() {
 		fail "expected one 'Mounting the initoverlayfs image'"
 	expect_itools_full_initrd "$log"
 	t_ready=$(t_of "$log" "initoverlayfs: /root is ready")
-	guest_note "/init $(t_of "$log" "Run /init") s, image ready $t_ready s, marker $(vm_marker_field "$log" uptime) s"
+	vm_case_note "/init $(t_of "$log" "Run /init") s, image ready $t_ready s, marker $(vm_marker_field "$log" uptime) s"
 }
 
 # The hook does nothing unless BOOT=initoverlayfs.
@@ -396,31 +390,8 @@ echo "vm-distro: inputs ready after $(($(date +%s) - T_START)) s" \
 	"(installer: systemd mode $(cat "$IN/sd/install.seconds") s, initramfs-tools $(cat "$IN/itools/install.seconds") s;" \
 	"mkinitramfs mini $(cat "$IN/itmini/mkinitramfs.seconds") s)"
 
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	fn=${c#* }
-	pool_wait
-	(
-		CASE=$name
-		t0=$(date +%s.%N)
-		(
-			set -e
-			"$fn"
-		) >"$WORK/results/$name.out" 2>&1
-		echo $? >"$WORK/results/$name.rc"
-		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$WORK/results/$name.wall"
-	) &
-done
-wait
-
-replay() {
-	cat "$WORK/results/$REPLAY.out"
-	return "$(cat "$WORK/results/$REPLAY.rc" 2>/dev/null || echo 1)"
-}
-for c in "${CASES[@]}"; do
-	REPLAY=${c%% *}
-	run_case "$REPLAY" replay
-done
+vm_cases_run "$WORK/results" "${CASES[@]}"
+vm_cases_report "$WORK/results" vm-distro "${CASES[@]}"
 size() { stat -c %s "$1"; }
 echo "vm-distro: sizes (bytes):"
 printf '  %-58s %10s\n' \
@@ -431,12 +402,6 @@ printf '  %-58s %10s\n' \
 	"EROFS image of initramfs-tools' initrd" "$(size "$(cat "$IN/itools/image")")"
 for p in sd itools; do
 	sed "s/^/  $p: /" "$IN/$p/install.out"
-done
-echo "vm-distro: times (host wall / guest):"
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	printf '  %-46s %6ss  %s\n' "$name" "$(cat "$WORK/results/$name.wall" 2>/dev/null)" \
-		"$(cat "$WORK/results/$name.guest" 2>/dev/null || echo '-')"
 done
 echo "vm-distro: total $(($(date +%s) - T_START)) s"
 runner_summary vm-distro

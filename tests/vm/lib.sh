@@ -540,3 +540,76 @@ vm_assert_booted() {
 		vm_err vm_assert_booted "VM hit the timeout after the marker (poweroff failed?)" || return 1
 	fi
 }
+
+# ---------------------------------------------------------------- cases
+
+# vm_pool_wait: wait until fewer than VM_JOBS (default 2) background jobs run.
+vm_pool_wait() {
+	while [ "$(jobs -rp | wc -l)" -ge "${VM_JOBS:-2}" ]; do wait -n; done
+}
+
+# vm_cases_run RESULTS "NAME FUNCTION"...: run each case in the background,
+# VM_JOBS at a time, each in its own subshell under `set -e` with CASE=NAME;
+# its output, exit status and host wall time go to RESULTS/NAME.out, .rc
+# and .wall. VM_CASES_ONLY=NAME runs just that case.
+vm_cases_run() {
+	local results=$1 c name fn
+	shift
+	mkdir -p "$results" || return 1
+	for c in "$@"; do
+		name=${c%% *}
+		fn=${c#* }
+		[ -z "${VM_CASES_ONLY:-}" ] || [ "$name" = "$VM_CASES_ONLY" ] || continue
+		vm_pool_wait
+		(
+			# for the case function and vm_case_note
+			# shellcheck disable=SC2030
+			CASE=$name
+			# shellcheck disable=SC2030
+			VM_CASE_DIR=$results
+			export CASE VM_CASE_DIR
+			t0=$(date +%s.%N)
+			(
+				set -e
+				"$fn"
+			) >"$results/$name.out" 2>&1
+			echo $? >"$results/$name.rc"
+			awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' \
+				>"$results/$name.wall"
+		) &
+	done
+	wait
+}
+
+# vm_cases_report RESULTS TAG "NAME FUNCTION"...: replay each case's output
+# and status through run_case (tests/lib/runner.sh), in the order given,
+# then print a table of host wall time and the guest note (RESULTS/NAME.guest).
+vm_cases_report() {
+	local results=$1 tag=$2 c name
+	shift 2
+	for c in "$@"; do
+		name=${c%% *}
+		[ -z "${VM_CASES_ONLY:-}" ] || [ "$name" = "$VM_CASES_ONLY" ] || continue
+		VM_REPLAY=$results/$name run_case "$name" vm_case_replay
+	done
+	echo "$tag: times (host wall / guest):"
+	for c in "$@"; do
+		name=${c%% *}
+		[ -f "$results/$name.rc" ] || continue
+		printf '  %-42s %6ss  %s\n' "$name" "$(cat "$results/$name.wall" 2>/dev/null)" \
+			"$(cat "$results/$name.guest" 2>/dev/null || echo '-')"
+	done
+}
+
+# vm_case_note TEXT...: (in a case run by vm_cases_run) the guest-side note
+# printed in vm_cases_report's table, e.g. the marker's uptime.
+vm_case_note() {
+	# shellcheck disable=SC2031
+	echo "$*" >"$VM_CASE_DIR/$CASE.guest"
+}
+
+# vm_case_replay: (for run_case) show $VM_REPLAY.out, return its status.
+vm_case_replay() {
+	cat "$VM_REPLAY.out"
+	return "$(cat "$VM_REPLAY.rc" 2>/dev/null || echo 1)"
+}

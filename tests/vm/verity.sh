@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2153 # CASE: set by vm_cases_run (lib.sh) per case
 # dm-verity of the image, in QEMU (TCG) with Debian's kernel, which has
 # dm-verity (the host kernel of this machine has no device-mapper at all,
 # so the real dm-verity cases cannot run in a host mount namespace).
@@ -218,9 +219,6 @@ step_us() {
 	plain_log "$1" | sed -n "s/^initoverlayfs: $2: .* (\([0-9]*\) us)\$/\1/p" | head -n 1
 }
 
-note() {
-	echo "$*" >"$WORK/results/$CASE.guest"
-}
 
 # ------------------------------------------------------------- cases
 
@@ -248,7 +246,7 @@ case_verity_pair_boots() {
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0)"
 	vm_assert_log_has "$log" "IOFS-INITRD: started as /sbin/init on  / overlay "
 	vm_assert_log_lacks "$log" "is corrupted"
-	note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
+	vm_case_note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
 }
 
 case_plain_pair_boots() {
@@ -258,7 +256,7 @@ case_plain_pair_boots() {
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
 	vm_assert_log_has "$log" "initoverlayfs: verity: no verity_roothash configured, image not verified"
-	note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
+	vm_case_note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
 }
 
 case_verity_tampered_refused() {
@@ -284,7 +282,7 @@ case_verity_tampered_refused() {
 	n=$(vm_log_count "$log" "$ERR")
 	[ "$n" = 4 ] || fail "$n '$ERR' lines, expected the 4 above"
 	vm_assert_log_has "$log" "reboot: Restarting system"
-	note "corrupt block at $(vm_kmsg_time "$log" "is corrupted") s, reboot at $(vm_kmsg_time "$log" "reboot: Restarting system") s"
+	vm_case_note "corrupt block at $(vm_kmsg_time "$log" "is corrupted") s, reboot at $(vm_kmsg_time "$log" "reboot: Restarting system") s"
 }
 
 GUEST_CASES=(guest-verified-mount-reads guest-tampered-block-eio guest-wrong-roothash-refused
@@ -304,7 +302,7 @@ case_guest_cases() {
 			fail "guest case $c did not pass"
 		}
 	done
-	note "$(vm_log_count "$log" "PASS") guest cases passed"
+	vm_case_note "$(vm_log_count "$log" "PASS") guest cases passed"
 }
 
 # ------------------------------------------------------------- run
@@ -321,47 +319,14 @@ build_inputs
 echo "vm-verity: inputs ready after $(($(date +%s) - T_START)) s"
 run_case vm-verity-mini-has-modules case_mini_has_modules
 
-pool_wait() {
-	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do wait -n; done
-}
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	fn=${c#* }
-	# VM_VERITY_ONLY=NAME: just that boot (to work on one case)
-	[ -z "${VM_VERITY_ONLY:-}" ] || [ "$name" = "$VM_VERITY_ONLY" ] || continue
-	pool_wait
-	(
-		CASE=$name
-		t0=$(date +%s.%N)
-		(
-			set -e
-			"$fn"
-		) >"$WORK/results/$name.out" 2>&1
-		echo $? >"$WORK/results/$name.rc"
-		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$WORK/results/$name.wall"
-	) &
-done
-wait
-
-replay() {
-	cat "$WORK/results/$REPLAY.out"
-	return "$(cat "$WORK/results/$REPLAY.rc" 2>/dev/null || echo 1)"
-}
-for c in "${CASES[@]}"; do
-	REPLAY=${c%% *}
-	run_case "$REPLAY" replay
-done
+# VM_VERITY_ONLY=NAME: just that boot (to work on one case)
+VM_CASES_ONLY=${VM_VERITY_ONLY:-} vm_cases_run "$WORK/results" "${CASES[@]}"
+VM_CASES_ONLY=${VM_VERITY_ONLY:-} vm_cases_report "$WORK/results" vm-verity "${CASES[@]}"
 if [ -f "$LOGS/vm-verity-guest-cases.log" ]; then
 	echo "vm-verity: guest cases:"
 	vm_log_clean "$LOGS/vm-verity-guest-cases.log" | grep '^GCASE ' | sed 's/^/  /'
 fi
 echo "vm-verity: image sizes: verity $(stat -c %s "$(cat "$IN/verity/image")") bytes," \
 	"plain $(stat -c %s "$(cat "$IN/plain/image")") bytes"
-echo "vm-verity: times (host wall / guest):"
-for c in "${CASES[@]}"; do
-	name=${c%% *}
-	printf '  %-34s %6ss  %s\n' "$name" "$(cat "$WORK/results/$name.wall" 2>/dev/null)" \
-		"$(cat "$WORK/results/$name.guest" 2>/dev/null || echo '-')"
-done
 echo "vm-verity: total $(($(date +%s) - T_START)) s"
 runner_summary vm-verity
