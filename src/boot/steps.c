@@ -238,11 +238,9 @@ static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t deta
 	if (r < 0)
 		return log_step_error("mount boot filesystem", target, r);
 	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, NULL);
-	if (r < 0) {
-		log_error("mount boot filesystem: %s on %s (%s): %s (%s)", ctx->boot_device, target,
-			  ctx->boot_fstype, strerror(-r), errno_name(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_errno(r, "mount boot filesystem: %s on %s (%s)", ctx->boot_device,
+				 target, ctx->boot_fstype);
 	ctx->boot_mounted = true;
 	snprintf(detail, detail_size, "%s on %s (%s)", ctx->boot_device, target, ctx->boot_fstype);
 	return 0;
@@ -285,11 +283,9 @@ static int step_verity(struct boot_context *ctx, char *detail, size_t detail_siz
 	r = verity_open(v, st.st_rdev, &dm, &stage);
 	/* dm holds the loop device now (or nothing does: autoclear). */
 	close(loop_fd);
-	if (r < 0) {
-		log_error("verity: %s: %s over %s (%s): %s (%s)", stage, VERITY_DM_NAME,
-			  ctx->loop_device, ctx->image_path, strerror(-r), errno_name(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_errno(r, "verity: %s: %s over %s (%s)", stage, VERITY_DM_NAME,
+				 ctx->loop_device, ctx->image_path);
 	str_copy(ctx->verity_device, sizeof(ctx->verity_device), dm.path);
 	snprintf(detail, detail_size,
 		 "%s (%s) over %s: %s %.16s..., %llu blocks of %u bytes, on corruption %s", dm.path,
@@ -307,8 +303,8 @@ static int mount_verity_device(struct boot_context *ctx, const char *target)
 	if (r == 0)
 		r = mount_fs(ctx->verity_device, target, ctx->cfg.fstype, MS_RDONLY, NULL);
 	if (r < 0) {
-		log_error("mount image: %s via %s (%s, verity): %s (%s)", ctx->image_path,
-			  ctx->verity_device, ctx->cfg.fstype, strerror(-r), errno_name(-r));
+		log_errno(r, "mount image: %s via %s (%s, verity)", ctx->image_path,
+			  ctx->verity_device, ctx->cfg.fstype);
 		if (verity_close() < 0)
 			log_warning("mount image: cannot remove %s", VERITY_DM_NAME);
 	}
@@ -342,11 +338,9 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 		/* Name the image even when the loop device is what failed. */
 		bool via = failed && strcmp(failed, ctx->image_path) != 0;
 
-		log_error("mount image: %s%s%s (%s, %s): %s (%s)", ctx->image_path,
-			  via ? " via " : "", via ? failed : "", ctx->cfg.fstype,
-			  image_mount_to_string(ctx->cfg.image_mount), strerror(-r),
-			  errno_name(-r));
-		return r;
+		return log_errno(r, "mount image: %s%s%s (%s, %s)", ctx->image_path,
+				 via ? " via " : "", via ? failed : "", ctx->cfg.fstype,
+				 image_mount_to_string(ctx->cfg.image_mount));
 	}
 	ctx->image_file_backed = result.file_backed;
 	str_copy(ctx->loop_device, sizeof(ctx->loop_device), result.loop_device);
@@ -434,11 +428,8 @@ static int step_check_init(struct boot_context *ctx, char *detail, size_t detail
 	r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
 	if (r >= 0)
 		r = switchroot_check_init(new_root, ctx->cfg.init);
-	if (r < 0) {
-		log_error("check next init: %s in %s: %s (%s)", ctx->cfg.init, NEW_ROOT_DIR,
-			  strerror(-r), errno_name(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_errno(r, "check next init: %s in %s", ctx->cfg.init, NEW_ROOT_DIR);
 	snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
 	return 0;
 }

@@ -580,11 +580,9 @@ static void log_at(struct unpacker *u, struct reader *r, const char *what, const
 	else
 		snprintf(where, sizeof(where), "offset %llu", (unsigned long long)r->pos);
 	if (name)
-		log_error("unpack: %s (%s): %s: %s: %s (%s)", u->image, where, what, name,
-			  strerror(-err), errno_name(-err));
+		log_errno(err, "unpack: %s (%s): %s: %s", u->image, where, what, name);
 	else
-		log_error("unpack: %s (%s): %s: %s (%s)", u->image, where, what, strerror(-err),
-			  errno_name(-err));
+		log_errno(err, "unpack: %s (%s): %s", u->image, where, what);
 }
 
 /* Extracts one archive up to and including its trailer. */

@@ -241,6 +241,19 @@ int log_step_error(const char *step, const char *path, int err)
 	return err < 0 ? err : -err;
 }
 
+int log_errno(int err, const char *fmt, ...)
+{
+	int errnum = err < 0 ? -err : err;
+	char context[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(context, sizeof(context), fmt, ap);
+	va_end(ap);
+	log_error("%s: %s (%s)", context, strerror(errnum), errno_name(errnum));
+	return err < 0 ? err : -err;
+}
+
 uint64_t now_usec(void)
 {
 	struct timespec ts;

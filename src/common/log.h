@@ -49,6 +49,11 @@ __attribute__((format(printf, 2, 0))) void log_msgv(enum log_level level, const 
  * "return log_step_error(...)". */
 int log_step_error(const char *step, const char *path, int err);
 
+/* The same line for a step whose context is more than a path:
+ *   "initoverlayfs: error: <fmt ...>: <strerror> (<ERRNO NAME>)"
+ * Returns err (a negative errno). */
+__attribute__((format(printf, 2, 3))) int log_errno(int err, const char *fmt, ...);
+
 /* Symbolic name of an errno value ("ENOENT"), or "E?" when unknown. */
 const char *errno_name(int errnum);
 

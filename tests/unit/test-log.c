@@ -117,6 +117,24 @@ static void test_step_error(void **state)
 		     "initoverlayfs: error: switch_root: Invalid argument (EINVAL)\n");
 }
 
+static void test_errno_with_context(void **state)
+{
+	int r1, r2;
+
+	capture_start();
+	r1 = log_errno(-ENOENT, "mount image: %s via %s (%s, %s)", "/boot/x.img", "/dev/loop0",
+		       "erofs", "loop");
+	r2 = log_errno(EIO, "verity: %s", "check root hash");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r1, -ENOENT);
+	assert_int_equal(r2, -EIO);
+	assert_string_equal(out,
+			    "initoverlayfs: error: mount image: /boot/x.img via /dev/loop0 "
+			    "(erofs, loop): No such file or directory (ENOENT)\n"
+			    "initoverlayfs: error: verity: check root hash: Input/output error "
+			    "(EIO)\n");
+}
+
 static void make_dir(const char *sub)
 {
 	char path[256];
@@ -205,14 +223,9 @@ static int test_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_format_and_levels),
-		T(test_program_name),
-		T(test_long_line),
-		T(test_errno_preserved),
-		T(test_errno_name),
-		T(test_step_error),
-		T(test_kmsg),
-		T(test_kmsg_missing),
+		T(test_format_and_levels),  T(test_program_name), T(test_long_line),
+		T(test_errno_preserved),    T(test_errno_name),	  T(test_step_error),
+		T(test_errno_with_context), T(test_kmsg),	  T(test_kmsg_missing),
 		T(test_now_usec),
 	};
 
