@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# Number crunching for the boot benchmark (sourced by bench/run.sh and
+# bench/selftest.sh). Plain awk (Debian's mawk: no asort), no bashisms in
+# the awk programs.
+#
+# Per-boot CSV (bench/results/boot-scaling.csv), one row per boot:
+#   variant,size_mib,run,icount_shift,mem_mib,init_s,root_s,switch_s,
+#   probe_s,used_kb,memtotal_kb,memavail_kb,initramfs_bytes,image_bytes,
+#   wall_s,log
+# Per-point CSV (bench/results/boot-scaling-points.csv), one row per
+# (variant, size), from bench_points:
+#   variant,size_mib,n,root_min,root_med,root_max,init_min,init_med,
+#   init_max,used_min_kb,used_med_kb,used_max_kb,initramfs_bytes,
+#   image_bytes,wall_med
+
+# shellcheck disable=SC2034 # used by run.sh and selftest.sh
+BENCH_CSV_HEADER="variant,size_mib,run,icount_shift,mem_mib,init_s,root_s,switch_s,probe_s,used_kb,memtotal_kb,memavail_kb,initramfs_bytes,image_bytes,wall_s,log"
+BENCH_POINTS_HEADER="variant,size_mib,n,root_min,root_med,root_max,init_min,init_med,init_max,used_min_kb,used_med_kb,used_max_kb,initramfs_bytes,image_bytes,wall_med"
+
+# awk helpers shared by the programs below: sort a[1..n] ascending (n is
+# tiny: insertion sort), median of a sorted a[1..n].
+BENCH_AWK_LIB='
+function isort(a, n,    i, j, v) {
+	for (i = 2; i <= n; i++) {
+		v = a[i]
+		for (j = i - 1; j >= 1 && a[j] + 0 > v + 0; j--) a[j + 1] = a[j]
+		a[j + 1] = v
+	}
+}
+function median(a, n) {
+	if (n % 2) return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+'
+
+# bench_stats: read one number per line on stdin, print "MIN MEDIAN MAX"
+# (fails on empty input).
+bench_stats() {
+	awk "$BENCH_AWK_LIB"'
+	NF { v[++n] = $1 }
+	END {
+		if (!n) { print "bench_stats: no values" > "/dev/stderr"; exit 1 }
+		isort(v, n)
+		printf "%.6g %.6g %.6g\n", v[1], median(v, n), v[n]
+	}'
+}
+
+# bench_fit: read "X Y" lines on stdin, print "SLOPE INTERCEPT" of the
+# least-squares line y = SLOPE * x + INTERCEPT. Needs two distinct X.
+bench_fit() {
+	awk '
+	NF >= 2 { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+	END {
+		d = n * sxx - sx * sx
+		if (n < 2 || d == 0) { print "bench_fit: need two distinct x values" > "/dev/stderr"; exit 1 }
+		m = (n * sxy - sx * sy) / d
+		printf "%.6g %.6g\n", m, (sy - m * sx) / n
+	}'
+}
+
+# bench_points CSV: print the per-point CSV (header first) of a per-boot
+# CSV, rows in the order the (variant, size) pairs first appear.
+bench_points() {
+	awk -F, "$BENCH_AWK_LIB"'
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{
+		k = $col["variant"] "," $col["size_mib"]
+		if (!(k in n)) { order[++npts] = k; n[k] = 0 }
+		i = ++n[k]
+		root[k, i] = $col["root_s"]; init[k, i] = $col["init_s"]
+		used[k, i] = $col["used_kb"]; wall[k, i] = $col["wall_s"]
+		ird[k] = $col["initramfs_bytes"]; img[k] = $col["image_bytes"]
+	}
+	function stat3(arr, k, m,    i, a) {
+		for (i = 1; i <= m; i++) a[i] = arr[k, i]
+		isort(a, m)
+		return a[1] "," median(a, m) "," a[m]
+	}
+	function med(arr, k, m,    i, a) {
+		for (i = 1; i <= m; i++) a[i] = arr[k, i]
+		isort(a, m)
+		return median(a, m)
+	}
+	END {
+		print "'"$BENCH_POINTS_HEADER"'"
+		for (p = 1; p <= npts; p++) {
+			k = order[p]; m = n[k]
+			print k "," m "," stat3(root, k, m) "," stat3(init, k, m) "," \
+				stat3(used, k, m) "," ird[k] "," img[k] "," med(wall, k, m)
+		}
+	}' "$1"
+}
+
+# bench_variant_fit POINTS VARIANT [FIELD]: least-squares fit of FIELD
+# (default root_med, seconds) against size_mib over the variant's points;
+# prints "SLOPE INTERCEPT" (seconds per MiB, seconds).
+bench_variant_fit() {
+	awk -F, -v v="$2" -v f="${3:-root_med}" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["variant"] == v { print $col["size_mib"], $col[f] }' "$1" | bench_fit
+}
+
+# bench_field POINTS VARIANT SIZE FIELD: one value of the per-point CSV.
+bench_field() {
+	awk -F, -v v="$2" -v s="$3" -v f="$4" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	$col["variant"] == v && $col["size_mib"] == s { print $col[f]; found = 1; exit }
+	END { if (!found) exit 1 }' "$1"
+}
+
+# bench_calc EXPR: evaluate an awk expression, print the result (%.4g
+# unless a format is given as $2).
+bench_calc() {
+	awk "BEGIN { printf \"${2:-%.4g}\n\", $1 }"
+}
