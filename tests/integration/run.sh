@@ -105,10 +105,7 @@ case_units_verify() {
 }
 
 case_shellcheck() {
-	if ! command -v shellcheck >/dev/null; then
-		echo "shellcheck not installed: skipped"
-		return 0
-	fi
+	command -v shellcheck >/dev/null || fail "shellcheck not installed (scripts/deps.txt has it)"
 	shellcheck -s bash -e SC2034,SC2154 "$TOP/dracut/modules.d/81initoverlayfs/module-setup.sh"
 	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"

@@ -32,17 +32,7 @@ BOOT_PROGRAM=$(realpath "$2") || die "no boot program $2"
 [ -x "$INSTALLER" ] || die "$INSTALLER is not executable"
 [ -x "$BOOT_PROGRAM" ] || die "$BOOT_PROGRAM is not executable"
 
-WORK=$(vm_work_dir)/cases
-rm -rf "$WORK" || die "cannot remove old $WORK"
-IN=$WORK/in
-LOGS=$WORK/logs
-mkdir -p "$IN" "$LOGS" "$WORK/results" || die "cannot create $WORK"
-export TEST_LOG_DIR=$WORK/runner
-mkdir -p "$TEST_LOG_DIR" || die "cannot create $TEST_LOG_DIR"
-. "$HERE/../lib/runner.sh"
-
-VM_JOBS=${VM_JOBS:-2}
-T_START=$(date +%s)
+vm_tier_setup cases || die "cannot set up the work directory"
 
 ROOT_UUID=2b0e6c1e-8f4a-4a51-9d3c-6f1f0d7a1001
 BOOT_UUID=5d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b

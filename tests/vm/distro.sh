@@ -45,18 +45,7 @@ BOOT_PROGRAM=$(realpath "$2") || die "no boot program $2"
 [ -x "$INSTALLER" ] || die "$INSTALLER is not executable"
 [ -x "$BOOT_PROGRAM" ] || die "$BOOT_PROGRAM is not executable"
 
-VM_WORK=$(vm_work_dir) || die "work directory"
-WORK=$VM_WORK/distro
-rm -rf "$WORK" || die "cannot remove old $WORK"
-IN=$WORK/in
-LOGS=$WORK/logs
-mkdir -p "$IN" "$LOGS" "$WORK/results" || die "cannot create $WORK"
-export TEST_LOG_DIR=$WORK/runner
-mkdir -p "$TEST_LOG_DIR" || die "cannot create $TEST_LOG_DIR"
-. "$HERE/../lib/runner.sh"
-
-VM_JOBS=${VM_JOBS:-2}
-T_START=$(date +%s)
+vm_tier_setup distro || die "cannot set up the work directory"
 
 ROOT_UUID=3c1f7d2e-9a5b-4b62-8e4d-7a2b1c0d2002
 BOOT_UUID=6e7f2b3c-4d5e-4f60-9b0c-1d2e3f4a5b6c

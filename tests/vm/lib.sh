@@ -543,6 +543,27 @@ vm_assert_booted() {
 
 # ---------------------------------------------------------------- cases
 
+# vm_tier_setup NAME: a fresh work layout for a boot tier, as globals:
+# WORK ($VM_WORK/NAME, emptied), IN (inputs), LOGS (serial logs),
+# WORK/results (vm_cases_run), TEST_LOG_DIR (exported) for
+# tests/lib/runner.sh, which it sources; VM_JOBS (default 2) and T_START.
+vm_tier_setup() {
+	local base
+	base=$(vm_work_dir) || return 1
+	WORK=$base/$1
+	rm -rf "$WORK" || vm_err vm_tier_setup "cannot remove old $WORK" || return 1
+	IN=$WORK/in
+	LOGS=$WORK/logs
+	export TEST_LOG_DIR=$WORK/runner
+	mkdir -p "$IN" "$LOGS" "$WORK/results" "$TEST_LOG_DIR" ||
+		vm_err vm_tier_setup "cannot create $WORK" || return 1
+	# shellcheck source=tests/lib/runner.sh
+	. "$VM_LIB_DIR/../lib/runner.sh"
+	VM_JOBS=${VM_JOBS:-2}
+	# shellcheck disable=SC2034 # read by the tier for its own timing
+	T_START=$(date +%s)
+}
+
 # vm_pool_wait: wait until fewer than VM_JOBS (default 2) background jobs run.
 vm_pool_wait() {
 	while [ "$(jobs -rp | wc -l)" -ge "${VM_JOBS:-2}" ]; do wait -n; done
