@@ -95,7 +95,7 @@ oracle_unpack() {
 	local img=$1 rest=$1
 	if [ "$(od -An -c -N6 "$img" | tr -d ' ')" = 070701 ]; then
 		(cd "$2" && cpio -idm --quiet --no-absolute-filenames <"$img")
-		rest=$WORK/rest.$RANDOM
+		rest=$(mktemp "$WORK/rest.XXXXXX") || return 1
 		/usr/lib/dracut/skipcpio "$img" >"$rest"
 	fi
 	decompress "$rest" | (cd "$2" && cpio -idmu --quiet --no-absolute-filenames)
@@ -153,7 +153,8 @@ oracle_modules() {
 
 # check_mini FILE EXTRA_MODULES: structure, config, libraries and modules
 check_mini() {
-	local x=$C/mini.$RANDOM
+	local x
+	x=$(mktemp -u "$C/mini.XXXXXX") || fail "mktemp in $C"
 	extract_mini "$1" "$x"
 	decompress "$1" | cpio -t --quiet >"$x.list"
 	for p in init etc/initoverlayfs.conf etc/initrd-release dev/console dev/null \
@@ -601,9 +602,12 @@ case_errors() {
 # check_pair: the initramfs decompresses completely, its config names an
 # image that exists, whose bytes match its name; prints the image name.
 check_pair() {
-	local x=$C/pair.$RANDOM fs img
+	# mktemp, not $RANDOM: this runs in a command substitution for every
+	# step, and the names collided once
+	local x fs img
+	x=$(mktemp -d "$C/pair.XXXXXX") || fail "mktemp in $C"
 	decompress "$BOOT/initrd.img-$KVER" >"$x.cpio" || fail "initramfs does not decompress"
-	mkdir "$x" && (cd "$x" && cpio -idm --quiet <"$x.cpio") || fail "initramfs is not a cpio"
+	(cd "$x" && cpio -idm --quiet <"$x.cpio") || fail "initramfs is not a cpio"
 	fs=$(conf_value "$x/etc/initoverlayfs.conf" fs)
 	img=$BOOT/$(basename "$fs")
 	[ "$fs" = "$BOOT/$(basename "$fs")" ] || fail "fs $fs not in $BOOT"
