@@ -17,20 +17,38 @@
 #include "common/log.h"
 
 #define REMOVE_MAX_DEPTH 64
+/* openat2 retries: see open_in_root(). */
+#define OPEN_IN_ROOT_TRIES 100
 
-int switchroot_check_init(const char *new_root, const char *init)
+/*
+ * With RESOLVE_IN_ROOT the kernel answers EAGAIN when a ".." component
+ * (Debian's /sbin/init -> ../lib/systemd/systemd) is resolved while any
+ * mount or rename happens anywhere, which systemd does all through early
+ * boot. The race is benign here: retry, as openat2(2) says to.
+ */
+static int open_in_root(int root_fd, const char *path)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT,
 	};
+	int fd, tries = 0;
+
+	do
+		fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < OPEN_IN_ROOT_TRIES);
+	return fd;
+}
+
+int switchroot_check_init(const char *new_root, const char *init)
+{
 	struct stat st;
 	int root_fd, fd, r = 0;
 
 	root_fd = open(new_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return -errno;
-	fd = (int)syscall(SYS_openat2, root_fd, init, &how, sizeof(how));
+	fd = open_in_root(root_fd, init);
 	if (fd < 0 && errno == ENOSYS) {
 		/* Before 5.6: the exec after the switch will tell. */
 		close(root_fd);
