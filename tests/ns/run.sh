@@ -234,6 +234,38 @@ newroot tmpfs")
 	expect_success
 }
 
+# systemd mounts all through early boot, and openat2(RESOLVE_IN_ROOT)
+# answers EAGAIN when '..' (Debian's /sbin/init -> ../lib/systemd/systemd)
+# is resolved during any mount change. With mounts churning beside it,
+# 300 runs must all pass the next-init check (before the retry, about 1
+# run in 100 failed).
+case_next_init_check_under_mount_churn() {
+	local root tree=$WORK/churn-tree
+	mkdir -p "$tree/lib/x" "$tree/sbin" "$WORK/churn-spin"
+	printf '#!/bin/sh\n' >"$tree/lib/x/init"
+	chmod 0755 "$tree/lib/x/init"
+	ln -s ../lib/x/init "$tree/sbin/init"
+	root=$(new_root churn "fs /image.img")
+	mkfs.erofs --quiet "$root/image.img" "$tree" >/dev/null
+	in_ns "
+		( while :; do mount -t tmpfs none '$WORK/churn-spin'; umount '$WORK/churn-spin'; done ) &
+		spin=\$!
+		fails=0
+		for i in \$(seq 1 300); do
+			if ! \"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/churn.out' 2>&1; then
+				fails=\$((fails + 1))
+				cat '$WORK/churn.out'
+			fi
+			umount -R '$root/initoverlayfs' '$root/overlay' '$root/initrofs'
+		done
+		kill \$spin
+		wait
+		echo \"failed runs: \$fails\" >'$WORK/out'
+	"
+	cat "$WORK/out"
+	assert_contains "$WORK/out" "failed runs: 0"
+}
+
 case_bootfs_type_probed() {
 	local root
 	root=$(new_root probed "bootfs LABEL=$BOOT_LABEL
@@ -388,6 +420,7 @@ run_case bootfs-path case_bootfs_path
 run_case bootfs-type-probed case_bootfs_type_probed
 run_case shared-parent-moves-boot case_shared_parent_moves_boot
 run_case newroot-tmpfs case_newroot_tmpfs
+run_case next-init-check-under-mount-churn case_next_init_check_under_mount_churn
 run_case cmdline-overrides-config case_cmdline_overrides_config
 run_case fail-missing-image case_fail_missing_image
 run_case fail-corrupt-image case_fail_corrupt_image
