@@ -105,13 +105,18 @@ int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats
 		return r;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		char from[PATH_MAX], to[PATH_MAX];
+		char to[PATH_MAX];
 		struct stat st;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		snprintf(failed, sizeof(failed), "%s/%s", merged, de->d_name);
+		/* the entry's path: what an error names and what a bind mounts */
 		*failed_path = failed;
+		if ((size_t)snprintf(failed, sizeof(failed), "%s/%s", merged, de->d_name) >=
+		    sizeof(failed)) {
+			r = -ENAMETOOLONG;
+			break;
+		}
 		if (fstatat(src_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
 			break;
@@ -123,9 +128,7 @@ int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats
 			stats->copied++;
 			continue;
 		}
-		if ((size_t)snprintf(from, sizeof(from), "%s/%s", merged, de->d_name) >=
-			    sizeof(from) ||
-		    (size_t)snprintf(to, sizeof(to), "%s/%s", new_root, de->d_name) >= sizeof(to)) {
+		if ((size_t)snprintf(to, sizeof(to), "%s/%s", new_root, de->d_name) >= sizeof(to)) {
 			r = -ENAMETOOLONG;
 			break;
 		}
@@ -133,7 +136,7 @@ int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats
 			r = -errno;
 			break;
 		}
-		r = mount_fs(from, to, NULL, MS_BIND | MS_REC, NULL);
+		r = mount_fs(failed, to, NULL, MS_BIND | MS_REC, NULL);
 		if (r < 0)
 			break;
 		stats->bound++;
