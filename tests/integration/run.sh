@@ -111,7 +111,8 @@ case_shellcheck() {
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
 	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs"
-	shellcheck -x -e SC1091 "$TOP/tests/vm/distro.sh"
+	shellcheck -x -e SC1091 "$TOP/tests/vm/lib.sh" "$TOP/tests/vm/cases.sh" \
+		"$TOP/tests/vm/distro.sh" "$TOP/tests/vm/verity.sh"
 }
 
 # ---- dracut module --------------------------------------------------------

@@ -56,6 +56,7 @@ DRACUT_APPEND="systemd.show_status=0 systemd.log_target=kmsg printk.devkmsg=on"
 vm_need_cmd qemu-system-x86_64 timeout mkfs.ext4 e2fsck sfdisk blkid cpio gzip zstd \
 	busybox awk || die "missing host tools"
 KREL=$(vm_kernel_release) || die "no bootable kernel"
+# shellcheck disable=SC2034 # read by vm_boot_case (lib.sh)
 KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
 # The installer's work directory stays outside the build tree: the top
 # Makefile includes every '*.d' under build/, and an initrd tree has
@@ -197,23 +198,10 @@ build_inputs() {
 
 # ------------------------------------------------------------- helpers
 
-# boot NAME [vm_boot args]: boot with the log in $LOGS/NAME.log; the VM
-# must end by itself (marker + poweroff, or reboot) before the timeout.
-boot() {
-	local name=$1
-	shift
-	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
-}
-
-# The log without timestamps ("[   1.234567] ").
-plain_log() {
-	vm_log_clean "$1" | sed 's/^\[ *[0-9]*\.[0-9]*\] //'
-}
-
 # has_line LOG LINE: LOG has exactly LINE (after the timestamp).
 has_line() {
-	plain_log "$1" | grep -qxF -- "$2" && return 0
-	plain_log "$1" | grep -F 'initoverlayfs' | sed 's/^/    /' >&2
+	vm_log_plain "$1" | grep -qxF -- "$2" && return 0
+	vm_log_plain "$1" | grep -F 'initoverlayfs' | sed 's/^/    /' >&2
 	fail "no line '$2' in $1 (its initoverlayfs lines above)"
 }
 
@@ -224,18 +212,6 @@ expect_booted() {
 	vm_assert_log_lacks "$1" "$ERR"
 	vm_assert_log_lacks "$1" IOFS-INITRD-ERROR
 	vm_case_note "marker at $(vm_marker_field "$1" uptime) s"
-}
-
-# expect_steps LOG: every initoverlayfs step logged (kernel without quiet).
-expect_steps() {
-	local s
-	for s in "mount API filesystems" "read config" "load modules" "find boot device" \
-		"mount boot filesystem" "mount image" "mount overlay" "move mounts" \
-		"check next init" "switch root"; do
-		vm_assert_log_has "$1" "initoverlayfs: $s: "
-	done
-	vm_assert_log_has "$1" "initoverlayfs: ready after "
-	vm_assert_log_has "$1" "initoverlayfs: exec /sbin/init"
 }
 
 # expect_busybox_initrd LOG DEV: the busybox full initrd ran from the
@@ -277,9 +253,9 @@ LIGHT_Q=(-t "$LIGHT_TIMEOUT" -a "root=UUID=$ROOT_UUID ro quiet")
 # root, vdb the boot filesystem (plain ext4 or the GPT disk).
 bootfs_case() {
 	local v=$1 disk=$2 dev=$3 spec=$4 log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/$v/mini.img" -d "$IN/root.img" -d "$disk" "${LIGHT[@]}"
+	vm_boot_case "$CASE" -i "$IN/$v/mini.img" -d "$IN/root.img" -d "$disk" "${LIGHT[@]}"
 	expect_booted "$log"
-	expect_steps "$log"
+	vm_assert_steps "$log"
 	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=$spec fs=$(image_of "$v") "
 	vm_assert_log_has "$log" "initoverlayfs: find boot device: $spec is $dev (ext4)"
 	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: $dev on /boot (ext4)"
@@ -296,7 +272,7 @@ case_bootfs_path() { bootfs_case path "$IN/bootfs.img" /dev/vdb /dev/vdb; }
 # The image and its config inside the mini-initramfs; no boot disk at all.
 case_no_bootfs() {
 	local log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/mini-inside.img" -d "$IN/root.img" "${LIGHT[@]}"
+	vm_boot_case "$CASE" -i "$IN/mini-inside.img" -d "$IN/root.img" "${LIGHT[@]}"
 	expect_booted "$log"
 	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=(none) fs=/images/initoverlayfs.img "
 	vm_assert_log_has "$log" "initoverlayfs: find boot device: no bootfs configured, image is in the initramfs"
@@ -309,7 +285,7 @@ case_no_bootfs() {
 # GPT partition, another init and another timeout.
 case_cmdline_overrides() {
 	local log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/gpt.img" -t "$LIGHT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/gpt.img" -t "$LIGHT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro initoverlayfs.bootfs=PARTLABEL=$PARTLABEL initoverlayfs.init=/sbin/init-alt initoverlayfs.timeout=7"
 	expect_booted "$log"
 	vm_assert_log_has "$log" "initoverlayfs: read config: /etc/initoverlayfs.conf: bootfs=PARTLABEL=$PARTLABEL fs=$(image_of uuid) fstype=erofs init=/sbin/init-alt timeout=7s"
@@ -321,7 +297,7 @@ case_cmdline_overrides() {
 # image_mount=loop: straight to a loop device, no file-backed attempt.
 case_image_mount_loop() {
 	local log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro initoverlayfs.image_mount=loop"
 	expect_booted "$log"
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of uuid) on /initrofs (erofs, loop /dev/loop0)"
@@ -333,7 +309,7 @@ case_image_mount_loop() {
 # regular file there (file-backed mounts came in 6.12), so it falls back.
 case_image_mount_auto() {
 	local log=$LOGS/$CASE.log fallback
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro initoverlayfs.image_mount=auto"
 	expect_booted "$log"
 	fallback="initoverlayfs: file-backed mount of /boot$(image_of uuid) not supported by this kernel, using a loop device"
@@ -348,19 +324,19 @@ case_image_mount_auto() {
 }
 
 case_bad_image_missing() {
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" "${LIGHT_Q[@]}"
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" "${LIGHT_Q[@]}"
 	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) (erofs, auto): No such file or directory (ENOENT)"
 }
 
 case_bad_image_corrupt() {
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-corrupt.img" "${LIGHT_Q[@]}"
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-corrupt.img" "${LIGHT_Q[@]}"
 	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) via /dev/loop0 (erofs, auto): Invalid argument (EINVAL)"
 }
 
 # Without quiet, to see when the wait began (the "load modules" line).
 case_bad_wrong_uuid() {
 	local log=$LOGS/$CASE.log t0 t1
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro initoverlayfs.bootfs=UUID=$MISSING_UUID initoverlayfs.timeout=$WAIT_S"
 	expect_failure "$log" "find boot device: UUID=$MISSING_UUID: not found after $WAIT_S s (ETIMEDOUT)"
 	t0=$(vm_kmsg_time "$log" "initoverlayfs: load modules: ")
@@ -371,12 +347,12 @@ case_bad_wrong_uuid() {
 }
 
 case_bad_malformed_config() {
-	boot "$CASE" -i "$IN/mini-badconf.img" -d "$IN/root.img" -d "$IN/bootfs.img" "${LIGHT_Q[@]}"
+	vm_boot_case "$CASE" -i "$IN/mini-badconf.img" -d "$IN/root.img" -d "$IN/bootfs.img" "${LIGHT_Q[@]}"
 	expect_failure "$LOGS/$CASE.log" "read config: /etc/initoverlayfs.conf:2: unterminated quote in value of 'timeout'"
 }
 
 case_bad_unknown_fstype() {
-	boot "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro quiet initoverlayfs.fstype=nosuchfs"
 	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) via /dev/loop0 (nosuchfs, auto): No such device (ENODEV)"
 }
@@ -388,10 +364,10 @@ case_dracut_systemd() {
 	make_pair dracut dracut "bootfs UUID=$BOOT_UUID" "bootfstype ext4"
 	cat "$d/install.out"
 	vm_make_bootfs "$IN/bootfs-dracut.img" "$BOOT_UUID" "$BOOT_LABEL" "$(cat "$d/image"):$(cat "$d/fs")"
-	boot "$CASE" -i "$d/mini.img" -d "$IN/root.img" -d "$IN/bootfs-dracut.img" -t "$DRACUT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$d/mini.img" -d "$IN/root.img" -d "$IN/bootfs-dracut.img" -t "$DRACUT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro $DRACUT_APPEND"
 	expect_booted "$log"
-	expect_steps "$log"
+	vm_assert_steps "$log"
 	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vdb (ext4)"
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of dracut) on /initrofs (erofs, $AUTO_MOUNT)"
 	# systemd ran as the initrd's init, mounted the root and switched.

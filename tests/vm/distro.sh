@@ -60,6 +60,7 @@ SYSTEMD_APPEND="systemd.show_status=0 systemd.log_target=kmsg printk.devkmsg=on"
 vm_need_cmd qemu-system-x86_64 timeout mkfs.ext4 e2fsck blkid cpio zstd dracut lsinitrd \
 	mkinitramfs lsinitramfs busybox awk || die "missing host tools"
 KREL=$(vm_kernel_release) || die "no bootable kernel"
+# shellcheck disable=SC2034 # read by vm_boot_case (lib.sh)
 KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
 MODDEP=/lib/modules/$KREL/modules.dep
 # The installer's work directory stays outside build/ (the top Makefile
@@ -189,16 +190,7 @@ build_inputs() {
 
 # ------------------------------------------------------------- helpers
 
-boot() {
-	local name=$1
-	shift
-	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
-}
 
-
-t_of() {
-	vm_kmsg_time "$1" "$2"
-}
 
 # expect_in_order LOG TEXT...: each TEXT on a timestamped line, each later
 # (or at the same time) than the one before.
@@ -206,7 +198,7 @@ expect_in_order() {
 	local log=$1 prev=0 t text
 	shift
 	for text in "$@"; do
-		t=$(t_of "$log" "$text") || fail "no timestamped line '$text' in $log"
+		t=$(vm_kmsg_time "$log" "$text") || fail "no timestamped line '$text' in $log"
 		awk -v a="$prev" -v b="$t" 'BEGIN { exit !(b >= a) }' ||
 			fail "'$text' at $t s, before the previous step at $prev s"
 		prev=$t
@@ -229,7 +221,7 @@ expect_itools_full_initrd() {
 case_systemd_dracut() {
 	local log=$LOGS/$CASE.log img fin sw1 t_full
 	img=$(cat "$IN/sd/fs")
-	boot "$CASE" -i "$IN/sd/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/sd/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro $SYSTEMD_APPEND"
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
@@ -250,14 +242,14 @@ case_systemd_dracut() {
 		"systemd[1]: Switching root."
 	# After the first switch: the full initrd's systemd (it names the
 	# dracut initrd's os-release) mounts the root and switches again.
-	sw1=$(t_of "$log" "systemd[1]: Switching root.")
+	sw1=$(vm_kmsg_time "$log" "systemd[1]: Switching root.")
 	t_full=$(vm_log_clean "$log" | grep -F "systemd[1]: Running in initrd." | sed -n '2s/^\[ *\([0-9.]*\)\].*/\1/p')
 	awk -v a="$sw1" -v b="$t_full" 'BEGIN { exit !(b > a) }' ||
 		fail "the second 'Running in initrd.' ($t_full s) is not after the switch ($sw1 s)"
 	vm_assert_log_has "$log" "systemd[1]: Mounted sysroot.mount - /sysroot."
 	vm_assert_log_has "$log" "EXT4-fs (vda): mounted filesystem"
-	fin=$(t_of "$log" "Finished pre-initoverlayfs.service")
-	vm_case_note "/init $(t_of "$log" "Run /init") s, pre-initoverlayfs.service finished $fin s," \
+	fin=$(vm_kmsg_time "$log" "Finished pre-initoverlayfs.service")
+	vm_case_note "/init $(vm_kmsg_time "$log" "Run /init") s, pre-initoverlayfs.service finished $fin s," \
 		"switch $sw1 s, full initrd systemd $t_full s, marker $(vm_marker_field "$log" uptime) s"
 }
 
@@ -267,7 +259,7 @@ case_systemd_dracut() {
 case_systemd_missing_image() {
 	local log=$LOGS/$CASE.log img line t_err t_emerg
 	img=$(cat "$IN/sd/fs")
-	if boot "$CASE" -i "$IN/sd/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" \
+	if vm_boot_case "$CASE" -i "$IN/sd/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" \
 		-t "$EMERGENCY_TIMEOUT" -a "root=UUID=$ROOT_UUID ro $SYSTEMD_APPEND"; then
 		fail "the VM ended by itself; expected it to wait in emergency mode"
 	fi
@@ -283,8 +275,8 @@ case_systemd_missing_image() {
 	vm_assert_log_lacks "$log" "Starting pre-initoverlayfs-switch-root.service"
 	vm_assert_log_lacks "$log" "Switching root."
 	vm_assert_log_lacks "$log" "$VM_MARKER "
-	t_err=$(t_of "$log" "Failed to start pre-initoverlayfs.service")
-	t_emerg=$(t_of "$log" "Reached target emergency.target")
+	t_err=$(vm_kmsg_time "$log" "Failed to start pre-initoverlayfs.service")
+	t_emerg=$(vm_kmsg_time "$log" "Reached target emergency.target")
 	vm_case_note "service failed at $t_err s, emergency.target at $t_emerg s, VM killed by the ${EMERGENCY_TIMEOUT} s timeout (expected)"
 }
 
@@ -297,7 +289,7 @@ case_itools_installer() {
 	assert_contains "$IN/itools/install.err" "initramfs-tools initrd: its run-init needs a tmpfs root: newroot tmpfs"
 	assert_contains "$IN/itools/conf.in" "newroot tmpfs"
 	assert_contains "$IN/itools/conf.in" "init /init"
-	boot "$CASE" -i "$IN/itools/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/itools/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro"
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
@@ -310,15 +302,15 @@ case_itools_installer() {
 	[ "$(vm_log_count "$log" "Loading, please wait...")" = 1 ] ||
 		fail "expected one 'Loading, please wait...' (initramfs-tools' /init from the image)"
 	expect_itools_full_initrd "$log"
-	t_sw=$(t_of "$log" "initoverlayfs: switch root:")
-	vm_case_note "/init $(t_of "$log" "Run /init") s, switch $t_sw s, marker $(vm_marker_field "$log" uptime) s"
+	t_sw=$(vm_kmsg_time "$log" "initoverlayfs: switch root:")
+	vm_case_note "/init $(vm_kmsg_time "$log" "Run /init") s, switch $t_sw s, marker $(vm_marker_field "$log" uptime) s"
 }
 
 # The mkinitramfs-made mini (BOOT=initoverlayfs) with the same image.
 case_itools_mkinitramfs_mini() {
 	local log=$LOGS/$CASE.log img t_ready
 	img=$(cat "$IN/itmini/fs")
-	boot "$CASE" -i "$IN/itmini/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/itmini/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$BOOT_TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro"
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
@@ -332,8 +324,8 @@ case_itools_mkinitramfs_mini() {
 	[ "$(vm_log_count "$log" "Begin: Mounting the initoverlayfs image ... ")" = 1 ] ||
 		fail "expected one 'Mounting the initoverlayfs image'"
 	expect_itools_full_initrd "$log"
-	t_ready=$(t_of "$log" "initoverlayfs: /root is ready")
-	vm_case_note "/init $(t_of "$log" "Run /init") s, image ready $t_ready s, marker $(vm_marker_field "$log" uptime) s"
+	t_ready=$(vm_kmsg_time "$log" "initoverlayfs: /root is ready")
+	vm_case_note "/init $(vm_kmsg_time "$log" "Run /init") s, image ready $t_ready s, marker $(vm_marker_field "$log" uptime) s"
 }
 
 # The hook does nothing unless BOOT=initoverlayfs.

@@ -622,6 +622,34 @@ vm_cases_report() {
 	done
 }
 
+# vm_assert_steps LOG: the boot program (init mode) logged every step, the
+# "ready" line and the exec of /sbin/init (kernel without quiet).
+vm_assert_steps() {
+	local s
+	for s in "mount API filesystems" "read config" "load modules" "find boot device" \
+		"mount boot filesystem" "mount image" "mount overlay" "move mounts" \
+		"check next init" "switch root"; do
+		vm_assert_log_has "$1" "initoverlayfs: $s: " || return 1
+	done
+	vm_assert_log_has "$1" "initoverlayfs: ready after " &&
+		vm_assert_log_has "$1" "initoverlayfs: exec /sbin/init"
+}
+
+# vm_boot_case NAME [vm_boot options]: vm_boot of the tier's $KERNEL with
+# the serial log at $LOGS/NAME.log (LOGS from vm_tier_setup).
+vm_boot_case() {
+	local name=$1
+	shift
+	# shellcheck disable=SC2153 # KERNEL: set by the tier script
+	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
+}
+
+# vm_log_plain LOG: the serial log without "\r" and kernel timestamps
+# ("[   1.234567] "), for whole-line matches.
+vm_log_plain() {
+	vm_log_clean "$1" | sed 's/^\[ *[0-9]*\.[0-9]*\] //'
+}
+
 # vm_case_note TEXT...: (in a case run by vm_cases_run) the guest-side note
 # printed in vm_cases_report's table, e.g. the marker's uptime.
 vm_case_note() {

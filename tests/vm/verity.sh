@@ -48,6 +48,7 @@ TIMEOUT=90
 vm_need_cmd qemu-system-x86_64 timeout mkfs.ext4 mkfs.erofs dump.erofs veritysetup dmsetup \
 	cpio gzip zstd busybox perl ldd || die "missing host tools"
 KREL=$(vm_kernel_release) || die "no bootable kernel"
+# shellcheck disable=SC2034 # read by vm_boot_case (lib.sh)
 KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
 TMPDIR=$(mktemp -d /var/tmp/initoverlayfs-vm-verity.XXXXXX) || die "mktemp"
 export TMPDIR
@@ -102,7 +103,7 @@ write_busybox_initrd() {
 # make_pair NAME [INSTALLER OPTION...]: the pair in $IN/NAME (boot dir,
 # mini.img), its image path in $IN/NAME/image, its 'fs' in $IN/NAME/fs.
 make_pair() {
-	local name=$1 d=$IN/$1 fs
+	local d=$IN/$1 fs
 	shift
 	mkdir -p "$d/boot" || return 1
 	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$d/conf" || return 1
@@ -194,19 +195,16 @@ build_inputs() {
 
 # ------------------------------------------------------------- helpers
 
-boot() {
-	local name=$1
-	shift
-	vm_boot -k "$KERNEL" -l "$LOGS/$name.log" "$@"
-}
-
-plain_log() {
-	vm_log_clean "$1" | sed 's/^\[ *[0-9]*\.[0-9]*\] //'
-}
-
 # step_us LOG STEP: the microseconds of "initoverlayfs: STEP: ... (N us)".
 step_us() {
-	plain_log "$1" | sed -n "s/^initoverlayfs: $2: .* (\([0-9]*\) us)\$/\1/p" | head -n 1
+	vm_log_plain "$1" | sed -n "s/^initoverlayfs: $2: .* (\([0-9]*\) us)\$/\1/p" | head -n 1
+}
+
+# note_step_times LOG: marker uptime and the steps verity changes, for the
+# times table (verity vs plain pair).
+note_step_times() {
+	vm_case_note "marker at $(vm_marker_field "$1" uptime) s, verity step $(step_us "$1" verity) us," \
+		"mount image $(step_us "$1" "mount image") us, load modules $(step_us "$1" "load modules") us"
 }
 
 
@@ -228,7 +226,7 @@ case_mini_has_modules() {
 
 case_verity_pair_boots() {
 	local log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/verity/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/verity/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro"
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
@@ -236,22 +234,22 @@ case_verity_pair_boots() {
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0)"
 	vm_assert_log_has "$log" "IOFS-INITRD: started as /sbin/init on  / overlay "
 	vm_assert_log_lacks "$log" "is corrupted"
-	vm_case_note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
+	note_step_times "$log"
 }
 
 case_plain_pair_boots() {
 	local log=$LOGS/$CASE.log
-	boot "$CASE" -i "$IN/plain/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$TIMEOUT" \
+	vm_boot_case "$CASE" -i "$IN/plain/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" -t "$TIMEOUT" \
 		-a "root=UUID=$ROOT_UUID ro"
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
 	vm_assert_log_has "$log" "initoverlayfs: verity: no verity_roothash configured, image not verified"
-	vm_case_note "marker at $(vm_marker_field "$log" uptime) s, verity step $(step_us "$log" verity) us, mount image $(step_us "$log" "mount image") us, load modules $(step_us "$log" "load modules") us"
+	note_step_times "$log"
 }
 
 case_verity_tampered_refused() {
 	local log=$LOGS/$CASE.log n
-	boot "$CASE" -i "$IN/verity/mini.img" -d "$IN/root.img" -d "$IN/bootfs-tampered.img" \
+	vm_boot_case "$CASE" -i "$IN/verity/mini.img" -d "$IN/root.img" -d "$IN/bootfs-tampered.img" \
 		-t "$TIMEOUT" -a "root=UUID=$ROOT_UUID ro"
 	vm_assert_no_panic "$log"
 	grep -qx 'timed_out=0' "$log.result" || fail "VM timed out"
@@ -267,7 +265,7 @@ case_verity_tampered_refused() {
 		"starting emergency shell /bin/sh" \
 		"emergency shell: /bin/sh: Input/output error (EIO)" \
 		"no emergency shell (/bin/sh), rebooting in 10 s"; do
-		plain_log "$log" | grep -qxF "$ERR $l" || fail "no line '$ERR $l'"
+		vm_log_plain "$log" | grep -qxF "$ERR $l" || fail "no line '$ERR $l'"
 	done
 	n=$(vm_log_count "$log" "$ERR")
 	[ "$n" = 4 ] || fail "$n '$ERR' lines, expected the 4 above"
@@ -282,7 +280,7 @@ GUEST_CASES=(guest-verified-mount-reads guest-tampered-block-eio guest-wrong-roo
 
 case_guest_cases() {
 	local log=$LOGS/$CASE.log c
-	boot "$CASE" -i "$IN/guest.cpio.gz" -t "$TIMEOUT" -a "quiet"
+	vm_boot_case "$CASE" -i "$IN/guest.cpio.gz" -t "$TIMEOUT" -a "quiet"
 	vm_assert_no_panic "$log"
 	vm_assert_log_has "$log" "GUEST-CASES-DONE"
 	for c in "${GUEST_CASES[@]}"; do
