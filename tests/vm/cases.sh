@@ -74,40 +74,6 @@ trap 'rm -rf "$TMPDIR"' EXIT
 
 # ------------------------------------------------------------- inputs
 
-# The busybox full initrd: /init (also /sbin/init and /sbin/init-alt) finds
-# the real root named by root= on the kernel command line, mounts it, moves
-# /dev, /proc, /sys, /run into it and switches to it (mount --move + chroot:
-# busybox switch_root refuses an overlay root).
-write_busybox_initrd() {
-	local t=$1
-	vm_busybox_tree "$t" || die "busybox initrd tree"
-	cat >"$t/init" <<-'EOF' || die "write $t/init"
-	#!/bin/busybox sh
-	export PATH=/bin:/sbin
-	fail() { echo "IOFS-INITRD-ERROR: $*"; poweroff -f; sleep 30; }
-	echo "IOFS-INITRD: started as $0 on $(grep -o ' / overlay ' /proc/mounts)"
-	root=
-	for w in $(cat /proc/cmdline); do
-	    case $w in root=*) root=${w#root=} ;; esac
-	done
-	[ -n "$root" ] || fail "no root= on the kernel command line"
-	n=0
-	until dev=$(findfs "$root" 2>/dev/null); do
-	    n=$((n + 1)); [ $n -lt 100 ] || fail "root $root not found"; sleep 0.1
-	done
-	mkdir -p /sysroot
-	mount -t ext4 -o ro "$dev" /sysroot || fail "mount $dev"
-	echo "IOFS-INITRD: root $root is $dev, switching"
-	for m in /dev /proc /sys /run; do mount --move $m /sysroot$m || fail "move $m"; done
-	cd /sysroot || fail "cd /sysroot"
-	mount --move . / || fail "move /sysroot to /"
-	exec chroot . /sbin/init
-	EOF
-	chmod 0755 "$t/init" || die "chmod $t/init"
-	ln -s ../init "$t/sbin/init" || die "link /sbin/init"
-	ln -s ../init "$t/sbin/init-alt" || die "link /sbin/init-alt"
-}
-
 # make_pair NAME SOURCE CONFIG-LINE...: run the installer into $IN/NAME
 # (boot dir $IN/NAME/boot, mini-initramfs $IN/NAME/mini.img) and record the
 # image's host path and its path inside the boot filesystem ('fs' of the
@@ -139,7 +105,7 @@ append_segment() {
 
 build_inputs() {
 	local v
-	write_busybox_initrd "$IN/initrd-tree"
+	vm_write_busybox_initrd "$IN/initrd-tree" || die "busybox full initrd"
 	vm_make_rootfs "$IN/root.img" "$ROOT_UUID" iofsroot || die "root image"
 
 	# Pairs, one per bootfs flavour (the same full initrd: same image bytes).

@@ -217,6 +217,42 @@ vm_write_marker_init() {
 	chmod 0755 "$init" || vm_err vm_write_marker_init "cannot chmod $init" || return 1
 }
 
+# vm_write_busybox_initrd DIR: a busybox full initrd in DIR. Its /init
+# (also /sbin/init and /sbin/init-alt) finds the real root named by root=
+# on the kernel command line, mounts it, moves /dev, /proc, /sys, /run into
+# it and switches to it (mount --move + chroot: busybox switch_root refuses
+# an overlay root). It prints "IOFS-INITRD: started as ..." and
+# "IOFS-INITRD: root ... switching"; failures print IOFS-INITRD-ERROR.
+vm_write_busybox_initrd() {
+	local t=$1
+	vm_busybox_tree "$t" || return 1
+	cat >"$t/init" <<-'EOF' || vm_err vm_write_busybox_initrd "write $t/init" || return 1
+	#!/bin/busybox sh
+	export PATH=/bin:/sbin
+	fail() { echo "IOFS-INITRD-ERROR: $*"; poweroff -f; sleep 30; }
+	echo "IOFS-INITRD: started as $0 on $(grep -o ' / overlay ' /proc/mounts)"
+	root=
+	for w in $(cat /proc/cmdline); do
+	    case $w in root=*) root=${w#root=} ;; esac
+	done
+	[ -n "$root" ] || fail "no root= on the kernel command line"
+	n=0
+	until dev=$(findfs "$root" 2>/dev/null); do
+	    n=$((n + 1)); [ $n -lt 100 ] || fail "root $root not found"; sleep 0.1
+	done
+	mkdir -p /sysroot
+	mount -t ext4 -o ro "$dev" /sysroot || fail "mount $dev"
+	echo "IOFS-INITRD: root $root is $dev, switching"
+	for m in /dev /proc /sys /run; do mount --move $m /sysroot$m || fail "move $m"; done
+	cd /sysroot || fail "cd /sysroot"
+	mount --move . / || fail "move /sysroot to /"
+	exec chroot . /sbin/init
+	EOF
+	chmod 0755 "$t/init" || vm_err vm_write_busybox_initrd "chmod $t/init" || return 1
+	ln -s ../init "$t/sbin/init" || vm_err vm_write_busybox_initrd "link /sbin/init" || return 1
+	ln -s ../init "$t/sbin/init-alt" || vm_err vm_write_busybox_initrd "link /sbin/init-alt" || return 1
+}
+
 # ---------------------------------------------------------------- images
 
 # vm_make_ext4 OUT SRCDIR [SIZE_MB] [UUID] [LABEL]: build an ext4 image file

@@ -71,35 +71,6 @@ first_extent() {
 
 # ------------------------------------------------------------- inputs
 
-# The busybox full initrd (as in cases.sh): /init finds root=, mounts it,
-# moves the API filesystems and chroots into it.
-write_busybox_initrd() {
-	local t=$1
-	vm_busybox_tree "$t" || die "busybox initrd tree"
-	cat >"$t/init" <<-'EOF' || die "write $t/init"
-	#!/bin/busybox sh
-	export PATH=/bin:/sbin
-	fail() { echo "IOFS-INITRD-ERROR: $*"; poweroff -f; sleep 30; }
-	echo "IOFS-INITRD: started as $0 on $(grep -o ' / overlay ' /proc/mounts)"
-	root=
-	for w in $(cat /proc/cmdline); do
-	    case $w in root=*) root=${w#root=} ;; esac
-	done
-	n=0
-	until dev=$(findfs "$root" 2>/dev/null); do
-	    n=$((n + 1)); [ $n -lt 100 ] || fail "root $root not found"; sleep 0.1
-	done
-	mkdir -p /sysroot
-	mount -t ext4 -o ro "$dev" /sysroot || fail "mount $dev"
-	for m in /dev /proc /sys /run; do mount --move $m /sysroot$m || fail "move $m"; done
-	cd /sysroot || fail "cd /sysroot"
-	mount --move . / || fail "move /sysroot to /"
-	exec chroot . /sbin/init
-	EOF
-	chmod 0755 "$t/init" || die "chmod $t/init"
-	ln -s ../init "$t/sbin/init" || die "link /sbin/init"
-}
-
 # make_pair NAME [INSTALLER OPTION...]: the pair in $IN/NAME (boot dir,
 # mini.img), its image path in $IN/NAME/image, its 'fs' in $IN/NAME/fs.
 make_pair() {
@@ -169,7 +140,7 @@ make_guest_initramfs() {
 
 build_inputs() {
 	local off
-	write_busybox_initrd "$IN/initrd-tree"
+	vm_write_busybox_initrd "$IN/initrd-tree" || die "busybox full initrd"
 	vm_make_rootfs "$IN/root.img" "$ROOT_UUID" iofsroot || die "root image"
 	make_pair verity --verity >"$IN/pair-verity.log" 2>&1 &
 	make_pair plain >"$IN/pair-plain.log" 2>&1 &
