@@ -6,7 +6,7 @@
 # Debian's kernel, the kernel hooks build and remove a pair in a temp dir).
 #
 #   make install-integration DESTDIR=... PREFIX=/usr
-#   make check-integration [INTEGRATION_KVER=...]
+#   make check-integration [KVER=...]
 
 INSTALL_TARGETS += install-integration
 CHECK_TARGETS += check-integration

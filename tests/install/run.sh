@@ -39,12 +39,7 @@ die() {
 cp "$INSTALL_BUILT" "$INSTALL"
 [ -x "$BOOTPROG_BUILT" ] || die "$BOOTPROG_BUILT is not built"
 cp "$BOOTPROG_BUILT" "$BOOTPROG"
-if [ -z "${KVER:-}" ]; then
-	for d in $(ls -d /lib/modules/*/ 2>/dev/null | sort -V); do
-		[ -f "$d/modules.dep" ] && KVER=$(basename "$d")
-	done
-fi
-[ -n "${KVER:-}" ] && [ -d "/lib/modules/$KVER" ] || die "no kernel modules in /lib/modules"
+KVER=$(kernel_release) || die "no kernel modules in /lib/modules"
 MODDIR=/lib/modules/$KVER
 mkdir -p "$CACHE"
 

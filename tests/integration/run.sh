@@ -4,8 +4,7 @@
 #
 # Usage: tests/integration/run.sh [INSTALLER [BOOT-PROGRAM]]
 #   defaults: build/initoverlayfs-install build/initoverlayfs
-# Environment: KVER (default 6.1.0-56-amd64 if installed, else the newest
-#   /lib/modules/*), INTEGRATION_SOURCE (the full initrd the hook tests
+# Environment: KVER (default: the newest release under /lib/modules), INTEGRATION_SOURCE (the full initrd the hook tests
 #   pack; default /boot/initrd.img-KVER), INTEGRATION_WORK (where the
 #   mini-initramfs and dracut's log stay; default build/integration),
 #   INTEGRATION_INSTALLER_DRACUT (1: also run initoverlayfs-install --mode
@@ -44,18 +43,7 @@ die() {
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 [ -x "$INSTALL" ] || die "$INSTALL is not built"
 [ -x "$BOOTPROG" ] || die "$BOOTPROG is not built"
-if [ -z "${KVER:-}" ]; then
-	if [ -f /lib/modules/6.1.0-56-amd64/modules.dep ]; then
-		KVER=6.1.0-56-amd64
-	else
-		KVER=$(printf '%s\n' /lib/modules/*/modules.dep | sort -V | tail -n 1)
-		KVER=${KVER%/modules.dep}
-		KVER=${KVER##*/}
-	fi
-fi
-if [ -z "${KVER:-}" ] || [ ! -d "/lib/modules/$KVER" ]; then
-	die "no kernel modules in /lib/modules"
-fi
+KVER=$(kernel_release) || die "no kernel modules in /lib/modules"
 SOURCE=${INTEGRATION_SOURCE:-/boot/initrd.img-$KVER}
 mkdir -p "$OUT"
 rm -f "$OUT/mini-systemd.size" "$OUT/mini-init.size" "$OUT/installer-systemd.size"

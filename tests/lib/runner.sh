@@ -5,6 +5,9 @@
 #                            shown when it fails
 #   runner_summary TIER      prints "TIER: N passed, N failed", returns 1 on
 #                            any failure
+#   kernel_release           prints $KVER if /lib/modules/$KVER has modules.dep,
+#                            else the newest release under /lib/modules that
+#                            has one; fails when there is none
 #
 # A case fails by returning non-zero or through `fail MESSAGE`.
 
@@ -27,6 +30,29 @@ assert_not_contains() {
 	if grep -qF -- "$2" "$1"; then
 		fail "$1 contains '$2'"
 	fi
+}
+
+kernel_release() {
+	local d rel best=""
+	if [ -n "${KVER:-}" ]; then
+		if [ ! -f "/lib/modules/$KVER/modules.dep" ]; then
+			echo "kernel_release: KVER=$KVER but /lib/modules/$KVER/modules.dep is missing" >&2
+			return 1
+		fi
+		echo "$KVER"
+		return 0
+	fi
+	for d in /lib/modules/*/modules.dep; do
+		[ -f "$d" ] || continue
+		rel=${d%/modules.dep}
+		rel=${rel##*/}
+		best=$(printf '%s\n%s\n' "$best" "$rel" | sed '/^$/d' | sort -V | tail -n 1)
+	done
+	if [ -z "$best" ]; then
+		echo "kernel_release: no modules.dep under /lib/modules (install linux-image-amd64)" >&2
+		return 1
+	fi
+	echo "$best"
 }
 
 run_case() {

@@ -22,7 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 INSTALL=$(realpath "${1:-build/initoverlayfs-install}")
 PROGRAM=$(realpath "${2:-build/initoverlayfs}")
 WORK=$(mktemp -d /var/tmp/iofs-ns-verity.XXXXXX)
-KVER=6.1.0-56-amd64
+KVER=$(kernel_release) || exit 1
 ERR="initoverlayfs: error:"
 export TMPDIR=$WORK/tmp
 
@@ -38,7 +38,6 @@ die() {
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 { [ -x "$INSTALL" ] && [ -x "$PROGRAM" ]; } || die "build the programs first"
-[ -d "/lib/modules/$KVER" ] || die "/lib/modules/$KVER missing (linux-image-amd64)"
 command -v veritysetup >/dev/null || die "veritysetup missing (cryptsetup-bin)"
 mkdir -p "$TMPDIR" "$WORK/src/sbin" "$WORK/src/etc" "$WORK/boot" || die "mkdir"
 cp /bin/busybox "$WORK/src/sbin/init" || die "busybox"
