@@ -1,12 +1,12 @@
 # initoverlayfs-install: the host tool that builds the EROFS image and the
-# mini-initramfs (src/build/), and its test tier (tests/install/, root).
+# mini-initramfs (src/install/), and its test tier (tests/install/, root).
 #
 #   make build/initoverlayfs-install
 #   make check-install            the tier (dracut image cached in $(INSTALL_TEST_CACHE))
 
-INSTALL_SRC := $(sort $(wildcard src/build/*.c))
+INSTALL_SRC := $(sort $(wildcard src/install/*.c))
 ALL_TARGETS += $(BUILD)/initoverlayfs-install
-INSTALL_TARGETS += install-build
+INSTALL_TARGETS += install-installer
 CHECK_TARGETS += check-install
 
 INSTALL_TEST_CACHE ?= $(BUILD)/test-install-cache
@@ -14,8 +14,8 @@ INSTALL_TEST_CACHE ?= $(BUILD)/test-install-cache
 $(BUILD)/initoverlayfs-install: $(call obj,$(INSTALL_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS)
 
-.PHONY: install-build check-install
-install-build: $(BUILD)/initoverlayfs-install
+.PHONY: install-installer check-install
+install-installer: $(BUILD)/initoverlayfs-install
 	install -D -m 0755 $(BUILD)/initoverlayfs-install $(DESTDIR)$(SBINDIR)/initoverlayfs-install
 	@if [ -f doc/initoverlayfs-install.8 ]; then \
 		install -D -m 0644 doc/initoverlayfs-install.8 \

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "build/bootfs.h"
-#include "build/install.h"
-#include "build/mini.h"
+#include "install/bootfs.h"
+#include "install/install.h"
+#include "install/mini.h"
 #include "common/config.h"
 
 #define IMAGE_HASH_HEX 16

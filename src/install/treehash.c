@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/treehash.h"
+#include "install/treehash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "build/fsutil.h"
+#include "install/fsutil.h"
 #include "common/path.h"
 
 static void put_u64(struct sha256 *ctx, uint64_t v)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/pack.h"
+#include "install/pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "build/fsutil.h"
+#include "install/fsutil.h"
 #include "common/path.h"
 
 static int pack_add(struct pack_list *l, const char *path, mode_t mode, dev_t rdev,

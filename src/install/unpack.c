@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/unpack.h"
+#include "install/unpack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
 #include "common/log.h"
 
 #define NEWC_HEADER_SIZE 110

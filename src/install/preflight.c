@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Everything checked before the boot directory is touched: kernel,
  * boot directory, output, source, tools, boot program, config. */
-#include "build/run.h"
+#include "install/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +14,9 @@
 #include <dirent.h>
 #include <sys/utsname.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/unpack.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/unpack.h"
 #include "common/log.h"
 #include "common/path.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/fsutil.h"
+#include "install/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/kmods.h"
+#include "install/kmods.h"
 
 #include <errno.h>
 #include <libkmod.h>

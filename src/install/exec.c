@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/exec.h"
+#include "install/exec.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/bootfs.h"
+#include "install/bootfs.h"
 
 #include <blkid.h>
 #include <errno.h>

@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "build/elfdeps.h"
-#include "build/pack.h"
+#include "install/elfdeps.h"
+#include "install/pack.h"
 #include "common/config.h"
 
 /* The mini-initramfs of init mode, staged as a directory tree:

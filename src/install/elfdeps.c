@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/elfdeps.h"
+#include "install/elfdeps.h"
 
 #include <elf.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "build/elfdeps.h"
+#include "install/elfdeps.h"
 
 /* Which kernel modules go into the mini-initramfs: the wanted names
  * (module names or aliases such as "fs-ext4") resolved with libkmod

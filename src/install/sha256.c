@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/sha256.h"
+#include "install/sha256.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/mini.h"
+#include "install/mini.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -10,9 +10,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/kmods.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/kmods.h"
 #include "common/log.h"
 #include "common/path.h"
 

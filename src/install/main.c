@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/exec.h"
-#include "build/install.h"
-#include "build/steps.h"
+#include "install/exec.h"
+#include "install/install.h"
+#include "install/steps.h"
 #include "common/config.h"
 #include "common/log.h"
 

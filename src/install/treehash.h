@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "build/sha256.h"
+#include "install/sha256.h"
 
 /* A hash of everything a tree puts into an EROFS image built with
  * --all-root and a fixed timestamp: paths, types, permissions, link

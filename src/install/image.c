@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The EROFS image: mkfs.erofs into a temporary file in the boot
  * directory, fsync, content-derived name, rename, fsync of the directory. */
-#include "build/run.h"
+#include "install/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/sha256.h"
-#include "build/steps.h"
-#include "build/treehash.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/sha256.h"
+#include "install/steps.h"
+#include "install/treehash.h"
 #include "common/log.h"
 #include "common/path.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "build/steps.h"
+#include "install/steps.h"
 
 #include <errno.h>
 #include <signal.h>

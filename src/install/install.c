@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The order of a run: checks, lock, full content, mini-initramfs staging,
  * space, config, image, initramfs, stale images, summary. */
-#include "build/run.h"
+#include "install/run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/steps.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/steps.h"
 #include "common/log.h"
 #include "common/path.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The mini-initramfs: packed and compressed into a temporary file,
  * fsync, rename over the output, fsync of the directory. */
-#include "build/run.h"
+#include "install/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/pack.h"
-#include "build/steps.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/pack.h"
+#include "install/steps.h"
 #include "common/log.h"
 #include "common/path.h"
 

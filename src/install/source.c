@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The full initrd content: generated, unpacked or a directory; and
  * the free-space check that needs its size. */
-#include "build/run.h"
+#include "install/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +15,10 @@
 #include <sys/file.h>
 #include <sys/statvfs.h>
 
-#include "build/exec.h"
-#include "build/fsutil.h"
-#include "build/steps.h"
-#include "build/unpack.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/steps.h"
+#include "install/unpack.h"
 #include "common/log.h"
 #include "common/path.h"
 
