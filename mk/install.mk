@@ -11,8 +11,15 @@ CHECK_TARGETS += check-install
 
 INSTALL_TEST_CACHE ?= $(BUILD)/test-install-cache
 
+# Host-only libraries: archives (libarchive), the mount table (libmount),
+# SHA-256 (libcrypto). The boot program links none of them.
+INSTALL_PKGS := libarchive mount libcrypto
+INSTALL_LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(INSTALL_PKGS) 2>/dev/null)
+INSTALL_LIBS := $(shell $(PKG_CONFIG) --libs $(INSTALL_PKGS) 2>/dev/null || echo -larchive -lmount -lcrypto)
+$(call obj,$(INSTALL_SRC)) $(call asan_obj,$(INSTALL_SRC)): LIB_CFLAGS += $(INSTALL_LIB_CFLAGS)
+
 $(BUILD)/initoverlayfs-install: $(call obj,$(INSTALL_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS) $(INSTALL_LIBS)
 
 .PHONY: install-installer check-install
 install-installer: $(BUILD)/initoverlayfs-install
