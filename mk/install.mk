@@ -32,3 +32,19 @@ install-installer: $(BUILD)/initoverlayfs-install
 check-install: $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
 	INSTALL_TEST_CACHE=$(INSTALL_TEST_CACHE) tests/install/run.sh \
 		$(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+
+# The unpacker against hostile archives (tests/unpack/, root: owners and
+# device nodes): every run bounded in time, nothing outside its directory
+# may change.
+UNPACK_TOOL_SRC := tests/unpack/unpack-tool.c src/install/unpack.c src/install/segment.c \
+	$(COMMON_SRC)
+$(call obj,tests/unpack/unpack-tool.c): LIB_CFLAGS += $(INSTALL_LIB_CFLAGS)
+
+$(BUILD)/unpack-tool: $(call obj,$(UNPACK_TOOL_SRC))
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(INSTALL_LIBS)
+
+ALL_TARGETS += $(BUILD)/unpack-tool
+CHECK_TARGETS += check-unpack
+.PHONY: check-unpack
+check-unpack: $(BUILD)/unpack-tool
+	tests/unpack/run.sh $(BUILD)/unpack-tool

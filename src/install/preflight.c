@@ -152,7 +152,7 @@ int check_source(struct run *r)
 	}
 	close(fd);
 	{
-		const char *kind = initramfs_detect((const uint8_t *)buf, (unsigned long)n);
+		const char *kind = initramfs_detect((const uint8_t *)buf, (size_t)n);
 
 		if (!kind) {
 			log_error("source %s: not an initramfs (neither cpio nor a known "
@@ -160,17 +160,10 @@ int check_source(struct run *r)
 				  s);
 			return -EBADMSG;
 		}
-		if (strcmp(kind, "cpio") != 0) {
-			static const struct {
-				const char *kind, *tool;
-			} tools[] = { { "gzip", "gzip" }, { "zstd", "zstd" }, { "xz", "xz" },
-				      { "lzma", "xz" },	  { "lz4", "lz4" },   { "bzip2", "bzip2" },
-				      { "lzo", "lzop" } };
-
-			for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-				if (strcmp(tools[i].kind, kind) == 0)
-					return tool_require(tools[i].tool, "source image");
-		}
+		/* libarchive decompresses everything itself but lzop data,
+		 * for which Debian's build runs the lzop program. */
+		if (strcmp(kind, "lzo") == 0)
+			return tool_require("lzop", "source image");
 	}
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "install/unpack.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,232 +11,64 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "install/exec.h"
-#include "install/fsutil.h"
 #include "common/log.h"
 
-#define NEWC_HEADER_SIZE 110
-#define NEWC_NAME_MAX	 PATH_MAX
+/* libarchive's secure extraction, with the kernel's rule that a later
+ * entry replaces what is in its way. */
+#define DISK_FLAGS                                                                          \
+	(ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |              \
+	 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_UNLINK | ARCHIVE_EXTRACT_SECURE_SYMLINKS | \
+	 ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
 
-struct reader {
-	int fd;
-	uint64_t pos; /* stream bytes consumed */
+/* Inodes kept free for what the installer writes after unpacking. */
+#define UNPACK_RESERVE_INODES 64
+
+struct unpacker {
+	const char *image, *dir;
+	struct unpack_stats *stats;
+	struct archive *disk;
+	int tree_fd;
+	uint64_t bytes_left, inodes_left, block_size;
+	bool root_seen;
+	struct timespec root_mtime; /* set last: later entries change it */
+	char where[96];		    /* the segment being read, for the error line */
+};
+
+/* The decompressed data of one compressed segment, handed to libarchive
+ * one archive at a time. */
+struct stream {
+	struct archive *decoder;
+	struct cpio_scan scan;
 	size_t start, end;
+	uint64_t pos; /* decompressed bytes consumed */
 	bool eof;
 	uint8_t buf[1 << 16];
 };
 
-struct hardlink {
-	uint32_t ino, major, minor;
-	char *path;
-};
-
-struct dir_time {
-	char *path;
-	time_t mtime;
-};
-
-struct unpacker {
-	const char *image;
-	int root_fd;
-	struct unpack_stats *stats;
-	struct hardlink *links;
-	size_t n_links, cap_links;
-	struct dir_time *dirs;
-	size_t n_dirs, cap_dirs;
-	uint64_t segment_start; /* file offset of the current compressed segment */
-	bool compressed;
-};
-
-struct newc {
-	uint32_t ino, mode, uid, gid, nlink, mtime, filesize;
-	uint32_t major, minor, rmajor, rminor, namesize;
-	char name[NEWC_NAME_MAX];
-};
-
-static int reader_fill(struct reader *r)
+static int archive_err(struct archive *a)
 {
-	ssize_t n;
+	int e = archive_errno(a);
 
-	if (r->start > 0 && r->start == r->end)
-		r->start = r->end = 0;
-	if (r->start > sizeof(r->buf) / 2) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->end == sizeof(r->buf) || r->eof)
-		return 0;
-	do
-		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		r->eof = true;
-	r->end += (size_t)n;
-	return 0;
+	return e > 0 ? -e : -EBADMSG;
 }
 
-/* Makes up to n bytes available; returns how many are (less at EOF). */
-static long reader_peek(struct reader *r, size_t n, const uint8_t **p)
+/* libarchive leaves no message when its input ends early. */
+static const char *archive_msg(struct archive *a)
 {
-	while (r->end - r->start < n && !r->eof) {
-		int e = reader_fill(r);
+	const char *m = archive_error_string(a);
 
-		if (e < 0)
-			return e;
-	}
-	*p = r->buf + r->start;
-	return (long)(r->end - r->start < n ? r->end - r->start : n);
+	return m ? m : "truncated archive";
 }
 
-static void reader_consume(struct reader *r, size_t n)
-{
-	r->start += n;
-	r->pos += n;
-}
-
-static int reader_read(struct reader *r, void *dst, size_t n)
-{
-	uint8_t *d = dst;
-
-	while (n > 0) {
-		const uint8_t *p;
-		size_t chunk = n < sizeof(r->buf) / 2 ? n : sizeof(r->buf) / 2;
-		long got = reader_peek(r, chunk, &p);
-
-		if (got < 0)
-			return (int)got;
-		if (got == 0)
-			return -ENODATA;
-		if (d) {
-			memcpy(d, p, (size_t)got);
-			d += got;
-		}
-		reader_consume(r, (size_t)got);
-		n -= (size_t)got;
-	}
-	return 0;
-}
-
-static int reader_to_fd(struct reader *r, size_t n, int fd)
-{
-	while (n > 0) {
-		const uint8_t *p;
-		size_t chunk = n < sizeof(r->buf) / 2 ? n : sizeof(r->buf) / 2;
-		long got = reader_peek(r, chunk, &p);
-		int e;
-
-		if (got < 0)
-			return (int)got;
-		if (got == 0)
-			return -ENODATA;
-		e = write_all(fd, p, (size_t)got);
-		if (e < 0)
-			return e;
-		reader_consume(r, (size_t)got);
-		n -= (size_t)got;
-	}
-	return 0;
-}
-
-static int reader_align4(struct reader *r)
-{
-	size_t pad = (4 - (r->pos & 3)) & 3;
-
-	return pad ? reader_read(r, NULL, pad) : 0;
-}
-
-/* Skips zero padding. Returns 1 when data follows, 0 at EOF. */
-static int reader_skip_zeros(struct reader *r)
-{
-	for (;;) {
-		const uint8_t *p;
-		long got = reader_peek(r, 4096, &p);
-		long i;
-
-		if (got < 0)
-			return (int)got;
-		if (got == 0)
-			return 0;
-		for (i = 0; i < got && p[i] == 0; i++)
-			;
-		reader_consume(r, (size_t)i);
-		if (i < got)
-			return 1;
-	}
-}
-
-const char *initramfs_detect(const uint8_t *b, unsigned long len)
-{
-	static const struct {
-		const char *name;
-		uint8_t magic[6];
-		unsigned len;
-	} magics[] = {
-		{ "cpio", { '0', '7', '0', '7', '0', '1' }, 6 },
-		{ "cpio", { '0', '7', '0', '7', '0', '2' }, 6 },
-		{ "gzip", { 0x1f, 0x8b }, 2 },
-		{ "gzip", { 0x1f, 0x9e }, 2 },
-		{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
-		{ "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
-		{ "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
-		{ "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4 },
-		{ "bzip2", { 'B', 'Z', 'h' }, 3 },
-		{ "lzo", { 0x89, 'L', 'Z', 'O' }, 4 },
-		{ "lzma", { 0x5d, 0x00, 0x00 }, 3 },
-	};
-
-	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (len >= magics[i].len && memcmp(b, magics[i].magic, magics[i].len) == 0)
-			return magics[i].name;
-	return NULL;
-}
-
-static int parse_hex8(const char *p, uint32_t *out)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 8; i++) {
-		char c = p[i];
-		uint32_t d;
-
-		if (c >= '0' && c <= '9')
-			d = (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (uint32_t)(c - 'A' + 10);
-		else
-			return -EBADMSG;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static int newc_parse_header(const char *h, struct newc *e)
-{
-	uint32_t *fields[] = { &e->ino,	  &e->mode,   &e->uid,	    &e->gid,
-			       &e->nlink, &e->mtime,  &e->filesize, &e->major,
-			       &e->minor, &e->rmajor, &e->rminor,   &e->namesize };
-
-	if (memcmp(h, "07070", 5) != 0 || (h[5] != '1' && h[5] != '2'))
-		return -EBADMSG;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (parse_hex8(h + 6 + 8 * i, fields[i]) < 0)
-			return -EBADMSG;
-	return 0;
-}
-
-/* Normalizes an archive name: no leading "/" or "./", no ".." component.
- * "" means the root itself. */
+/* Normalizes an archive name the way the kernel sees it, relative to the
+ * root: no leading "/" or "./", no empty or "." components. A ".."
+ * component is refused. "" is the root itself. */
 static int normalize_name(const char *in, char *out, size_t size)
 {
 	size_t len = 0;
@@ -265,536 +99,535 @@ static int normalize_name(const char *in, char *out, size_t size)
 	return 0;
 }
 
-static int open_in_root(int root_fd, const char *path, int flags)
+/* Whether path, resolved under the tree without following any symlink,
+ * is a regular file: the only thing the kernel hard-links. */
+static bool is_regular_in_tree(int tree_fd, const char *path)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
-}
-
-/* Creates the directory dir and its missing parents, each resolved inside
- * the root. */
-static int mkdirs_in_root(int root_fd, const char *dir)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(dir);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (size_t i = 0;; i++) {
-		char c = buf[i], *slash;
-		int pfd, r = 0;
-
-		if (c != '/' && c != '\0')
-			continue;
-		buf[i] = '\0';
-		slash = strrchr(buf, '/');
-		if (slash) {
-			*slash = '\0';
-			pfd = open_in_root(root_fd, buf, O_PATH | O_DIRECTORY);
-			*slash = '/';
-		} else {
-			pfd = open_in_root(root_fd, "", O_PATH | O_DIRECTORY);
-		}
-		if (pfd < 0)
-			return pfd;
-		if (mkdirat(pfd, slash ? slash + 1 : buf, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		close(pfd);
-		if (r < 0)
-			return r;
-		buf[i] = c;
-		if (c == '\0')
-			return 0;
-	}
-}
-
-/* Opens the parent directory of path (which it cuts at the last slash),
- * creating missing directories the way "cpio -d" does. *base points at
- * the last component. */
-static int open_parent(int root_fd, char *path, const char **base)
-{
-	char *slash = strrchr(path, '/');
-	int fd, r;
-
-	if (!slash) {
-		*base = path;
-		return open_in_root(root_fd, "", O_PATH | O_DIRECTORY);
-	}
-	*slash = '\0';
-	*base = slash + 1;
-	fd = open_in_root(root_fd, path, O_PATH | O_DIRECTORY);
-	if (fd == -ENOENT) {
-		r = mkdirs_in_root(root_fd, path);
-		fd = r < 0 ? r : open_in_root(root_fd, path, O_PATH | O_DIRECTORY);
-	}
-	return fd;
-}
-
-/* Removes what is in the way of a new entry, as the kernel does: an
- * existing directory stays when the new entry is a directory too. Returns
- * 1 when a directory is kept, 0 when the name is free. */
-static int clear_slot(int pfd, const char *base, mode_t type)
-{
 	struct stat st;
+	long fd = syscall(SYS_openat2, tree_fd, path, &how, sizeof(how));
+	bool regular;
 
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode)) {
-		if (type == S_IFDIR)
-			return 1;
-		return unlinkat(pfd, base, AT_REMOVEDIR) < 0 ? -errno : 0;
-	}
-	return unlinkat(pfd, base, 0) < 0 ? -errno : 0;
-}
-
-static struct hardlink *hardlink_find(struct unpacker *u, const struct newc *e)
-{
-	for (size_t i = 0; i < u->n_links; i++)
-		if (u->links[i].ino == e->ino && u->links[i].major == e->major &&
-		    u->links[i].minor == e->minor)
-			return &u->links[i];
-	return NULL;
-}
-
-static int hardlink_add(struct unpacker *u, const struct newc *e, const char *path)
-{
-	if (u->n_links == u->cap_links) {
-		size_t cap = u->cap_links ? 2 * u->cap_links : 64;
-		struct hardlink *l = realloc(u->links, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		u->links = l;
-		u->cap_links = cap;
-	}
-	u->links[u->n_links].path = strdup(path);
-	if (!u->links[u->n_links].path)
-		return -ENOMEM;
-	u->links[u->n_links].ino = e->ino;
-	u->links[u->n_links].major = e->major;
-	u->links[u->n_links].minor = e->minor;
-	u->n_links++;
-	return 0;
-}
-
-/* The kernel forgets hard links at each archive's trailer. */
-static void hardlinks_reset(struct unpacker *u)
-{
-	for (size_t i = 0; i < u->n_links; i++)
-		free(u->links[i].path);
-	u->n_links = 0;
-}
-
-static int dir_time_add(struct unpacker *u, const char *path, time_t mtime)
-{
-	if (u->n_dirs == u->cap_dirs) {
-		size_t cap = u->cap_dirs ? 2 * u->cap_dirs : 256;
-		struct dir_time *d = realloc(u->dirs, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		u->dirs = d;
-		u->cap_dirs = cap;
-	}
-	u->dirs[u->n_dirs].path = strdup(path);
-	if (!u->dirs[u->n_dirs].path)
-		return -ENOMEM;
-	u->dirs[u->n_dirs].mtime = mtime;
-	u->n_dirs++;
-	return 0;
-}
-
-static int set_attrs(int pfd, const char *base, const struct newc *e)
-{
-	struct timespec ts[2] = { { .tv_sec = e->mtime }, { .tv_sec = e->mtime } };
-
-	if (fchownat(pfd, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	/* after chown, which clears set-user-ID bits */
-	if (!S_ISLNK(e->mode) && fchmodat(pfd, base, e->mode & 07777, 0) < 0)
-		return -errno;
-	if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	return 0;
-}
-
-static int write_body(struct reader *r, int pfd, const char *base, size_t size, bool create)
-{
-	int fd, e;
-
-	fd = openat(pfd, base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0),
-		    0600);
 	if (fd < 0)
-		return -errno;
-	e = reader_to_fd(r, size, fd);
-	if (close(fd) < 0 && e == 0)
-		e = -errno;
-	return e;
+		return false;
+	regular = fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode);
+	close((int)fd);
+	return regular;
 }
 
-static int extract_entry(struct unpacker *u, struct reader *r, const struct newc *e,
-			 const char *path)
+/* libarchive links an entry to an earlier one of the same inode number,
+ * whatever either's type. The kernel links only a regular file to a
+ * regular file; anything else is created as its own inode. */
+static int apply_link_rule(struct unpacker *u, struct archive_entry *entry)
 {
-	char scratch[PATH_MAX];
-	mode_t type = e->mode & S_IFMT;
-	struct hardlink *link = NULL;
-	const char *base;
-	int pfd, kept, res = 0;
+	const char *target = archive_entry_hardlink(entry);
+	char name[PATH_MAX];
+	int e;
 
-	if (strlen(path) >= sizeof(scratch))
-		return -ENAMETOOLONG;
-	strcpy(scratch, path);
-	if (!*path) {
-		/* "." : the root directory itself */
-		if (type != S_IFDIR)
-			return -EINVAL;
-		pfd = open_in_root(u->root_fd, "", O_PATH | O_DIRECTORY);
-		if (pfd < 0)
-			return pfd;
-		res = set_attrs(pfd, ".", e);
-		close(pfd);
-		if (res == 0)
-			res = dir_time_add(u, "", e->mtime);
-		return res;
+	if (!target)
+		return 0;
+	if (archive_entry_filetype(entry) != AE_IFREG) {
+		archive_entry_set_hardlink(entry, NULL);
+		return 0;
 	}
-
-	pfd = open_parent(u->root_fd, scratch, &base);
-	if (pfd < 0)
-		return pfd;
-	kept = clear_slot(pfd, base, type);
-	if (kept < 0) {
-		res = kept;
-		goto out;
+	e = normalize_name(target, name, sizeof(name));
+	if (e < 0)
+		return e;
+	if (!*name || !is_regular_in_tree(u->tree_fd, name)) {
+		archive_entry_set_hardlink(entry, NULL);
+		return 0;
 	}
-	if (type != S_IFDIR && e->nlink >= 2)
-		link = hardlink_find(u, e);
-
-	if (link) {
-		int ofd = open_in_root(u->root_fd, link->path, O_PATH | O_NOFOLLOW);
-
-		if (ofd < 0) {
-			res = ofd;
-			goto out;
-		}
-		if (linkat(ofd, "", pfd, base, AT_EMPTY_PATH) < 0)
-			res = -errno;
-		close(ofd);
-		if (res == 0 && type == S_IFREG && e->filesize > 0)
-			res = write_body(r, pfd, base, e->filesize, false);
-		else if (res == 0)
-			res = reader_read(r, NULL, e->filesize);
-		/* the shared inode takes this entry's attributes, as in the kernel */
-		if (res == 0)
-			res = set_attrs(pfd, base, e);
-		if (res == 0)
-			u->stats->entries++;
-		goto out;
-	}
-
-	switch (type) {
-	case S_IFDIR:
-		if (!kept && mkdirat(pfd, base, 0700) < 0)
-			res = -errno;
-		if (res == 0)
-			res = reader_read(r, NULL, e->filesize);
-		if (res == 0)
-			res = dir_time_add(u, path, e->mtime);
-		break;
-	case S_IFREG:
-		res = write_body(r, pfd, base, e->filesize, true);
-		u->stats->bytes += e->filesize;
-		break;
-	case S_IFLNK: {
-		char target[PATH_MAX];
-
-		if (e->filesize == 0 || e->filesize >= sizeof(target)) {
-			res = -EBADMSG;
-			break;
-		}
-		res = reader_read(r, target, e->filesize);
-		target[e->filesize] = '\0';
-		if (res == 0 && symlinkat(target, pfd, base) < 0)
-			res = -errno;
-		break;
-	}
-	case S_IFCHR:
-	case S_IFBLK:
-	case S_IFIFO:
-	case S_IFSOCK:
-		if (mknodat(pfd, base, type | 0600, makedev(e->rmajor, e->rminor)) < 0)
-			res = -errno;
-		if (res == 0)
-			res = reader_read(r, NULL, e->filesize);
-		break;
-	default:
-		res = -EBADMSG;
-		break;
-	}
-	if (res == 0)
-		res = set_attrs(pfd, base, e);
-	if (res == 0 && type != S_IFDIR && e->nlink >= 2)
-		res = hardlink_add(u, e, path);
-	if (res == 0)
-		u->stats->entries++;
-out:
-	close(pfd);
-	return res;
-}
-
-static int apply_dir_times(struct unpacker *u)
-{
-	for (size_t i = u->n_dirs; i-- > 0;) {
-		struct timespec ts[2] = { { .tv_sec = u->dirs[i].mtime },
-					  { .tv_sec = u->dirs[i].mtime } };
-		int fd = open_in_root(u->root_fd, u->dirs[i].path, O_RDONLY | O_DIRECTORY);
-
-		if (fd < 0)
-			return log_step_error("unpack: set directory time", u->dirs[i].path, fd);
-		if (futimens(fd, ts) < 0) {
-			int e = -errno;
-
-			close(fd);
-			return log_step_error("unpack: set directory time", u->dirs[i].path, e);
-		}
-		close(fd);
-	}
+	archive_entry_copy_hardlink(entry, name);
 	return 0;
 }
 
-/* Where an error happened, for the one log line. */
-static void log_at(struct unpacker *u, struct reader *r, const char *what, const char *name,
-		   int err)
+/* Charges an entry to the budget before anything of it is written. */
+static int charge(struct unpacker *u, struct archive_entry *entry, const char *name)
 {
-	char where[64];
+	uint64_t size = 0;
 
-	if (u->compressed)
-		snprintf(where, sizeof(where), "%s segment at offset %llu, +%llu",
-			 u->stats->compression, (unsigned long long)u->segment_start,
-			 (unsigned long long)r->pos);
-	else
-		snprintf(where, sizeof(where), "offset %llu", (unsigned long long)r->pos);
-	if (name)
-		log_errno(err, "unpack: %s (%s): %s: %s", u->image, where, what, name);
-	else
-		log_errno(err, "unpack: %s (%s): %s", u->image, where, what);
+	if (archive_entry_filetype(entry) == AE_IFREG && archive_entry_size(entry) > 0)
+		size = ((uint64_t)archive_entry_size(entry) + u->block_size - 1) / u->block_size *
+		       u->block_size;
+	if (!archive_entry_hardlink(entry)) {
+		if (u->inodes_left == 0) {
+			log_error("unpack: %s (%s): entry %s: %s has no inodes left for more "
+				  "(%llu entries unpacked); stopping",
+				  u->image, u->where, name, u->dir,
+				  (unsigned long long)u->stats->entries);
+			return -ENOSPC;
+		}
+		u->inodes_left--;
+	}
+	if (size > u->bytes_left) {
+		log_error("unpack: %s (%s): entry %s (%llu bytes) would leave less than %llu MiB "
+			  "free in %s (%llu MiB unpacked); stopping",
+			  u->image, u->where, name, (unsigned long long)archive_entry_size(entry),
+			  UNPACK_RESERVE_BYTES >> 20, u->dir,
+			  (unsigned long long)(u->stats->bytes >> 20));
+		return -ENOSPC;
+	}
+	u->bytes_left -= size;
+	return 0;
 }
 
-/* Extracts one archive up to and including its trailer. */
-static int unpack_archive(struct unpacker *u, struct reader *r)
+static int copy_data(struct unpacker *u, struct archive *a, const char *name)
+{
+	for (;;) {
+		const void *buf;
+		size_t size;
+		la_int64_t offset;
+		int r = archive_read_data_block(a, &buf, &size, &offset);
+
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK) {
+			log_error("unpack: %s (%s): entry %s: read: %s", u->image, u->where, name,
+				  archive_msg(a));
+			return archive_err(a);
+		}
+		if (archive_write_data_block(u->disk, buf, size, offset) != ARCHIVE_OK) {
+			log_error("unpack: %s (%s): entry %s: write: %s", u->image, u->where, name,
+				  archive_msg(u->disk));
+			return archive_err(u->disk);
+		}
+		u->stats->bytes += size;
+	}
+}
+
+/* The entry for the root itself: libarchive does not restore the working
+ * directory's own attributes. */
+static int set_root(struct unpacker *u, struct archive_entry *entry, const char *raw)
+{
+	if (archive_entry_filetype(entry) != AE_IFDIR) {
+		log_error("unpack: %s (%s): entry %s: the root can only be a directory", u->image,
+			  u->where, raw);
+		return -EBADMSG;
+	}
+	if (fchown(u->tree_fd, (uid_t)archive_entry_uid(entry), (gid_t)archive_entry_gid(entry)) <
+		    0 ||
+	    fchmod(u->tree_fd, archive_entry_perm(entry) & 07777) < 0)
+		return log_errno(-errno, "unpack: %s (%s): entry %s: %s", u->image, u->where, raw,
+				 u->dir);
+	u->root_seen = true;
+	u->root_mtime.tv_sec = archive_entry_mtime(entry);
+	u->root_mtime.tv_nsec = archive_entry_mtime_nsec(entry);
+	u->stats->entries++;
+	return 0;
+}
+
+static int extract_entry(struct unpacker *u, struct archive *a, struct archive_entry *entry)
+{
+	const char *raw = archive_entry_pathname(entry);
+	char name[PATH_MAX];
+	int e;
+
+	if (!raw) {
+		log_error("unpack: %s (%s): an entry without a name", u->image, u->where);
+		return -EBADMSG;
+	}
+	e = normalize_name(raw, name, sizeof(name));
+	if (e == 0)
+		e = apply_link_rule(u, entry);
+	if (e < 0)
+		return log_errno(e, "unpack: %s (%s): unsafe entry name: %s", u->image, u->where,
+				 raw);
+	if (!*name)
+		return set_root(u, entry, raw);
+	archive_entry_copy_pathname(entry, name);
+	e = charge(u, entry, raw);
+	if (e < 0)
+		return e;
+	if (archive_write_header(u->disk, entry) != ARCHIVE_OK) {
+		log_error("unpack: %s (%s): entry %s: %s", u->image, u->where, raw,
+			  archive_msg(u->disk));
+		return archive_err(u->disk);
+	}
+	if (archive_entry_size(entry) > 0) {
+		e = copy_data(u, a, raw);
+		if (e < 0)
+			return e;
+	}
+	if (archive_write_finish_entry(u->disk) != ARCHIVE_OK) {
+		log_error("unpack: %s (%s): entry %s: %s", u->image, u->where, raw,
+			  archive_msg(u->disk));
+		return archive_err(u->disk);
+	}
+	u->stats->entries++;
+	return 0;
+}
+
+static struct archive *cpio_reader_new(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (a && archive_read_support_format_cpio(a) != ARCHIVE_OK) {
+		archive_read_free(a);
+		a = NULL;
+	}
+	return a;
+}
+
+/* Extracts every entry of an opened archive, up to its trailer. */
+static int extract_archive(struct unpacker *u, struct archive *a)
 {
 	u->stats->segments++;
 	for (;;) {
-		char header[NEWC_HEADER_SIZE];
-		char path[NEWC_NAME_MAX];
-		struct newc e;
-		int res;
+		struct archive_entry *entry;
+		int r = archive_read_next_header(a, &entry), e;
 
-		res = reader_read(r, header, sizeof(header));
-		if (res < 0) {
-			log_at(u, r, res == -ENODATA ? "truncated archive" : "read", NULL,
-			       res == -ENODATA ? -EBADMSG : res);
-			return res == -ENODATA ? -EBADMSG : res;
-		}
-		if (newc_parse_header(header, &e) < 0) {
-			log_at(u, r, "not a newc cpio header", NULL, -EBADMSG);
-			return -EBADMSG;
-		}
-		if (e.namesize == 0 || e.namesize > sizeof(e.name)) {
-			log_at(u, r, "bad name size", NULL, -EBADMSG);
-			return -EBADMSG;
-		}
-		res = reader_read(r, e.name, e.namesize);
-		if (res == 0)
-			res = reader_align4(r);
-		if (res < 0) {
-			log_at(u, r, "truncated archive", NULL, -EBADMSG);
-			return -EBADMSG;
-		}
-		e.name[e.namesize - 1] = '\0';
-		if (strcmp(e.name, "TRAILER!!!") == 0) {
-			hardlinks_reset(u);
-			return reader_read(r, NULL, e.filesize);
-		}
-		res = normalize_name(e.name, path, sizeof(path));
-		if (res < 0) {
-			log_at(u, r, "unsafe entry name", e.name, res);
-			return res;
-		}
-		res = extract_entry(u, r, &e, path);
-		if (res == 0)
-			res = reader_align4(r);
-		if (res < 0) {
-			log_at(u, r, "extract", e.name, res == -ENODATA ? -EBADMSG : res);
-			return res == -ENODATA ? -EBADMSG : res;
-		}
-	}
-}
-
-static int decompressor_argv(const char *kind, const char **argv)
-{
-	static const struct {
-		const char *kind;
-		const char *argv[4];
-	} table[] = {
-		{ "gzip", { "gzip", "-dc", NULL } },
-		{ "zstd", { "zstd", "-dcq", NULL } },
-		{ "xz", { "xz", "-dc", NULL } },
-		{ "lzma", { "xz", "-dc", "--format=lzma", NULL } },
-		{ "lz4", { "lz4", "-dc", NULL } },
-		{ "bzip2", { "bzip2", "-dc", NULL } },
-		{ "lzo", { "lzop", "-dc", NULL } },
-	};
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].kind, kind) == 0) {
-			memcpy(argv, table[i].argv, sizeof(table[i].argv));
+		if (r == ARCHIVE_EOF)
 			return 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			log_error("unpack: %s (%s): after %llu entries: %s", u->image, u->where,
+				  (unsigned long long)u->stats->entries, archive_msg(a));
+			return archive_err(a);
 		}
-	return -EPROTONOSUPPORT;
+		e = extract_entry(u, a, entry);
+		if (e < 0)
+			return e;
+	}
 }
 
-/* Decompresses the rest of the image from offset and extracts every
- * archive in the stream. */
-static int unpack_compressed(struct unpacker *u, const char *kind, uint64_t offset)
+/* An uncompressed segment: the archive is data[0, len). */
+static int unpack_cpio(struct unpacker *u, const uint8_t *data, size_t len)
 {
-	const char *argv[4];
-	struct reader *r = NULL;
-	struct child c = { .pid = -1, .errlog_fd = -1 };
-	int in_fd = -1, pipe_fd[2] = { -1, -1 };
-	int res;
+	struct archive *a = cpio_reader_new();
+	int e;
 
-	res = decompressor_argv(kind, argv);
-	if (res < 0)
-		return log_step_error("unpack: no decompressor", kind, res);
-	snprintf(u->stats->compression, sizeof(u->stats->compression), "%s", kind);
-	u->compressed = true;
-	u->segment_start = offset;
+	if (!a)
+		return -ENOMEM;
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
+		e = archive_err(a);
+	} else {
+		e = extract_archive(u, a);
+	}
+	archive_read_free(a);
+	return e;
+}
 
-	in_fd = open(u->image, O_RDONLY | O_CLOEXEC);
-	if (in_fd < 0)
-		return log_step_error("unpack: open", u->image, -errno);
-	if (lseek(in_fd, (off_t)offset, SEEK_SET) < 0) {
-		res = log_step_error("unpack: seek", u->image, -errno);
-		goto out;
-	}
-	if (pipe2(pipe_fd, O_CLOEXEC) < 0) {
-		res = log_step_error("unpack: pipe", u->image, -errno);
-		goto out;
-	}
-	res = child_spawn(argv, in_fd, pipe_fd[1], &c);
-	close(pipe_fd[1]);
-	pipe_fd[1] = -1;
-	if (res < 0)
-		goto out;
+/* Makes decompressed bytes available. Returns 0, also at the end (then
+ * s->eof), or a negative errno. */
+static int stream_fill(struct stream *s)
+{
+	la_ssize_t n;
 
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		res = -ENOMEM;
-		goto out;
+	if (s->start < s->end || s->eof)
+		return 0;
+	n = archive_read_data(s->decoder, s->buf, sizeof(s->buf));
+	if (n < 0)
+		return archive_err(s->decoder);
+	s->start = 0;
+	s->end = (size_t)n;
+	s->eof = n == 0;
+	return 0;
+}
+
+/* libarchive's read callback: the bytes of the current archive only. */
+static la_ssize_t stream_read(struct archive *a, void *data, const void **buf)
+{
+	struct stream *s = data;
+	long n;
+
+	if (cpio_scan_done(&s->scan))
+		return 0;
+	if (stream_fill(s) < 0) {
+		archive_set_error(a, EIO, "decompressing: %s", archive_msg(s->decoder));
+		return ARCHIVE_FATAL;
 	}
-	r->fd = pipe_fd[0];
+	if (s->eof)
+		return 0;
+	n = cpio_scan_feed(&s->scan, s->buf + s->start, s->end - s->start);
+	if (n < 0) {
+		archive_set_error(a, EBADMSG, "not a newc cpio header at +%llu",
+				  (unsigned long long)(s->pos + (uint64_t)s->scan.offset));
+		return ARCHIVE_FATAL;
+	}
+	*buf = s->buf + s->start;
+	s->start += (size_t)n;
+	s->pos += (uint64_t)n;
+	return n;
+}
+
+/* Skips what libarchive did not read of the archive (the trailer's
+ * padding), then the zero padding after it. Returns 1 when another
+ * archive follows, 0 at the end of the data. */
+static int stream_next(struct stream *s)
+{
 	for (;;) {
-		res = reader_skip_zeros(r);
-		if (res <= 0)
-			break;
-		res = unpack_archive(u, r);
-		if (res < 0)
-			break;
+		int e = stream_fill(s);
+
+		if (e < 0)
+			return e;
+		if (s->eof)
+			return 0;
+		if (!cpio_scan_done(&s->scan)) {
+			long n = cpio_scan_feed(&s->scan, s->buf + s->start, s->end - s->start);
+
+			if (n < 0)
+				return -EBADMSG;
+			s->start += (size_t)n;
+			s->pos += (uint64_t)n;
+			continue;
+		}
+		while (s->start < s->end && s->buf[s->start] == 0) {
+			s->start++;
+			s->pos++;
+		}
+		if (s->start < s->end)
+			return 1;
 	}
-	if (res < 0) {
-		child_abort(&c);
+}
+
+static int open_decoder(struct unpacker *u, struct archive *dec, const uint8_t *data, size_t len,
+			const char *kind)
+{
+	struct archive_entry *raw;
+
+	if (archive_read_support_filter_all(dec) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(dec) != ARCHIVE_OK ||
+	    archive_read_open_memory(dec, data, len) != ARCHIVE_OK ||
+	    archive_read_next_header(dec, &raw) != ARCHIVE_OK) {
+		log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(dec));
+		return archive_err(dec);
+	}
+	if (archive_filter_code(dec, 0) == ARCHIVE_FILTER_NONE) {
+		log_error("unpack: %s (%s): libarchive cannot decompress %s data", u->image,
+			  u->where, kind);
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+/* A compressed segment starting at data: decompresses it and extracts
+ * every archive in it. *used is how many compressed bytes it took. */
+static int unpack_compressed(struct unpacker *u, const uint8_t *data, size_t len, const char *kind,
+			     uint64_t *used)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	int e;
+
+	if (!s)
+		return -ENOMEM;
+	s->decoder = archive_read_new();
+	if (!s->decoder) {
+		free(s);
+		return -ENOMEM;
+	}
+	snprintf(u->stats->compression, sizeof(u->stats->compression), "%s", kind);
+	e = open_decoder(u, s->decoder, data, len, kind);
+	s->scan.state = CPIO_DONE; /* no archive yet */
+	while (e == 0) {
+		struct archive *a;
+
+		e = stream_next(s);
+		if (e < 0)
+			log_error("unpack: %s (%s): at +%llu of the decompressed data: %s",
+				  u->image, u->where, (unsigned long long)s->pos,
+				  e == -EBADMSG ? "not a newc cpio header"
+						: archive_msg(s->decoder));
+		if (e <= 0)
+			break;
+		if (s->buf[s->start] != '0') {
+			log_error("unpack: %s (%s): junk at +%llu of the decompressed data",
+				  u->image, u->where, (unsigned long long)s->pos);
+			e = -EBADMSG;
+			break;
+		}
+		a = cpio_reader_new();
+		if (!a) {
+			e = -ENOMEM;
+			break;
+		}
+		cpio_scan_init(&s->scan);
+		if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
+			log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
+			e = archive_err(a);
+		} else {
+			e = extract_archive(u, a);
+		}
+		archive_read_free(a);
+	}
+	*used = (uint64_t)archive_filter_bytes(s->decoder, -1);
+	archive_read_free(s->decoder);
+	free(s);
+	return e;
+}
+
+static void set_where(struct unpacker *u, const char *kind, uint64_t offset)
+{
+	snprintf(u->where, sizeof(u->where), "%s segment at offset %llu", kind,
+		 (unsigned long long)offset);
+}
+
+/* Walks the segments of data[0, len). */
+static int unpack_segments(struct unpacker *u, const uint8_t *data, size_t len)
+{
+	size_t pos = 0;
+
+	for (;;) {
+		const char *kind;
+		uint64_t used = 0;
+		int e;
+
+		while (pos < len && data[pos] == 0)
+			pos++;
+		if (pos == len)
+			return 0;
+		kind = initramfs_detect(data + pos, len - pos);
+		set_where(u, kind ? kind : "unknown", pos);
+		if (!kind) {
+			log_error("unpack: %s (offset %zu): neither a cpio archive nor known "
+				  "compressed data",
+				  u->image, pos);
+			return -EBADMSG;
+		}
+		if (strcmp(kind, "cpio") == 0) {
+			struct cpio_scan scan;
+			long n;
+
+			cpio_scan_init(&scan);
+			n = cpio_scan_feed(&scan, data + pos, len - pos);
+			if (n < 0 || !cpio_scan_done(&scan)) {
+				log_error("unpack: %s (%s): %s at +%llu", u->image, u->where,
+					  n < 0 ? "not a newc cpio header" : "truncated archive",
+					  (unsigned long long)scan.offset);
+				return -EBADMSG;
+			}
+			e = unpack_cpio(u, data + pos, (size_t)n);
+			used = (uint64_t)n;
+		} else {
+			e = unpack_compressed(u, data + pos, len - pos, kind, &used);
+		}
+		if (e < 0)
+			return e;
+		if (used == 0 || used > len - pos) {
+			log_error("unpack: %s (%s): the decompressor did not say where it ended",
+				  u->image, u->where);
+			return -EBADMSG;
+		}
+		pos += (size_t)used;
+	}
+}
+
+static int set_budget(struct unpacker *u)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (fstatvfs(u->tree_fd, &vfs) < 0)
+		return log_step_error("unpack: statvfs", u->dir, -errno);
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	u->bytes_left = avail > UNPACK_RESERVE_BYTES ? avail - UNPACK_RESERVE_BYTES : 0;
+	u->block_size = vfs.f_frsize ? vfs.f_frsize : 4096;
+	if (vfs.f_files == 0)
+		u->inodes_left = UINT64_MAX;
+	else
+		u->inodes_left = vfs.f_favail > UNPACK_RESERVE_INODES
+					 ? vfs.f_favail - UNPACK_RESERVE_INODES
+					 : 0;
+	return 0;
+}
+
+static int map_image(const char *image, const uint8_t **data, size_t *len)
+{
+	struct stat st;
+	void *p;
+	int fd = open(image, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return log_step_error("unpack: open", image, -errno);
+	if (fstat(fd, &st) < 0) {
+		e = log_step_error("unpack: stat", image, -errno);
+	} else if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		log_error("unpack: %s: not a regular file with content", image);
+		e = -EBADMSG;
+	} else {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			e = log_step_error("unpack: mmap", image, -errno);
+		} else {
+			*data = p;
+			*len = (size_t)st.st_size;
+		}
+	}
+	close(fd);
+	return e;
+}
+
+static int disk_writer_new(struct unpacker *u)
+{
+	u->disk = archive_write_disk_new();
+	if (!u->disk)
+		return -ENOMEM;
+	if (archive_write_disk_set_options(u->disk, DISK_FLAGS) != ARCHIVE_OK) {
+		log_error("unpack: %s", archive_msg(u->disk));
+		return archive_err(u->disk);
+	}
+	return 0;
+}
+
+/* libarchive writes relative to the working directory: the tree's, for
+ * the time of the unpacking. */
+static int unpack_in_tree(struct unpacker *u, const uint8_t *data, size_t len)
+{
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), e;
+
+	if (cwd < 0)
+		return log_step_error("unpack: open", ".", -errno);
+	if (fchdir(u->tree_fd) < 0) {
+		e = log_step_error("unpack: chdir", u->dir, -errno);
 		goto out;
 	}
-	res = child_wait(&c);
-	if (res < 0)
-		log_error("unpack: %s: decompressing the %s segment at offset %llu failed",
-			  u->image, kind, (unsigned long long)offset);
+	e = unpack_segments(u, data, len);
+	/* directory modes and times, which libarchive sets last */
+	if (archive_write_close(u->disk) != ARCHIVE_OK && e == 0) {
+		log_error("unpack: %s: %s", u->dir, archive_msg(u->disk));
+		e = archive_err(u->disk);
+	}
+	if (e == 0 && u->root_seen) {
+		struct timespec ts[2] = { u->root_mtime, u->root_mtime };
+
+		if (futimens(u->tree_fd, ts) < 0)
+			e = log_step_error("unpack: set the time of", u->dir, -errno);
+	}
+	if (fchdir(cwd) < 0 && e == 0)
+		e = log_step_error("unpack: chdir back", "the working directory", -errno);
 out:
-	free(r);
-	if (pipe_fd[0] >= 0)
-		close(pipe_fd[0]);
-	if (in_fd >= 0)
-		close(in_fd);
-	return res;
+	close(cwd);
+	return e;
 }
 
 int initramfs_unpack(const char *image, const char *dir, struct unpack_stats *stats)
 {
-	struct unpacker u = { .image = image, .stats = stats, .root_fd = -1 };
-	struct reader *r;
-	int res;
+	struct unpacker u = { .image = image, .dir = dir, .stats = stats, .tree_fd = -1 };
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	int e;
 
 	memset(stats, 0, sizeof(*stats));
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->fd = open(image, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		res = log_step_error("unpack: open", image, -errno);
-		goto out;
-	}
-	u.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (u.root_fd < 0) {
-		res = log_step_error("unpack: open", dir, -errno);
-		goto out;
-	}
-
-	for (;;) {
-		const uint8_t *p;
-		const char *kind;
-		long got;
-
-		res = reader_skip_zeros(r);
-		if (res < 0) {
-			log_at(&u, r, "read", NULL, res);
-			break;
-		}
-		if (res == 0)
-			break;
-		got = reader_peek(r, 6, &p);
-		if (got < 0) {
-			res = (int)got;
-			log_at(&u, r, "read", NULL, res);
-			break;
-		}
-		kind = initramfs_detect(p, (unsigned long)got);
-		if (!kind) {
-			res = -EBADMSG;
-			log_at(&u, r, "neither a cpio archive nor known compressed data", NULL,
-			       res);
-			break;
-		}
-		if (strcmp(kind, "cpio") == 0) {
-			res = unpack_archive(&u, r);
-			if (res < 0)
-				break;
-			continue;
-		}
-		res = unpack_compressed(&u, kind, r->pos);
-		break;
-	}
-	if (res == 0 && stats->segments == 0) {
-		res = -EBADMSG;
+	u.tree_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (u.tree_fd < 0)
+		return log_step_error("unpack: open", dir, -errno);
+	e = set_budget(&u);
+	if (e == 0)
+		e = map_image(image, &data, &len);
+	if (e == 0)
+		e = disk_writer_new(&u);
+	if (e == 0)
+		e = unpack_in_tree(&u, data, len);
+	if (e == 0 && stats->segments == 0) {
 		log_error("unpack: %s: no cpio archive found", image);
+		e = -EBADMSG;
 	}
-	if (res == 0)
-		res = apply_dir_times(&u);
-out:
-	hardlinks_reset(&u);
-	free(u.links);
-	for (size_t i = 0; i < u.n_dirs; i++)
-		free(u.dirs[i].path);
-	free(u.dirs);
-	if (u.root_fd >= 0)
-		close(u.root_fd);
-	if (r->fd >= 0)
-		close(r->fd);
-	free(r);
-	return res;
+	if (u.disk)
+		archive_write_free(u.disk);
+	if (data)
+		munmap((void *)data, len);
+	close(u.tree_fd);
+	return e;
 }

@@ -3,14 +3,21 @@
 
 #include <stdint.h>
 
-/* Unpacking an initramfs the way the kernel does: a sequence of newc
- * cpio archives, each uncompressed or compressed (gzip, zstd, xz, lzma,
- * lz4, bzip2, lzo; the system decompressor runs behind a pipe), with zero
- * padding between them. Once a compressed archive starts, the rest of the
- * file goes through its decompressor, which may itself hold several
- * archives. Modes, owners, symlinks, hard links, device nodes and mtimes
- * are kept (owners and device nodes need root). Paths are resolved inside
- * the target directory: an archive cannot write outside it. */
+#include "install/segment.h"
+
+/* Unpacking an initramfs the way the kernel does: a sequence of segments
+ * (src/install/segment.h), each a newc cpio archive or compressed data,
+ * with zero padding between them; later entries replace earlier ones;
+ * hard links only between regular files, and only within one archive.
+ * libarchive reads and decompresses the archives and writes the entries
+ * with its secure extraction: no "..", no absolute names, never through a
+ * symbolic link. Modes, owners, mtimes, symlinks, device nodes and hard
+ * links are kept (owners and device nodes need root). The input is
+ * untrusted: it stops with one line when its content would leave less
+ * than UNPACK_RESERVE_BYTES free on the target's file system, or use up
+ * its inodes. */
+
+#define UNPACK_RESERVE_BYTES (32ULL << 20)
 
 struct unpack_stats {
 	uint64_t entries;
@@ -18,10 +25,6 @@ struct unpack_stats {
 	unsigned segments;    /* archives found */
 	char compression[16]; /* of the last compressed segment, "" if none */
 };
-
-/* Detects the compression of the data at the start of buf: "gzip", ...,
- * "cpio" for an uncompressed newc archive, NULL when unknown. */
-const char *initramfs_detect(const uint8_t *buf, unsigned long len);
 
 /* Unpacks image into dir (an existing, empty directory). Logs what failed
  * and where (offset, entry name) and returns a negative errno. */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#include "install/segment.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#define NEWC_FIELD_FILESIZE 6
+#define NEWC_FIELD_NAMESIZE 11
+
+static const char trailer_name[11] = "TRAILER!!!";
+
+void cpio_scan_init(struct cpio_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = CPIO_HEADER;
+}
+
+static int newc_field(const uint8_t *header, unsigned index, uint32_t *out)
+{
+	const uint8_t *p = header + 6 + 8 * index;
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t c = p[i];
+		uint32_t digit;
+
+		if (c >= '0' && c <= '9')
+			digit = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			digit = (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			digit = (uint32_t)(c - 'A' + 10);
+		else
+			return -EBADMSG;
+		v = v << 4 | digit;
+	}
+	*out = v;
+	return 0;
+}
+
+static uint64_t pad4(uint64_t n)
+{
+	return (n + 3) & ~(uint64_t)3;
+}
+
+/* The header is complete: how far the name (with the header's padding)
+ * and the body (with its own) reach. */
+static int header_done(struct cpio_scan *s)
+{
+	if (memcmp(s->header, "07070", 5) != 0 || (s->header[5] != '1' && s->header[5] != '2'))
+		return -EBADMSG;
+	if (newc_field(s->header, NEWC_FIELD_NAMESIZE, &s->namesize) < 0 ||
+	    newc_field(s->header, NEWC_FIELD_FILESIZE, &s->filesize) < 0)
+		return -EBADMSG;
+	if (s->namesize == 0 || s->namesize > PATH_MAX)
+		return -EBADMSG;
+	s->state = CPIO_NAME;
+	s->left = pad4(CPIO_NEWC_HEADER_SIZE + (uint64_t)s->namesize) - CPIO_NEWC_HEADER_SIZE;
+	s->name_len = 0;
+	return 0;
+}
+
+static void part_done(struct cpio_scan *s)
+{
+	switch (s->state) {
+	case CPIO_NAME:
+		s->trailer = s->namesize == sizeof(trailer_name) &&
+			     memcmp(s->name, trailer_name, sizeof(trailer_name)) == 0;
+		s->state = CPIO_BODY;
+		s->left = pad4(s->filesize);
+		if (s->left == 0)
+			part_done(s);
+		break;
+	case CPIO_BODY:
+		s->state = s->trailer ? CPIO_DONE : CPIO_HEADER;
+		s->header_len = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+long cpio_scan_feed(struct cpio_scan *s, const uint8_t *p, size_t len)
+{
+	size_t used = 0;
+
+	while (used < len && s->state != CPIO_DONE) {
+		size_t n;
+
+		if (s->state == CPIO_HEADER) {
+			n = CPIO_NEWC_HEADER_SIZE - s->header_len;
+			if (n > len - used)
+				n = len - used;
+			memcpy(s->header + s->header_len, p + used, n);
+			s->header_len += (unsigned)n;
+			used += n;
+			if (s->header_len == CPIO_NEWC_HEADER_SIZE && header_done(s) < 0)
+				return -EBADMSG;
+			continue;
+		}
+		n = s->left < len - used ? (size_t)s->left : len - used;
+		if (s->state == CPIO_NAME && s->name_len < sizeof(s->name)) {
+			size_t keep = sizeof(s->name) - s->name_len;
+
+			if (keep > n)
+				keep = n;
+			memcpy(s->name + s->name_len, p + used, keep);
+			s->name_len += (unsigned)keep;
+		}
+		s->left -= n;
+		used += n;
+		if (s->left == 0)
+			part_done(s);
+	}
+	s->offset += used;
+	return (long)used;
+}
+
+const char *initramfs_detect(const uint8_t *b, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint8_t magic[6];
+		unsigned len;
+	} magics[] = {
+		{ "cpio", { '0', '7', '0', '7', '0', '1' }, 6 },
+		{ "cpio", { '0', '7', '0', '7', '0', '2' }, 6 },
+		{ "gzip", { 0x1f, 0x8b }, 2 },
+		{ "gzip", { 0x1f, 0x9e }, 2 },
+		{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+		{ "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
+		{ "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
+		{ "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4 },
+		{ "bzip2", { 'B', 'Z', 'h' }, 3 },
+		{ "lzo", { 0x89, 'L', 'Z', 'O' }, 4 },
+		{ "lzma", { 0x5d, 0x00, 0x00 }, 3 },
+	};
+
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (len >= magics[i].len && memcmp(b, magics[i].magic, magics[i].len) == 0)
+			return magics[i].name;
+	return NULL;
+}
