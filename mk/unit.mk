@@ -63,7 +63,7 @@ CHECK_TARGETS += check-unit
 
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS := config cmdline
+FUZZ_TARGETS := config cmdline unpack
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_TARGETS))
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -74,8 +74,16 @@ $(FUZZ_COMMON_OBJS) $(FUZZ_TARGET_OBJS): $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) -MMD -MP -c $< -o $@
 
+# fuzz-unpack also takes the installer's unpacker, and libarchive
+FUZZ_UNPACK_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/install/unpack.c src/install/segment.c)
+$(FUZZ_UNPACK_OBJS): $(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) $(INSTALL_LIB_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_DIR)/fuzz-unpack: $(FUZZ_UNPACK_OBJS)
+$(FUZZ_DIR)/fuzz-unpack: FUZZ_LIBS := $(INSTALL_LIBS)
+
 $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_COMMON_OBJS)
-	$(FUZZ_CC) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) $(LDFLAGS) -o $@ $^
+	$(FUZZ_CC) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_BINS)

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#define NEWC_FIELD_MODE	    1
 #define NEWC_FIELD_FILESIZE 6
 #define NEWC_FIELD_NAMESIZE 11
 
@@ -48,6 +50,8 @@ static uint64_t pad4(uint64_t n)
  * and the body (with its own) reach. */
 static int header_done(struct cpio_scan *s)
 {
+	uint32_t mode;
+
 	if (memcmp(s->header, "07070", 5) != 0 || (s->header[5] != '1' && s->header[5] != '2'))
 		return -EBADMSG;
 	if (newc_field(s->header, NEWC_FIELD_NAMESIZE, &s->namesize) < 0 ||
@@ -55,6 +59,11 @@ static int header_done(struct cpio_scan *s)
 		return -EBADMSG;
 	if (s->namesize == 0 || s->namesize > PATH_MAX)
 		return -EBADMSG;
+	/* a reader holds a symlink's target in memory: PATH_MAX at most */
+	if (newc_field(s->header, NEWC_FIELD_MODE, &mode) < 0)
+		return -EBADMSG;
+	if ((mode & S_IFMT) == S_IFLNK && s->filesize > PATH_MAX)
+		return -ENAMETOOLONG;
 	s->state = CPIO_NAME;
 	s->left = pad4(CPIO_NEWC_HEADER_SIZE + (uint64_t)s->namesize) - CPIO_NEWC_HEADER_SIZE;
 	s->name_len = 0;
@@ -95,8 +104,12 @@ long cpio_scan_feed(struct cpio_scan *s, const uint8_t *p, size_t len)
 			memcpy(s->header + s->header_len, p + used, n);
 			s->header_len += (unsigned)n;
 			used += n;
-			if (s->header_len == CPIO_NEWC_HEADER_SIZE && header_done(s) < 0)
-				return -EBADMSG;
+			if (s->header_len == CPIO_NEWC_HEADER_SIZE) {
+				int e = header_done(s);
+
+				if (e < 0)
+					return e;
+			}
 			continue;
 		}
 		n = s->left < len - used ? (size_t)s->left : len - used;
@@ -115,6 +128,11 @@ long cpio_scan_feed(struct cpio_scan *s, const uint8_t *p, size_t len)
 	}
 	s->offset += used;
 	return (long)used;
+}
+
+const char *cpio_scan_strerror(long err)
+{
+	return err == -ENAMETOOLONG ? "a symlink target over PATH_MAX" : "not a newc cpio header";
 }
 
 const char *initramfs_detect(const uint8_t *b, size_t len)

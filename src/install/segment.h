@@ -8,8 +8,8 @@
 /* The segment splitter. The kernel reads an initramfs as a sequence of
  * segments, each a newc cpio archive or compressed data holding archives,
  * with zero padding between them. libarchive reads one archive; this finds
- * where each one ends, knowing of the newc format only the two sizes that
- * say how far to skip (the way dracut's skipcpio does). */
+ * where each one ends, knowing of the newc format only the sizes that say
+ * how far to skip (the way dracut's skipcpio does). */
 
 #define CPIO_NEWC_HEADER_SIZE 110
 
@@ -29,8 +29,11 @@ void cpio_scan_init(struct cpio_scan *s);
 /* Feeds the next len bytes of an archive. Returns how many of them belong
  * to it: all of them, or fewer once the trailer entry ends (then
  * cpio_scan_done() is true). -EBADMSG for a header that is not newc or
- * carries a name size of 0 or over PATH_MAX. */
+ * carries a name size of 0 or over PATH_MAX, -ENAMETOOLONG for a symlink
+ * target over PATH_MAX. */
 long cpio_scan_feed(struct cpio_scan *s, const uint8_t *p, size_t len);
+/* What a negative cpio_scan_feed() result means, for the error line. */
+const char *cpio_scan_strerror(long err);
 
 static inline bool cpio_scan_done(const struct cpio_scan *s)
 {

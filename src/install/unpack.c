@@ -343,7 +343,7 @@ static la_ssize_t stream_read(struct archive *a, void *data, const void **buf)
 		return 0;
 	n = cpio_scan_feed(&s->scan, s->buf + s->start, s->end - s->start);
 	if (n < 0) {
-		archive_set_error(a, EBADMSG, "not a newc cpio header at +%llu",
+		archive_set_error(a, EBADMSG, "%s at +%llu", cpio_scan_strerror(n),
 				  (unsigned long long)(s->pos + (uint64_t)s->scan.offset));
 		return ARCHIVE_FATAL;
 	}
@@ -369,7 +369,7 @@ static int stream_next(struct stream *s)
 			long n = cpio_scan_feed(&s->scan, s->buf + s->start, s->end - s->start);
 
 			if (n < 0)
-				return -EBADMSG;
+				return (int)n;
 			s->start += (size_t)n;
 			s->pos += (uint64_t)n;
 			continue;
@@ -428,8 +428,8 @@ static int unpack_compressed(struct unpacker *u, const uint8_t *data, size_t len
 		if (e < 0)
 			log_error("unpack: %s (%s): at +%llu of the decompressed data: %s",
 				  u->image, u->where, (unsigned long long)s->pos,
-				  e == -EBADMSG ? "not a newc cpio header"
-						: archive_msg(s->decoder));
+				  e == -EBADMSG || e == -ENAMETOOLONG ? cpio_scan_strerror(e)
+								      : archive_msg(s->decoder));
 		if (e <= 0)
 			break;
 		if (s->buf[s->start] != '0') {
@@ -494,7 +494,7 @@ static int unpack_segments(struct unpacker *u, const uint8_t *data, size_t len)
 			n = cpio_scan_feed(&scan, data + pos, len - pos);
 			if (n < 0 || !cpio_scan_done(&scan)) {
 				log_error("unpack: %s (%s): %s at +%llu", u->image, u->where,
-					  n < 0 ? "not a newc cpio header" : "truncated archive",
+					  n < 0 ? cpio_scan_strerror(n) : "truncated archive",
 					  (unsigned long long)scan.offset);
 				return -EBADMSG;
 			}

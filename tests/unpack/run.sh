@@ -262,6 +262,12 @@ case_oversized_headers() {
 	zstd -q -c "$C/size.cpio" >"$C/size.zst"
 	unpack "$C/size.zst"
 	refused "size"
+	# a symlink target a reader would hold in memory
+	{
+		newc link 120777 72 1 x 0 0 "" $((0xfffffff0))
+	} | gzip -c >"$C/link.gz"
+	unpack "$C/link.gz"
+	refused "a symlink target over PATH_MAX"
 	printf '070701zzzzzzzz' >"$C/bad.cpio"
 	head -c 200 /dev/zero >>"$C/bad.cpio"
 	unpack "$C/bad.cpio"
