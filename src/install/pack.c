@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "install/pack.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -114,79 +117,20 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* A small write buffer: the archive goes into a pipe. */
-struct out {
-	int fd;
-	uint64_t pos;
-	size_t used;
-	char buf[65536];
-};
-
-static int out_flush(struct out *o)
+static int archive_fail(struct archive *a)
 {
-	int r = write_all(o->fd, o->buf, o->used);
+	int e = archive_errno(a);
 
-	o->used = 0;
-	return r;
+	return e > 0 ? -e : -EIO;
 }
 
-static int out_write(struct out *o, const void *data, size_t len)
-{
-	const char *p = data;
-
-	o->pos += len;
-	while (len > 0) {
-		size_t take = sizeof(o->buf) - o->used < len ? sizeof(o->buf) - o->used : len;
-		int r;
-
-		memcpy(o->buf + o->used, p, take);
-		o->used += take;
-		p += take;
-		len -= take;
-		if (o->used == sizeof(o->buf)) {
-			r = out_flush(o);
-			if (r < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-static int out_pad4(struct out *o)
-{
-	static const char zeros[4];
-	size_t pad = (4 - (o->pos & 3)) & 3;
-
-	return pad ? out_write(o, zeros, pad) : 0;
-}
-
-static int write_header(struct out *o, uint32_t ino, mode_t mode, uint32_t nlink, uint64_t size,
-			dev_t rdev, const char *name)
-{
-	char h[111];
-	size_t namesize = strlen(name) + 1;
-	int r;
-
-	if (size > UINT32_MAX)
-		return -EFBIG;
-	snprintf(h, sizeof(h), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino,
-		 (unsigned)mode, 0U, 0U, nlink, 0U, (unsigned)size, 0U, 0U, major(rdev),
-		 minor(rdev), (unsigned)namesize, 0U);
-	r = out_write(o, h, 110);
-	if (r == 0)
-		r = out_write(o, name, namesize);
-	if (r == 0)
-		r = out_pad4(o);
-	return r;
-}
-
-static int write_file_body(struct out *o, const struct pack_entry *e)
+static int write_file_body(struct archive *a, const struct pack_entry *e)
 {
 	char buf[65536];
 	uint64_t left = e->size;
 	int fd, r = 0;
 
-	fd = open(e->source, O_RDONLY | O_CLOEXEC);
+	fd = open(e->source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	while (left > 0) {
@@ -199,54 +143,90 @@ static int write_file_body(struct out *o, const struct pack_entry *e)
 			r = n < 0 ? -errno : -EIO;
 			break;
 		}
-		r = out_write(o, buf, (size_t)n);
-		if (r < 0)
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			r = archive_fail(a);
 			break;
+		}
 		left -= (uint64_t)n;
 	}
 	close(fd);
-	return r == 0 ? out_pad4(o) : r;
+	return r;
+}
+
+/* One entry, with what makes the archive reproducible: inode numbers in
+ * order, owned by root, mtime 0. */
+static int write_entry(struct archive *a, struct archive_entry *ae, const struct pack_entry *e,
+		       uint32_t ino)
+{
+	mode_t type = e->mode & S_IFMT;
+
+	archive_entry_clear(ae);
+	archive_entry_set_pathname(ae, e->path);
+	archive_entry_set_mode(ae, e->mode);
+	archive_entry_set_ino(ae, ino);
+	archive_entry_set_nlink(ae, type == S_IFDIR ? 2 : 1);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, 0, 0);
+	archive_entry_set_size(ae, type == S_IFREG ? (la_int64_t)e->size : 0);
+	if (type == S_IFLNK)
+		archive_entry_set_symlink(ae, e->source);
+	else if (type == S_IFCHR || type == S_IFBLK)
+		archive_entry_set_rdev(ae, e->rdev);
+	if (archive_write_header(a, ae) != ARCHIVE_OK)
+		return archive_fail(a);
+	return type == S_IFREG ? write_file_body(a, e) : 0;
+}
+
+static struct archive *newc_writer(int fd)
+{
+	struct archive *a = archive_write_new();
+
+	/* unbuffered, so that what is written is in fd at once (crash
+	 * tests), and no padding after the trailer */
+	if (a && (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
+		  archive_write_add_filter_none(a) != ARCHIVE_OK ||
+		  archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+		  archive_write_open_fd(a, fd) != ARCHIVE_OK)) {
+		archive_write_free(a);
+		a = NULL;
+	}
+	return a;
 }
 
 int pack_write(struct pack_list *l, int fd, void (*midway)(void), const char **failed_path)
 {
-	struct out *o;
+	struct archive_entry *ae = archive_entry_new();
+	struct archive *a = newc_writer(fd);
 	int r = 0;
 
 	*failed_path = NULL;
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return -ENOMEM;
-	o->fd = fd;
+	if (!a || !ae) {
+		r = -ENOMEM;
+		goto out;
+	}
 	qsort(l->entries, l->n, sizeof(l->entries[0]), entry_cmp);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		const struct pack_entry *e = &l->entries[i];
-		mode_t type = e->mode & S_IFMT;
-		uint64_t size = type == S_IFREG || type == S_IFLNK ? e->size : 0;
 
 		*failed_path = e->path;
 		if (i > 0 && strcmp(e->path, l->entries[i - 1].path) == 0) {
 			r = -EEXIST;
 			break;
 		}
-		r = write_header(o, (uint32_t)(i + 1), e->mode, type == S_IFDIR ? 2 : 1, size,
-				 e->rdev, e->path);
-		if (r == 0 && type == S_IFREG)
-			r = write_file_body(o, e);
-		else if (r == 0 && type == S_IFLNK)
-			r = out_write(o, e->source, e->size) ?: out_pad4(o);
-		if (r == 0 && midway && i == l->n / 2) {
-			r = out_flush(o);
-			if (r == 0)
-				midway();
-		}
+		r = write_entry(a, ae, e, (uint32_t)(i + 1));
+		if (r == 0 && midway && i == l->n / 2)
+			midway();
 	}
 	if (r == 0) {
 		*failed_path = NULL;
-		r = write_header(o, 0, 0, 1, 0, 0, "TRAILER!!!");
+		if (archive_write_close(a) != ARCHIVE_OK)
+			r = archive_fail(a);
 	}
-	if (r == 0)
-		r = out_flush(o);
-	free(o);
+out:
+	if (ae)
+		archive_entry_free(ae);
+	if (a)
+		archive_write_free(a);
 	return r;
 }

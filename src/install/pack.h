@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A reproducible newc cpio writer: entries sorted by path, owned by root,
- * mtime 0, inode numbers in order, no hard links. */
+/* A reproducible newc cpio writer on libarchive: entries sorted by path,
+ * owned by root, mtime 0, inode numbers in order, no hard links. */
 
 struct pack_entry {
 	char *path;    /* relative, no leading slash */

@@ -65,8 +65,8 @@ static void check_splitter(const uint8_t *data, size_t size)
 		step = step % 13 + 1;
 	}
 	if ((n_whole < 0) != (n_chunked < 0) ||
-	    (n_whole >= 0 && (n_whole != n_chunked ||
-			      cpio_scan_done(&whole) != cpio_scan_done(&chunked))))
+	    (n_whole >= 0 &&
+	     (n_whole != n_chunked || cpio_scan_done(&whole) != cpio_scan_done(&chunked))))
 		abort();
 }
 
