@@ -16,7 +16,6 @@
 #include "install/fsutil.h"
 #include "install/sha256.h"
 #include "install/steps.h"
-#include "install/treehash.h"
 #include "common/log.h"
 #include "common/path.h"
 
@@ -189,24 +188,22 @@ static int add_verity(struct run *r)
 	return 0;
 }
 
+/* The file system UUID: none (all zeros). Nothing looks the image up by
+ * UUID (the config names its path, dm-verity checks its root hash), blkid
+ * reports no UUID for it, so two images never collide in
+ * /dev/disk/by-uuid; and a fixed value keeps mkfs.erofs from drawing a
+ * random one, so the same tree gives the same bytes. */
+#define IMAGE_UUID "00000000-0000-0000-0000-000000000000"
+
 int make_image(struct run *r)
 {
 	uint8_t digest[SHA256_DIGEST_SIZE];
-	char uuid[40], zopt[CONFIG_VALUE_MAX + 3], uopt[48], hex[2 * SHA256_DIGEST_SIZE + 1];
+	char zopt[CONFIG_VALUE_MAX + 3], hex[2 * SHA256_DIGEST_SIZE + 1];
 	const char *argv[12];
 	size_t n = 0;
 	int fd, e;
 
-	if (!r->o->dry_run) {
-		e = tree_hash(r->tree, digest);
-		if (e < 0)
-			return log_step_error("hash tree", r->tree, e);
-		uuid_from_digest(digest, uuid);
-	} else {
-		fmt_path(uuid, sizeof(uuid), "<derived from the content>");
-	}
 	fmt_path(zopt, sizeof(zopt), "-z%s", r->erofs_compression);
-	fmt_path(uopt, sizeof(uopt), "-U%s", uuid);
 
 	if (!r->o->dry_run) {
 		char stem[NAME_MAX + 1];
@@ -230,7 +227,7 @@ int make_image(struct run *r)
 	argv[n++] = "-T0";
 	argv[n++] = "--all-root";
 	argv[n++] = "-x-1";
-	argv[n++] = uopt;
+	argv[n++] = "-U" IMAGE_UUID;
 	argv[n++] = "--quiet";
 	argv[n++] = r->image_tmp;
 	argv[n++] = r->tree;
