@@ -14,7 +14,7 @@
 
 #include "install/exec.h"
 #include "install/fsutil.h"
-#include "install/sha256.h"
+#include "install/digest.h"
 #include "install/steps.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -91,7 +91,7 @@ static int verity_salt(struct run *r, char *salt, size_t size)
 	fd = open(r->image_tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	e = sha256_file(fd, digest);
+	e = digest_file(fd, digest);
 	close(fd);
 	if (e == 0)
 		hex_encode(digest, SHA256_DIGEST_SIZE, salt);
@@ -264,7 +264,7 @@ int make_image(struct run *r)
 		fd = open(r->image_tmp, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return log_step_error("image: open", r->image_tmp, -errno);
-		e = sha256_file(fd, digest);
+		e = digest_file(fd, digest);
 		close(fd);
 		if (e < 0)
 			return log_step_error("image: hash", r->image_tmp, e);
