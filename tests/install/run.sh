@@ -259,6 +259,14 @@ case_help() {
 	[ $? -eq 2 ] || fail "bad option: exit status not 2"
 	"$INSTALL" --mode nope 2>/dev/null
 	[ $? -eq 2 ] || fail "bad mode: exit status not 2"
+	# a kernel release that is no file name: usage error, one line
+	local k
+	for k in "" ../x a/b -rf "a b" "$(printf 'a\tb')"; do
+		"$INSTALL" --kver "$k" --dry-run 2>"$C/err"
+		[ $? -eq 2 ] || fail "--kver '$k': exit status not 2"
+		[ "$(grep -c . "$C/err")" -eq 1 ] && grep -q ": error: --kver '" "$C/err" ||
+			fail "--kver '$k': $(cat "$C/err")"
+	done
 	INITOVERLAYFS_INSTALL_CRASH_AT=nope "$INSTALL" -n 2>/dev/null
 	[ $? -eq 2 ] || fail "bad crash step: exit status not 2"
 	return 0
