@@ -105,7 +105,9 @@ static int run_veritysetup(struct run *r, const char *const argv[], char *text, 
 	int fd, e;
 
 	fmt_path(out_path, sizeof(out_path), "%s/veritysetup.out", r->work);
-	fd = r->o->dry_run ? -1 : open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = r->o->dry_run
+		     ? -1
+		     : open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, PRIVATE_FILE_MODE);
 	if (!r->o->dry_run && fd < 0)
 		return log_step_error("verity: create", out_path, -errno);
 	e = run_tool(r, argv, -1, fd);
@@ -243,7 +245,9 @@ int make_image(struct run *r)
 		if (e < 0)
 			return e;
 	}
-	if (!r->o->dry_run && chmod(r->image_tmp, 0644) < 0)
+	/* mkfs.erofs wrote into the mkostemp file; the mode is set here, not
+	 * left to what the tool did */
+	if (!r->o->dry_run && chmod(r->image_tmp, PRIVATE_FILE_MODE) < 0)
 		return log_step_error("image: chmod", r->image_tmp, -errno);
 	step_reached("image-written");
 	if (r->o->verity) {
