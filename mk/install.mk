@@ -12,7 +12,7 @@ CHECK_TARGETS += check-install
 INSTALL_TEST_CACHE ?= $(BUILD)/test-install-cache
 
 # Host-only libraries: archives (libarchive), the mount table (libmount),
-# SHA-256 (libcrypto). The boot program links none of them.
+# SHA-256 (libcrypto, EVP). The boot program links none of them.
 INSTALL_PKGS := libarchive mount libcrypto
 INSTALL_LIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(INSTALL_PKGS) 2>/dev/null)
 INSTALL_LIBS := $(shell $(PKG_CONFIG) --libs $(INSTALL_PKGS) 2>/dev/null || echo -larchive -lmount -lcrypto)

@@ -1,4 +1,5 @@
-# Unit tests (cmocka) and libFuzzer targets for src/common/.
+# Unit tests (cmocka) and libFuzzer targets for src/common/, and unit
+# tests of the installer's parts.
 #
 #   make check-unit            build tests/unit/test-*.c with ASan+UBSan, run them all
 #   make CC=clang check-unit   the same with clang
@@ -10,10 +11,15 @@
 # session with ASAN_OPTIONS=detect_leaks=0 (it is appended last and wins)
 # instead of turning leak checks off here.
 
-UNIT_TESTS := config cmdline bootspec path log verity
+# Installer parts: tests/unit/test-install-NAME.c links src/install/NAME.c
+# (never main.c) and the installer's libraries; a part that needs more of
+# the installer lists those objects as extra prerequisites below.
+UNIT_INSTALL_PARTS := kver digest bootfs
+UNIT_TESTS := config cmdline bootspec path log verity $(patsubst %,install-%,$(UNIT_INSTALL_PARTS))
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
 UNIT_COMMON_OBJS := $(call asan_obj,$(COMMON_SRC))
+UNIT_INSTALL_OBJS := $(call asan_obj,$(patsubst %,src/install/%.c,$(UNIT_INSTALL_PARTS)))
 UNIT_TEST_OBJS := $(call asan_obj,$(patsubst %,tests/unit/test-%.c,$(UNIT_TESTS)))
 
 UNIT_ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
@@ -33,11 +39,16 @@ $(UNIT_CC_STAMP): unit-cc-stamp-force
 .PHONY: unit-cc-stamp-force
 unit-cc-stamp-force:
 
-$(UNIT_COMMON_OBJS) $(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
+$(UNIT_COMMON_OBJS) $(UNIT_INSTALL_OBJS) $(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
+
+$(foreach p,$(UNIT_INSTALL_PARTS),$(eval \
+	$(UNIT_DIR)/test-install-$(p): $(call asan_obj,src/install/$(p).c)))
+$(patsubst %,$(UNIT_DIR)/test-install-%,$(UNIT_INSTALL_PARTS)): \
+	UNIT_LIBS = $(INSTALL_LIBS) $(BLKID_LIBS)
 
 $(UNIT_BINS): $(UNIT_DIR)/%: $(call asan_obj,tests/unit/%.c) $(UNIT_COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -O1 $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(CC) $(CFLAGS_ALL) -O1 $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(UNIT_LIBS) -lcmocka
 
 .PHONY: unit-build check-unit
 unit-build: $(UNIT_BINS)

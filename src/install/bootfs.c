@@ -3,6 +3,7 @@
 
 #include <blkid.h>
 #include <errno.h>
+#include <libmount.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,23 +12,6 @@
 #include <sys/sysmacros.h>
 
 #include "common/path.h"
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
 
 /* Length of mountpoint when it is a path prefix of path, else -1. */
 static long prefix_len(const char *mountpoint, const char *path)
@@ -41,44 +25,42 @@ static long prefix_len(const char *mountpoint, const char *path)
 	return (long)len;
 }
 
-struct mount_line {
-	unsigned major, minor;
-	char root[PATH_MAX];
-	char mountpoint[PATH_MAX];
-	char fstype[64];
-	char source[PATH_MAX];
-};
-
-static int parse_line(char *line, struct mount_line *m)
+/* The mount holding path in a table whose entries may be stale or
+ * stacked: among the mount points that are a prefix of path, one on the
+ * device dev wins (btrfs subvolumes excepted, where st_dev is anonymous);
+ * then the deepest; then the last, which shadows earlier ones. Returns 0
+ * with *best, its prefix length and whether its device matched, or a
+ * negative errno. */
+static int best_mount(struct libmnt_table *tb, const char *path, dev_t dev, struct libmnt_fs **best,
+		      long *prefix, bool *dev_match)
 {
-	char *save = NULL, *tok, *sep;
-	int field = 0;
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
 
-	sep = strstr(line, " - ");
-	if (!sep)
-		return -EINVAL;
-	*sep = '\0';
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
-		if (field == 2 && sscanf(tok, "%u:%u", &m->major, &m->minor) != 2)
-			return -EINVAL;
-		if (field == 3 && str_copy(m->root, sizeof(m->root), tok) < 0)
-			return -ENAMETOOLONG;
-		if (field == 4 && str_copy(m->mountpoint, sizeof(m->mountpoint), tok) < 0)
-			return -ENAMETOOLONG;
+	if (!it)
+		return -ENOMEM;
+	*best = NULL;
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *target = mnt_fs_get_target(fs);
+		bool match;
+		long len;
+
+		if (!target || !mnt_fs_get_root(fs))
+			continue;
+		len = prefix_len(target, path);
+		if (len < 0)
+			continue;
+		match = mnt_fs_get_devno(fs) == dev;
+		if (*best && *dev_match && !match)
+			continue;
+		if (*best && match == *dev_match && len < *prefix)
+			continue;
+		*best = fs;
+		*prefix = len;
+		*dev_match = match;
 	}
-	if (field < 5)
-		return -EINVAL;
-	save = NULL;
-	tok = strtok_r(sep + 3, " ", &save);
-	if (!tok || str_copy(m->fstype, sizeof(m->fstype), tok) < 0)
-		return -EINVAL;
-	tok = strtok_r(NULL, " ", &save);
-	if (!tok || str_copy(m->source, sizeof(m->source), tok) < 0)
-		return -EINVAL;
-	unescape(m->root);
-	unescape(m->mountpoint);
-	unescape(m->source);
-	return 0;
+	mnt_free_iter(it);
+	return *best ? 0 : -ENOENT;
 }
 
 static void find_device(struct bootfs_info *info)
@@ -107,13 +89,12 @@ static void find_device(struct bootfs_info *info)
 
 int bootfs_locate(const char *boot_dir, const char *mountinfo, struct bootfs_info *info)
 {
-	struct mount_line m, best;
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs = NULL;
+	const char *root, *source, *fstype;
 	struct stat st;
-	char *line = NULL;
-	size_t cap = 0;
-	long best_len = -1;
-	bool best_dev_match = false;
-	FILE *f;
+	bool dev_match = false;
+	long len = -1;
 	int r;
 
 	memset(info, 0, sizeof(*info));
@@ -125,50 +106,40 @@ int bootfs_locate(const char *boot_dir, const char *mountinfo, struct bootfs_inf
 		return -ENOTDIR;
 	info->dev = st.st_dev;
 
-	f = fopen(mountinfo ? mountinfo : "/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0) {
-		bool dev_match;
-		long len;
-
-		line[strcspn(line, "\n")] = '\0';
-		memset(&m, 0, sizeof(m));
-		if (parse_line(line, &m) < 0)
-			continue;
-		len = prefix_len(m.mountpoint, info->boot_dir);
-		if (len < 0)
-			continue;
-		dev_match = makedev(m.major, m.minor) == st.st_dev;
-		/* The device match wins (btrfs subvolumes excepted, where
-		 * st_dev is anonymous); then the deepest mount point; then
-		 * the last one, which shadows earlier ones. */
-		if (best_len >= 0 && best_dev_match && !dev_match)
-			continue;
-		if (best_len >= 0 && dev_match == best_dev_match && len < best_len)
-			continue;
-		best = m;
-		best_len = len;
-		best_dev_match = dev_match;
-	}
-	free(line);
-	fclose(f);
-	if (best_len < 0)
-		return -ENOENT;
-
-	snprintf(info->mountpoint, sizeof(info->mountpoint), "%s", best.mountpoint);
-	snprintf(info->fstype, sizeof(info->fstype), "%s", best.fstype);
-	snprintf(info->source, sizeof(info->source), "%s", best.source);
+	tb = mnt_new_table();
+	if (!tb)
+		return -ENOMEM;
+	/* lines that do not parse are skipped (libmount's default) */
+	r = mnt_table_parse_file(tb, mountinfo ? mountinfo : "/proc/self/mountinfo");
+	if (r < 0)
+		goto out;
+	r = best_mount(tb, info->boot_dir, st.st_dev, &fs, &len, &dev_match);
+	if (r < 0)
+		goto out;
+	/* libmount has undone mountinfo's \ooo escapes */
+	root = mnt_fs_get_root(fs);
+	source = mnt_fs_get_source(fs);
+	fstype = mnt_fs_get_fstype(fs);
+	r = -ENAMETOOLONG;
+	if (str_copy(info->mountpoint, sizeof(info->mountpoint), mnt_fs_get_target(fs)) < 0 ||
+	    str_copy(info->fstype, sizeof(info->fstype), fstype ? fstype : "") < 0 ||
+	    str_copy(info->source, sizeof(info->source), source ? source : "none") < 0)
+		goto out;
 	/* boot dir inside the file system = mount root + rest of the path */
 	r = snprintf(info->rel_dir, sizeof(info->rel_dir), "%s%s",
-		     strcmp(best.root, "/") == 0 ? "" : best.root, info->boot_dir + best_len);
-	if (r < 0 || (size_t)r >= sizeof(info->rel_dir))
-		return -ENAMETOOLONG;
+		     strcmp(root, "/") == 0 ? "" : root, info->boot_dir + len);
+	if (r < 0 || (size_t)r >= sizeof(info->rel_dir)) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
+	r = 0;
 	if (strcmp(info->rel_dir, "/") == 0)
 		info->rel_dir[0] = '\0';
-	if (best_dev_match)
+	if (dev_match)
 		find_device(info);
-	return 0;
+out:
+	mnt_unref_table(tb);
+	return r;
 }
 
 int bootfs_probe(struct bootfs_info *info)

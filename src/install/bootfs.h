@@ -19,8 +19,9 @@ struct bootfs_info {
 	dev_t dev;
 };
 
-/* Reads /proc/self/mountinfo (mountinfo may name another file for
- * tests). Returns 0 or a negative errno (nothing logged). */
+/* Reads /proc/self/mountinfo with libmount (mountinfo may name another
+ * file in the same format, for tests). Returns 0 or a negative errno
+ * (nothing logged): -ENOENT when no mount point holds boot_dir. */
 int bootfs_locate(const char *boot_dir, const char *mountinfo, struct bootfs_info *info);
 
 /* Reads the UUID of info->device with libblkid. -ENODEV when the file

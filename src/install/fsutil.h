@@ -9,6 +9,13 @@
 /* File system helpers for the installer. All return 0 or a negative
  * errno and log nothing: callers say what they were doing. */
 
+/* The mode of every file the installer writes for itself: the image and
+ * the mini-initramfs in the boot directory, their temporary files, and
+ * what it generates in the work directory (mode 0700). A full initrd can
+ * carry LUKS keyfiles and SSH host keys; only root reads these files. The
+ * entries packed inside the image and the cpio keep their own modes. */
+#define PRIVATE_FILE_MODE 0600
+
 int mkdir_p(const char *path, mode_t mode);
 
 /* Removes a tree without following symlinks or crossing mount points.

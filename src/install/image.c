@@ -14,9 +14,8 @@
 
 #include "install/exec.h"
 #include "install/fsutil.h"
-#include "install/sha256.h"
+#include "install/digest.h"
 #include "install/steps.h"
-#include "install/treehash.h"
 #include "common/log.h"
 #include "common/path.h"
 
@@ -92,7 +91,7 @@ static int verity_salt(struct run *r, char *salt, size_t size)
 	fd = open(r->image_tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	e = sha256_file(fd, digest);
+	e = digest_file(fd, digest);
 	close(fd);
 	if (e == 0)
 		hex_encode(digest, SHA256_DIGEST_SIZE, salt);
@@ -106,7 +105,9 @@ static int run_veritysetup(struct run *r, const char *const argv[], char *text, 
 	int fd, e;
 
 	fmt_path(out_path, sizeof(out_path), "%s/veritysetup.out", r->work);
-	fd = r->o->dry_run ? -1 : open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = r->o->dry_run
+		     ? -1
+		     : open(out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, PRIVATE_FILE_MODE);
 	if (!r->o->dry_run && fd < 0)
 		return log_step_error("verity: create", out_path, -errno);
 	e = run_tool(r, argv, -1, fd);
@@ -189,24 +190,22 @@ static int add_verity(struct run *r)
 	return 0;
 }
 
+/* The file system UUID: none (all zeros). Nothing looks the image up by
+ * UUID (the config names its path, dm-verity checks its root hash), blkid
+ * reports no UUID for it, so two images never collide in
+ * /dev/disk/by-uuid; and a fixed value keeps mkfs.erofs from drawing a
+ * random one, so the same tree gives the same bytes. */
+#define IMAGE_UUID "00000000-0000-0000-0000-000000000000"
+
 int make_image(struct run *r)
 {
 	uint8_t digest[SHA256_DIGEST_SIZE];
-	char uuid[40], zopt[CONFIG_VALUE_MAX + 3], uopt[48], hex[2 * SHA256_DIGEST_SIZE + 1];
+	char zopt[CONFIG_VALUE_MAX + 3], hex[2 * SHA256_DIGEST_SIZE + 1];
 	const char *argv[12];
 	size_t n = 0;
 	int fd, e;
 
-	if (!r->o->dry_run) {
-		e = tree_hash(r->tree, digest);
-		if (e < 0)
-			return log_step_error("hash tree", r->tree, e);
-		uuid_from_digest(digest, uuid);
-	} else {
-		fmt_path(uuid, sizeof(uuid), "<derived from the content>");
-	}
 	fmt_path(zopt, sizeof(zopt), "-z%s", r->erofs_compression);
-	fmt_path(uopt, sizeof(uopt), "-U%s", uuid);
 
 	if (!r->o->dry_run) {
 		char stem[NAME_MAX + 1];
@@ -230,7 +229,7 @@ int make_image(struct run *r)
 	argv[n++] = "-T0";
 	argv[n++] = "--all-root";
 	argv[n++] = "-x-1";
-	argv[n++] = uopt;
+	argv[n++] = "-U" IMAGE_UUID;
 	argv[n++] = "--quiet";
 	argv[n++] = r->image_tmp;
 	argv[n++] = r->tree;
@@ -246,7 +245,9 @@ int make_image(struct run *r)
 		if (e < 0)
 			return e;
 	}
-	if (!r->o->dry_run && chmod(r->image_tmp, 0644) < 0)
+	/* mkfs.erofs wrote into the mkostemp file; the mode is set here, not
+	 * left to what the tool did */
+	if (!r->o->dry_run && chmod(r->image_tmp, PRIVATE_FILE_MODE) < 0)
 		return log_step_error("image: chmod", r->image_tmp, -errno);
 	step_reached("image-written");
 	if (r->o->verity) {
@@ -267,7 +268,7 @@ int make_image(struct run *r)
 		fd = open(r->image_tmp, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return log_step_error("image: open", r->image_tmp, -errno);
-		e = sha256_file(fd, digest);
+		e = digest_file(fd, digest);
 		close(fd);
 		if (e < 0)
 			return log_step_error("image: hash", r->image_tmp, e);

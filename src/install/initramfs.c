@@ -163,7 +163,7 @@ static int make_initramfs_systemd(struct run *r)
 	if (!r->o->dry_run) {
 		e = config_format(&cfg, text, sizeof(text));
 		if (e == 0)
-			e = write_file_atomic(conf, text, strlen(text), 0644);
+			e = write_file_atomic(conf, text, strlen(text), PRIVATE_FILE_MODE);
 		if (e < 0)
 			return log_step_error("initramfs: config", conf, e);
 	}
@@ -218,7 +218,8 @@ int make_initramfs(struct run *r)
 			say_command(r, argv);
 		}
 	}
-	if (fd >= 0 && e == 0 && fchmod(fd, 0644) < 0)
+	/* dracut (mode systemd) copies into the temporary file, keeping it */
+	if (fd >= 0 && e == 0 && fchmod(fd, PRIVATE_FILE_MODE) < 0)
 		e = log_step_error("initramfs: chmod", r->initramfs_tmp, -errno);
 	if (fd >= 0)
 		close(fd);

@@ -8,6 +8,7 @@
 
 #include "install/exec.h"
 #include "install/install.h"
+#include "install/kver.h"
 #include "install/steps.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -31,7 +32,8 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "  -k, --kver KVER          kernel release (default: the running kernel);\n"
-	       "                           its modules must be in /lib/modules/KVER\n"
+	       "                           its modules must be in /lib/modules/KVER; no '/',\n"
+	       "                           blank or control character, no leading '-'\n"
 	       "  -b, --boot-dir DIR       where the image and the initramfs go (default /boot)\n"
 	       "  -s, --source SOURCE      full initrd content: 'dracut', 'initramfs-tools',\n"
 	       "                           an initramfs IMAGE file (cpio segments, each\n"
@@ -98,6 +100,18 @@ static void help(void)
 	       "and why; BOOT-DIR is then as it was), 2 on bad usage.\n");
 }
 
+/* A value for an error line: control characters as '?', at most 64
+ * bytes shown. */
+static const char *shown(const char *value, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; value[i] && i < size - 4 && i < 64; i++)
+		buf[i] = (unsigned char)value[i] < ' ' || value[i] == 0x7f ? '?' : value[i];
+	strcpy(buf + i, value[i] ? "..." : "");
+	return buf;
+}
+
 enum {
 	OPT_BOOT_PROGRAM = 0x100,
 	OPT_INITRAMFS_COMPRESSION,
@@ -130,12 +144,20 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct options o = { .mode = MODE_INIT };
+	const char *why;
+	char buf[72];
 	int c;
 
 	log_set_program("initoverlayfs-install");
 	while ((c = getopt_long(argc, argv, "k:b:s:m:c:C:o:a:fnvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
+			if (kver_check(optarg, &why) < 0) {
+				log_error("--kver '%s': %s: not a kernel release (such as "
+					  "6.1.0-57-amd64)",
+					  shown(optarg, buf, sizeof(buf)), why);
+				return 2;
+			}
 			o.kver = optarg;
 			break;
 		case 'b':

@@ -296,8 +296,9 @@ int mini_add_config(const char *stage, const struct config *cfg, const char *ima
 		e = config_format(&copy, text, sizeof(text));
 	if (e == 0)
 		e = path_join(path, sizeof(path), stage, CONFIG_DEFAULT_PATH);
+	/* the cpio entry gets 0644 from pack.c, whatever the staged mode */
 	if (e == 0)
-		e = write_file_atomic(path, text, strlen(text), 0644);
+		e = write_file_atomic(path, text, strlen(text), PRIVATE_FILE_MODE);
 	return e;
 }
 

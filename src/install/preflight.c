@@ -16,20 +16,29 @@
 
 #include "install/exec.h"
 #include "install/fsutil.h"
+#include "install/kver.h"
 #include "install/unpack.h"
 #include "common/log.h"
 #include "common/path.h"
 
 int resolve_kver(struct run *r)
 {
+	const char *why;
 	struct utsname u;
 
+	/* --kver was checked with the other options */
 	if (r->o->kver)
 		return str_copy(r->kver, sizeof(r->kver), r->o->kver) < 0
 			       ? log_step_error("--kver", r->o->kver, -ENAMETOOLONG)
 			       : 0;
 	if (uname(&u) < 0)
 		return log_step_error("uname", NULL, -errno);
+	if (kver_check(u.release, &why) < 0) {
+		log_error("the running kernel's release (uname -r): %s: not usable in a file name; "
+			  "name the kernel with --kver",
+			  why);
+		return -EINVAL;
+	}
 	return str_copy(r->kver, sizeof(r->kver), u.release);
 }
 

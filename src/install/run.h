@@ -13,6 +13,7 @@
 
 #include "install/bootfs.h"
 #include "install/install.h"
+#include "install/kver.h"
 #include "install/mini.h"
 #include "common/config.h"
 
@@ -31,7 +32,7 @@ extern const char *const source_names[];
 struct run {
 	const struct options *o;
 	enum source_kind source;
-	char kver[256];
+	char kver[KVER_MAX + 1];
 	char boot_dir[PATH_MAX];
 	char moddir[PATH_MAX];
 	char config_path[PATH_MAX];

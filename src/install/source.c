@@ -89,9 +89,20 @@ int make_work_dir(struct run *r)
 static int generate_full(struct run *r)
 {
 	char out[PATH_MAX];
-	int e;
+	int fd, e;
 
 	fmt_path(out, sizeof(out), "%s/full-initrd.img", r->work);
+	/* Private before the first byte: dracut copies its image into an
+	 * existing file and mkinitramfs truncates it, both keeping its mode
+	 * (mkinitramfs would create it 0644). */
+	if (!r->o->dry_run) {
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  PRIVATE_FILE_MODE);
+		if (fd < 0)
+			return log_step_error("source: create", out, -errno);
+		if (close(fd) < 0)
+			return log_step_error("source: create", out, -errno);
+	}
 	if (r->source == SOURCE_DRACUT) {
 		const char *argv[] = { "dracut", "--no-hostonly", "--force", "--kver", r->kver, out,
 				       NULL };

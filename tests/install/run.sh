@@ -134,6 +134,24 @@ check_image_name() {
 		fail "$1: name does not match its content (sha256 $want)"
 }
 
+# check_private FILE...: root-only, mode 0600 (the outputs in the boot dir,
+# the installer's own files in its work directory)
+check_private() {
+	local f
+	for f in "$@"; do
+		[ "$(stat -c %a "$f")" = 600 ] || fail "$f: mode $(stat -c %a "$f"), not 600"
+	done
+}
+
+# check_work_private WORKDIR: the work directory is 0700, the files the
+# installer writes there 0600 (full/ and mini/ hold content, whose modes
+# are the initrd's own)
+check_work_private() {
+	[ "$(stat -c %a "$1")" = 700 ] || fail "$1: mode $(stat -c %a "$1"), not 700"
+	# shellcheck disable=SC2046 # file names without blanks
+	check_private $(find "$1" -mindepth 1 -maxdepth 1 -type f)
+}
+
 # conf_value FILE KEY
 conf_value() {
 	awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"
@@ -259,6 +277,14 @@ case_help() {
 	[ $? -eq 2 ] || fail "bad option: exit status not 2"
 	"$INSTALL" --mode nope 2>/dev/null
 	[ $? -eq 2 ] || fail "bad mode: exit status not 2"
+	# a kernel release that is no file name: usage error, one line
+	local k
+	for k in "" ../x a/b -rf "a b" "$(printf 'a\tb')"; do
+		"$INSTALL" --kver "$k" --dry-run 2>"$C/err"
+		[ $? -eq 2 ] || fail "--kver '$k': exit status not 2"
+		[ "$(grep -c . "$C/err")" -eq 1 ] && grep -q ": error: --kver '" "$C/err" ||
+			fail "--kver '$k': $(cat "$C/err")"
+	done
 	INITOVERLAYFS_INSTALL_CRASH_AT=nope "$INSTALL" -n 2>/dev/null
 	[ $? -eq 2 ] || fail "bad crash step: exit status not 2"
 	return 0
@@ -279,6 +305,8 @@ case_source_dracut() {
 	cat "$C/out"
 	assert_contains "$C/out" "source dracut"
 	check_image_name "$(the_image)"
+	check_private "$(the_image)" "$BOOT/initrd.img-$KVER" \
+		"$C"/tmp/initoverlayfs-install.*/full-initrd.img
 	cp "$C"/tmp/initoverlayfs-install.*/full-initrd.img "$DRACUT_IMG.tmp"
 	mv "$DRACUT_IMG.tmp" "$DRACUT_IMG"
 }
@@ -293,7 +321,8 @@ case_dracut_image() {
 	local img
 	img=$(the_image)
 	check_image_name "$img"
-	[ "$(stat -c %a "$img")" = 644 ] || fail "image mode $(stat -c %a "$img")"
+	check_private "$img" "$BOOT/initrd.img-$KVER"
+	check_work_private "$(echo "$C"/tmp/initoverlayfs-install.*)"
 	# oracle: GNU cpio's own extraction of the same image
 	mkdir "$C/ref"
 	oracle_unpack "$DRACUT_IMG" "$C/ref"
@@ -354,10 +383,17 @@ case_initramfs_tools_image() {
 # The installer runs mkinitramfs itself.
 case_source_initramfs_tools() {
 	new_case source-itools
-	iofs -f --source initramfs-tools --initramfs-compression zstd,3 >"$C/out"
+	INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source initramfs-tools \
+		--initramfs-compression zstd,3 >"$C/out"
 	cat "$C/out"
 	assert_contains "$C/out" "source initramfs-tools"
 	check_image_name "$(the_image)"
+	check_private "$(the_image)" "$BOOT/initrd.img-$KVER"
+	# mkinitramfs would have created its output 0644
+	local work
+	work=$(echo "$C"/tmp/initoverlayfs-install.*)
+	check_private "$work/full-initrd.img"
+	check_work_private "$work"
 }
 
 # From a directory: every file type, hard links, odd names.
@@ -381,6 +417,7 @@ case_directory() {
 		[ \$(stat -c %u:%g '$mnt/etc/private') = 0:0 ]" ||
 		fail "hard link or ownership wrong in the image"
 	check_mini "$BOOT/initrd.img-$KVER" "vfat nls_utf8"
+	check_private "$img" "$BOOT/initrd.img-$KVER"
 }
 
 # Concatenated segments: an uncompressed early archive, zero padding, then a

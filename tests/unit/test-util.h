@@ -101,6 +101,17 @@ static inline int test_dir_remove(void)
 	return nftw(test_dir, test_dir_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* cmocka group setup and teardown for a test that only needs test_dir. */
+static inline int test_dir_group_setup(void **state)
+{
+	return test_dir_create();
+}
+
+static inline int test_dir_group_teardown(void **state)
+{
+	return test_dir_remove();
+}
+
 /* Writes len bytes to test_dir/name; returns the path (static buffer). */
 static inline const char *test_write_file(const char *name, const void *data, size_t len)
 {
