@@ -586,11 +586,11 @@ case_errors() {
 	expect_error "dracut not found.*dracut-core" \
 		env PATH="$bin" "$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" \
 		--boot-dir "$BOOT" --config "$CONF" -f --source dracut
-	echo "--- missing decompressor"
-	bzip2 -c <"$C/src/etc/passwd" >"$C/bz.img"
-	expect_error "bzip2 not found.*bzip2" \
+	echo "--- missing decompressor (libarchive runs lzop for lzo data)"
+	printf '\211LZO\000\r\n\032\n' >"$C/lzo.img"
+	expect_error "lzop not found.*lzop" \
 		env PATH="$bin" "$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" \
-		--boot-dir "$BOOT" --config "$CONF" -f --source "$C/bz.img"
+		--boot-dir "$BOOT" --config "$CONF" -f --source "$C/lzo.img"
 	echo "--- missing kernel modules"
 	expect_error "/lib/modules/0.0.0-none" \
 		"$INSTALL" --kver 0.0.0-none --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
