@@ -9,6 +9,8 @@
  * (src/install/segment.h), each a newc cpio archive or compressed data,
  * with zero padding between them; later entries replace earlier ones;
  * hard links only between regular files, and only within one archive.
+ * A zstd, xz or lz4 segment must be the last: libarchive reads on past
+ * the end of their data (gzip, bzip2 and lzma stop where theirs ends).
  * libarchive reads and decompresses the archives and writes the entries
  * with its secure extraction: no "..", no absolute names, never through a
  * symbolic link. Modes, owners, mtimes, symlinks, device nodes and hard

@@ -295,9 +295,8 @@ case_junk() {
 # The kernel's semantics: segments each raw or compressed, zero padding
 # between them, several archives in one compressed stream, a segment after
 # a compressed one, later entries replacing earlier ones. (libarchive's
-# zstd and xz readers take whatever follows their data for another frame:
-# a compressed segment other than gzip comes last, as in every dracut and
-# mkinitramfs image.)
+# zstd, xz and lz4 readers take whatever follows their data for more of
+# it: such a segment comes last, as in every dracut and mkinitramfs image.)
 case_segments() {
 	new_case segments
 	{
