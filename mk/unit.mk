@@ -1,4 +1,5 @@
-# Unit tests (cmocka) and libFuzzer targets for src/common/.
+# Unit tests (cmocka) and libFuzzer targets for src/common/, and unit
+# tests of the installer objects that need no root (UNIT_INSTALL_OBJS).
 #
 #   make check-unit            build tests/unit/test-*.c with ASan+UBSan, run them all
 #   make CC=clang check-unit   the same with clang
@@ -10,7 +11,7 @@
 # session with ASAN_OPTIONS=detect_leaks=0 (it is appended last and wins)
 # instead of turning leak checks off here.
 
-UNIT_TESTS := config cmdline bootspec path log verity
+UNIT_TESTS := config cmdline bootspec path log verity elfdeps
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
 UNIT_COMMON_OBJS := $(call asan_obj,$(COMMON_SRC))
@@ -33,7 +34,12 @@ $(UNIT_CC_STAMP): unit-cc-stamp-force
 .PHONY: unit-cc-stamp-force
 unit-cc-stamp-force:
 
-$(UNIT_COMMON_OBJS) $(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
+# A test of an installer object links it and the installer objects it
+# calls, besides src/common.
+UNIT_INSTALL_OBJS := $(call asan_obj,src/install/elfdeps.c src/install/exec.c src/install/fsutil.c)
+$(UNIT_DIR)/test-elfdeps: $(UNIT_INSTALL_OBJS)
+
+$(UNIT_COMMON_OBJS) $(UNIT_TEST_OBJS) $(UNIT_INSTALL_OBJS): $(UNIT_CC_STAMP)
 
 $(UNIT_BINS): $(UNIT_DIR)/%: $(call asan_obj,tests/unit/%.c) $(UNIT_COMMON_OBJS)
 	@mkdir -p $(dir $@)
