@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 #include "install/elfdeps.h"
 
+#include <ctype.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/path.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
 
 int strv_add(struct strv *s, const char *str)
 {
@@ -50,347 +52,225 @@ void strv_free(struct strv *s)
 	memset(s, 0, sizeof(*s));
 }
 
-struct elf_info {
-	char interp[PATH_MAX];
-	struct strv needed;
-	struct strv runpath;
-	uint16_t machine;
-	unsigned char elf_class;
-};
-
-struct mapped {
-	const uint8_t *data;
-	size_t size;
-};
-
-static int map_file(const char *path, struct mapped *m)
+/* A field of an ELF structure, in the file's byte order. */
+static uint64_t elf_field(const void *p, size_t size, bool msb)
 {
-	struct stat st;
-	void *p;
-	int fd, r = 0;
+	const unsigned char *b = p;
+	uint64_t v = 0;
 
+	for (size_t i = 0; i < size; i++)
+		v = v << 8 | b[msb ? i : size - 1 - i];
+	return v;
+}
+
+#define FIELD(s, f) elf_field(&(s).f, sizeof((s).f), msb)
+
+int elf_interp(const char *path, char *out, size_t size)
+{
+	union {
+		unsigned char ident[EI_NIDENT];
+		Elf32_Ehdr e32;
+		Elf64_Ehdr e64;
+	} eh;
+	uint64_t phoff, phentsize, phnum;
+	size_t phsize;
+	bool is64, msb;
+	ssize_t n;
+	int fd, r = -ENOEXEC;
+
+	if (size)
+		out[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
+	n = pread(fd, &eh, sizeof(eh), 0);
+	if (n < 0) {
 		r = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf32_Ehdr)) {
-		r = -ENOEXEC;
+	if ((size_t)n < sizeof(eh.e32) || memcmp(eh.ident, ELFMAG, SELFMAG) != 0)
 		goto out;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED) {
-		r = -errno;
+	is64 = eh.ident[EI_CLASS] == ELFCLASS64;
+	msb = eh.ident[EI_DATA] == ELFDATA2MSB;
+	if ((!is64 && eh.ident[EI_CLASS] != ELFCLASS32) ||
+	    (!msb && eh.ident[EI_DATA] != ELFDATA2LSB) || (is64 && (size_t)n < sizeof(eh.e64)))
 		goto out;
+	phoff = is64 ? FIELD(eh.e64, e_phoff) : FIELD(eh.e32, e_phoff);
+	phentsize = is64 ? FIELD(eh.e64, e_phentsize) : FIELD(eh.e32, e_phentsize);
+	phnum = is64 ? FIELD(eh.e64, e_phnum) : FIELD(eh.e32, e_phnum);
+	phsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	if (phnum && (phentsize < phsize || phoff > (uint64_t)INT64_MAX - phnum * phentsize))
+		goto out;
+
+	for (uint64_t i = 0; i < phnum; i++) {
+		union {
+			Elf32_Phdr p32;
+			Elf64_Phdr p64;
+		} ph;
+		uint64_t offset, filesz;
+
+		n = pread(fd, &ph, phsize, (off_t)(phoff + i * phentsize));
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if ((size_t)n < phsize)
+			goto out;
+		if ((is64 ? FIELD(ph.p64, p_type) : FIELD(ph.p32, p_type)) != PT_INTERP)
+			continue;
+		offset = is64 ? FIELD(ph.p64, p_offset) : FIELD(ph.p32, p_offset);
+		filesz = is64 ? FIELD(ph.p64, p_filesz) : FIELD(ph.p32, p_filesz);
+		/* the path and its NUL */
+		if (filesz < 2 || filesz > size || offset > (uint64_t)INT64_MAX)
+			goto out;
+		n = pread(fd, out, (size_t)filesz, (off_t)offset);
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if ((uint64_t)n != filesz || out[0] != '/' ||
+		    strnlen(out, (size_t)filesz) == filesz)
+			goto out;
+		break;
 	}
-	m->data = p;
-	m->size = (size_t)st.st_size;
+	r = 0;
 out:
+	if (r < 0 && size)
+		out[0] = '\0';
 	close(fd);
 	return r;
 }
 
-/* A generic view of the program and dynamic headers of both classes. */
-struct phdr {
-	uint32_t type;
-	uint64_t offset, vaddr, filesz;
-};
-
-static int get_phdr(const struct mapped *m, bool is64, size_t i, struct phdr *ph)
+static bool is(const char *s, size_t len, const char *word)
 {
-	if (is64) {
-		const Elf64_Ehdr *eh = (const void *)m->data;
-		uint64_t off = eh->e_phoff + i * sizeof(Elf64_Phdr);
-		Elf64_Phdr p;
-
-		if (off + sizeof(p) > m->size)
-			return -ENOEXEC;
-		memcpy(&p, m->data + off, sizeof(p));
-		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_vaddr, p.p_filesz };
-	} else {
-		const Elf32_Ehdr *eh = (const void *)m->data;
-		uint64_t off = eh->e_phoff + i * sizeof(Elf32_Phdr);
-		Elf32_Phdr p;
-
-		if (off + sizeof(p) > m->size)
-			return -ENOEXEC;
-		memcpy(&p, m->data + off, sizeof(p));
-		*ph = (struct phdr){ p.p_type, p.p_offset, p.p_vaddr, p.p_filesz };
-	}
-	if (ph->offset > m->size || ph->filesz > m->size - ph->offset)
-		return -ENOEXEC;
-	return 0;
+	return len == strlen(word) && memcmp(s, word, len) == 0;
 }
 
-/* File offset of a virtual address, through the PT_LOAD segments. */
-static int vaddr_to_offset(const struct mapped *m, bool is64, size_t phnum, uint64_t vaddr,
-			   uint64_t *off)
+/* Where the " (0xADDR)" that ends s[0, len) starts, or NULL. */
+static const char *address_start(const char *s, size_t len)
 {
-	for (size_t i = 0; i < phnum; i++) {
-		struct phdr ph;
+	const char *end = s + len, *p = end - 1;
 
-		if (get_phdr(m, is64, i, &ph) < 0)
-			return -ENOEXEC;
-		if (ph.type == PT_LOAD && vaddr >= ph.vaddr && vaddr < ph.vaddr + ph.filesz) {
-			*off = ph.offset + (vaddr - ph.vaddr);
-			return 0;
-		}
-	}
-	return -ENOEXEC;
+	if (len < 5 || *p != ')')
+		return NULL;
+	while (p > s && isxdigit((unsigned char)p[-1]))
+		p--;
+	if (p == end - 1 || p - s < 4 || memcmp(p - 4, " (0x", 4) != 0)
+		return NULL;
+	return p - 4;
 }
 
-static int read_dynamic(const struct mapped *m, bool is64, size_t phnum, const struct phdr *dyn,
-			struct elf_info *info)
+static int parse_line(const char *line, size_t len, struct strv *deps, char *missing,
+		      size_t missing_size)
 {
-	size_t entsize = is64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
-	uint64_t strtab = 0, stroff;
-	bool have_strtab = false;
-	int r;
+	const char *end = line + len, *arrow, *obj, *addr;
+	char path[PATH_MAX];
 
-	/* two passes: DT_STRTAB may come after DT_NEEDED */
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint64_t off = dyn->offset; off + entsize <= dyn->offset + dyn->filesz;
-		     off += entsize) {
-			int64_t tag;
-			uint64_t val;
-
-			if (is64) {
-				Elf64_Dyn d;
-
-				memcpy(&d, m->data + off, sizeof(d));
-				tag = d.d_tag;
-				val = d.d_un.d_val;
-			} else {
-				Elf32_Dyn d;
-
-				memcpy(&d, m->data + off, sizeof(d));
-				tag = d.d_tag;
-				val = d.d_un.d_val;
-			}
-			if (tag == DT_NULL)
-				break;
-			if (pass == 0) {
-				if (tag == DT_STRTAB) {
-					strtab = val;
-					have_strtab = true;
-				}
-				continue;
-			}
-			if (tag != DT_NEEDED && tag != DT_RUNPATH && tag != DT_RPATH)
-				continue;
-			if (vaddr_to_offset(m, is64, phnum, strtab, &stroff) < 0 ||
-			    stroff + val >= m->size)
-				return -ENOEXEC;
-			{
-				const char *s = (const char *)m->data + stroff + val;
-				size_t maxlen = m->size - (stroff + val);
-
-				if (strnlen(s, maxlen) == maxlen)
-					return -ENOEXEC;
-				r = tag == DT_NEEDED ? strv_add(&info->needed, s)
-						     : strv_add(&info->runpath, s);
-				if (r < 0)
-					return r;
-			}
-		}
-		if (pass == 0 && !have_strtab)
-			return 0;
+	while (line < end && (*line == ' ' || *line == '\t'))
+		line++;
+	len = (size_t)(end - line);
+	if (len == 0 || is(line, len, "statically linked"))
+		return 0;
+	arrow = memmem(line, len, " => ", 4);
+	obj = arrow ? arrow + 4 : line;
+	if (arrow && is(obj, (size_t)(end - obj), "not found")) {
+		if (missing_size && !missing[0])
+			snprintf(missing, missing_size, "%.*s", (int)(arrow - line), line);
+		return -ENOENT;
 	}
-	return 0;
+	addr = address_start(obj, (size_t)(end - obj));
+	if (!addr)
+		return -EBADMSG;
+	if (!arrow && obj[0] != '/')
+		return 0; /* the vDSO */
+	if (obj[0] != '/')
+		return -EBADMSG;
+	if ((size_t)(addr - obj) >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, obj, (size_t)(addr - obj));
+	path[addr - obj] = '\0';
+	if (strv_contains(deps, path))
+		return 0;
+	return strv_add(deps, path);
 }
 
-static int elf_read(const char *path, struct elf_info *info)
+int elf_parse_list(const char *text, struct strv *deps, char *missing, size_t missing_size)
 {
-	struct mapped m = { 0 };
-	const unsigned char *ident;
-	size_t phnum;
-	bool is64;
-	int r;
+	int r = 0;
 
-	memset(info, 0, sizeof(*info));
-	r = map_file(path, &m);
-	if (r < 0)
-		return r;
-	ident = m.data;
-	if (memcmp(ident, ELFMAG, SELFMAG) != 0 ||
-	    (ident[EI_CLASS] != ELFCLASS64 && ident[EI_CLASS] != ELFCLASS32) ||
-	    ident[EI_DATA] != ELFDATA2LSB) {
-		r = -ENOEXEC;
-		goto out;
-	}
-	is64 = ident[EI_CLASS] == ELFCLASS64;
-	info->elf_class = ident[EI_CLASS];
-	if (is64) {
-		const Elf64_Ehdr *eh = (const void *)m.data;
-
-		if (m.size < sizeof(*eh)) {
-			r = -ENOEXEC;
-			goto out;
-		}
-		phnum = eh->e_phnum;
-		info->machine = eh->e_machine;
-	} else {
-		const Elf32_Ehdr *eh = (const void *)m.data;
-
-		phnum = eh->e_phnum;
-		info->machine = eh->e_machine;
-	}
-	for (size_t i = 0; i < phnum; i++) {
-		struct phdr ph;
-
-		r = get_phdr(&m, is64, i, &ph);
-		if (r < 0)
-			goto out;
-		if (ph.type == PT_INTERP) {
-			size_t len = strnlen((const char *)m.data + ph.offset, ph.filesz);
-
-			if (len == 0 || len >= sizeof(info->interp)) {
-				r = -ENOEXEC;
-				goto out;
-			}
-			memcpy(info->interp, m.data + ph.offset, len);
-			info->interp[len] = '\0';
-		} else if (ph.type == PT_DYNAMIC) {
-			r = read_dynamic(&m, is64, phnum, &ph, info);
-			if (r < 0)
-				goto out;
-		}
-	}
-out:
-	munmap((void *)m.data, m.size);
-	return r;
-}
-
-static void elf_info_free(struct elf_info *info)
-{
-	strv_free(&info->needed);
-	strv_free(&info->runpath);
-}
-
-static const char *multiarch(uint16_t machine, unsigned char elf_class)
-{
-	switch (machine) {
-	case EM_X86_64:
-		return "x86_64-linux-gnu";
-	case EM_386:
-		return "i386-linux-gnu";
-	case EM_AARCH64:
-		return "aarch64-linux-gnu";
-	case EM_ARM:
-		return "arm-linux-gnueabihf";
-	case EM_RISCV:
-		return elf_class == ELFCLASS64 ? "riscv64-linux-gnu" : "riscv32-linux-gnu";
-	case EM_PPC64:
-		return "powerpc64le-linux-gnu";
-	case EM_S390:
-		return "s390x-linux-gnu";
-	default:
-		return "";
-	}
-}
-
-/* Finds a library for a program of the given machine and class. */
-static int find_library(const char *name, const struct elf_info *from, char *out, size_t size)
-{
-	const char *triplet = multiarch(from->machine, from->elf_class);
-	char dirs[8][PATH_MAX];
-	size_t nd = 0;
-
-	for (size_t i = 0; i < from->runpath.n; i++) {
-		char *copy = strdup(from->runpath.v[i]), *save = NULL;
-
-		if (!copy)
-			return -ENOMEM;
-		for (char *d = strtok_r(copy, ":", &save); d && nd < 4;
-		     d = strtok_r(NULL, ":", &save))
-			if (d[0] == '/')
-				snprintf(dirs[nd++], PATH_MAX, "%s", d);
-		free(copy);
-	}
-	if (*triplet) {
-		snprintf(dirs[nd++], PATH_MAX, "/lib/%s", triplet);
-		snprintf(dirs[nd++], PATH_MAX, "/usr/lib/%s", triplet);
-	}
-	if (from->elf_class == ELFCLASS64) {
-		snprintf(dirs[nd++], PATH_MAX, "/lib64");
-		snprintf(dirs[nd++], PATH_MAX, "/usr/lib64");
-	}
-	if (nd <= 6) {
-		snprintf(dirs[nd++], PATH_MAX, "/lib");
-		snprintf(dirs[nd++], PATH_MAX, "/usr/lib");
-	}
-
-	for (size_t i = 0; i < nd; i++) {
-		struct elf_info lib;
-
-		if (path_join3(out, size, "", dirs[i], name) < 0)
-			continue;
-		if (access(out, R_OK) < 0)
-			continue;
-		/* skip a library of another architecture */
-		if (elf_read(out, &lib) < 0)
-			continue;
-		elf_info_free(&lib);
-		if (lib.machine == from->machine && lib.elf_class == from->elf_class)
-			return 0;
-	}
-	return -ENOENT;
-}
-
-static int collect(const char *path, struct strv *deps, char *missing, size_t missing_size,
-		   unsigned depth)
-{
-	struct elf_info info;
-	int r;
-
-	if (depth > 32)
-		return -ELOOP;
-	r = elf_read(path, &info);
-	if (r < 0)
-		return r;
-	if (info.interp[0] && !strv_contains(deps, info.interp)) {
-		if (access(info.interp, R_OK) < 0) {
-			snprintf(missing, missing_size, "%s", info.interp);
-			r = -ENOENT;
-			goto out;
-		}
-		r = strv_add(deps, info.interp);
-		if (r < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < info.needed.n; i++) {
-		char lib[PATH_MAX];
-		bool known = false;
-
-		/* already found under another directory? */
-		for (size_t j = 0; j < deps->n && !known; j++) {
-			const char *slash = strrchr(deps->v[j], '/');
-
-			known = slash && strcmp(slash + 1, info.needed.v[i]) == 0;
-		}
-		if (known)
-			continue;
-		r = find_library(info.needed.v[i], &info, lib, sizeof(lib));
-		if (r < 0) {
-			snprintf(missing, missing_size, "%s", info.needed.v[i]);
-			goto out;
-		}
-		r = strv_add(deps, lib);
-		if (r == 0)
-			r = collect(lib, deps, missing, missing_size, depth + 1);
-		if (r < 0)
-			goto out;
-	}
-out:
-	elf_info_free(&info);
-	return r;
-}
-
-int elf_collect_deps(const char *program, struct strv *deps, char *missing, size_t missing_size)
-{
 	if (missing_size)
 		missing[0] = '\0';
-	return collect(program, deps, missing, missing_size, 0);
+	for (const char *line = text; *line;) {
+		const char *nl = strchrnul(line, '\n');
+		int e = parse_line(line, (size_t)(nl - line), deps, missing, missing_size);
+
+		if (e == -ENOENT)
+			r = e;
+		else if (e < 0)
+			return e;
+		line = *nl ? nl + 1 : nl;
+	}
+	return r;
+}
+
+/* Runs the loader in trace mode; its output in a new string. */
+static int loader_list(const char *interp, const char *program, char **text)
+{
+	static const char *const envp[] = { "LD_TRACE_LOADED_OBJECTS=1", NULL };
+	const char *argv[] = { interp, program, NULL };
+	struct child c;
+	int fd, r;
+
+	fd = memfd_create("loader-list", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = child_spawn_env(argv, envp, -1, fd, &c);
+	if (r == 0)
+		r = child_wait(&c);
+	if (r == 0)
+		r = read_fd_alloc(fd, text, NULL);
+	close(fd);
+	return r;
+}
+
+int elf_collect_deps(const char *root, const char *program, struct strv *deps, char *missing,
+		     size_t missing_size)
+{
+	char interp[PATH_MAX], path[PATH_MAX];
+	struct strv found = { 0 };
+	char *text = NULL;
+	int r;
+
+	if (missing_size)
+		missing[0] = '\0';
+	if (root)
+		return -EOPNOTSUPP;
+	r = elf_interp(program, interp, sizeof(interp));
+	if (r < 0 || !interp[0])
+		return r;
+	if (access(interp, X_OK) < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			snprintf(missing, missing_size, "%s", interp);
+		return r;
+	}
+	/* the loader would search a name without a slash like a library's,
+	 * and take one that starts with "-" for an option */
+	r = fmt_path(path, sizeof(path), "%s%s", program[0] == '/' ? "" : "./", program);
+	if (r < 0)
+		return r;
+	r = loader_list(interp, path, &text);
+	if (r < 0)
+		return r;
+	r = elf_parse_list(text, &found, missing, missing_size);
+	/* The loader lists itself under the program's PT_INTERP: a list
+	 * without it came from a PT_INTERP that is no loader. */
+	if (r == 0 && !strv_contains(&found, interp))
+		r = -ENOEXEC;
+	for (size_t i = 0; i < found.n && r == 0; i++)
+		if (!strv_contains(deps, found.v[i]))
+			r = strv_add(deps, found.v[i]);
+	strv_free(&found);
+	free(text);
+	return r;
 }

@@ -131,8 +131,8 @@ void argv_format(const char *const argv[], char *out, size_t size)
 
 /* In the child: nothing here may log through stdio buffers shared with the
  * parent; errors go back through err_fd. */
-static void child_exec(const char *path, const char *const argv[], int in_fd, int out_fd,
-		       int err_fd, int errlog_fd, pid_t parent)
+static void child_exec(const char *path, const char *const argv[], const char *const envp[],
+		       int in_fd, int out_fd, int err_fd, int errlog_fd, pid_t parent)
 {
 	int e;
 
@@ -156,7 +156,10 @@ static void child_exec(const char *path, const char *const argv[], int in_fd, in
 		goto fail;
 	if (errlog_fd >= 0 && dup2(errlog_fd, STDERR_FILENO) < 0)
 		goto fail;
-	execv(path, (char *const *)argv);
+	if (envp)
+		execve(path, (char *const *)argv, (char *const *)envp);
+	else
+		execv(path, (char *const *)argv);
 fail:
 	e = errno;
 	if (write(err_fd, &e, sizeof(e)) < 0) {
@@ -165,7 +168,8 @@ fail:
 	_exit(127);
 }
 
-int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c)
+int child_spawn_env(const char *const argv[], const char *const envp[], int in_fd, int out_fd,
+		    struct child *c)
 {
 	char path[PATH_MAX];
 	int status_pipe[2];
@@ -201,7 +205,7 @@ int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c
 		goto fail;
 	}
 	if (c->pid == 0)
-		child_exec(path, argv, in_fd, out_fd, status_pipe[1], c->errlog_fd, parent);
+		child_exec(path, argv, envp, in_fd, out_fd, status_pipe[1], c->errlog_fd, parent);
 
 	close(status_pipe[1]);
 	do
@@ -222,6 +226,11 @@ fail:
 		close(c->errlog_fd);
 	c->errlog_fd = -1;
 	return r;
+}
+
+int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c)
+{
+	return child_spawn_env(argv, NULL, in_fd, out_fd, c);
 }
 
 static void show_errlog(struct child *c)

@@ -37,6 +37,10 @@ struct child {
  * out_fd (-1: /dev/null). Returns 0 or a negative errno (logged). */
 int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c);
 
+/* child_spawn with the environment envp instead of the installer's own. */
+int child_spawn_env(const char *const argv[], const char *const envp[], int in_fd, int out_fd,
+		    struct child *c);
+
 /* Waits for the child. Returns 0 when it exited with status 0; otherwise
  * logs the exit status and the tail of its stderr and returns -EIO
  * (-ENOENT when it could not be executed). */

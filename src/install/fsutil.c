@@ -237,34 +237,27 @@ int file_size(const char *path, uint64_t *size)
 	return 0;
 }
 
-int read_file_alloc(const char *path, char **out, size_t *len)
+int read_fd_alloc(int fd, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf;
 	size_t got = 0;
-	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
+			int r = n < 0 ? -errno : -EIO;
+
 			free(buf);
-			goto out;
+			return r;
 		}
 		got += (size_t)n;
 	}
@@ -272,7 +265,17 @@ int read_file_alloc(const char *path, char **out, size_t *len)
 	*out = buf;
 	if (len)
 		*len = got;
-out:
+	return 0;
+}
+
+int read_file_alloc(const char *path, char **out, size_t *len)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = read_fd_alloc(fd, out, len);
 	close(fd);
 	return r;
 }

@@ -47,6 +47,9 @@ int file_size(const char *path, uint64_t *size);
 
 /* Reads a file of any size into a new NUL-terminated buffer. */
 int read_file_alloc(const char *path, char **out, size_t *len);
+/* The same for the regular file (or memfd) behind fd, from offset 0
+ * whatever the fd's offset. */
+int read_fd_alloc(int fd, char **out, size_t *len);
 
 /* One entry of a directory tree, relative to its root ("" is the root
  * itself, then "bin", "bin/sh", ...), with lstat data. */

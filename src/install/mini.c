@@ -58,14 +58,15 @@ static int stage_program(struct mini_info *info, const char *boot_program)
 	e = stage_file(info->stage, boot_program, "/init", 0755);
 	if (e < 0)
 		return log_step_error("mini-initramfs: copy the boot program", boot_program, e);
-	e = elf_collect_deps(boot_program, &info->libs, missing, sizeof(missing));
+	e = elf_collect_deps(NULL, boot_program, &info->libs, missing, sizeof(missing));
 	if (e == -ENOENT) {
 		log_error("mini-initramfs: %s needs %s, which is not installed", boot_program,
 			  missing);
 		return e;
 	}
 	if (e < 0)
-		return log_step_error("mini-initramfs: read the ELF program", boot_program, e);
+		return log_step_error("mini-initramfs: list the shared libraries of", boot_program,
+				      e);
 	for (size_t i = 0; i < info->libs.n; i++) {
 		/* copied under the path the loader asks for, symlinks resolved */
 		e = stage_file(info->stage, info->libs.v[i], info->libs.v[i], 0755);

@@ -625,6 +625,14 @@ case_errors() {
 	expect_error "exists; use -f" iofs --source "$C/src"
 	echo "--- boot program missing"
 	expect_error "boot program" iofs -f --source "$C/src" --boot-program "$C/nope"
+	echo "--- boot program needs a library that is not installed"
+	echo 'int iofs_gone(void) { return 0; }' >"$C/gone.c"
+	echo 'int iofs_gone(void); int main(void) { return iofs_gone(); }' >"$C/needs.c"
+	"${CC:-cc}" -shared -fPIC -o "$C/libiofsgone.so" "$C/gone.c"
+	"${CC:-cc}" -o "$C/needs" "$C/needs.c" -L"$C" -liofsgone
+	rm "$C/libiofsgone.so"
+	expect_error "needs libiofsgone.so, which is not installed" \
+		iofs -f --source "$C/src" --boot-program "$C/needs"
 	echo "--- bad compression"
 	expect_error "compression 'lz4hc,x'" iofs -f --source "$C/src" --compression lz4hc,x
 }
