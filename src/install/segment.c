@@ -107,8 +107,11 @@ long cpio_scan_feed(struct cpio_scan *s, const uint8_t *p, size_t len)
 			if (s->header_len == CPIO_NEWC_HEADER_SIZE) {
 				int e = header_done(s);
 
-				if (e < 0)
+				if (e < 0) {
+					/* where the bad header starts */
+					s->offset += used - CPIO_NEWC_HEADER_SIZE;
 					return e;
+				}
 			}
 			continue;
 		}

@@ -16,7 +16,8 @@
 struct cpio_scan {
 	enum { CPIO_HEADER, CPIO_NAME, CPIO_BODY, CPIO_DONE } state;
 	uint64_t left;	 /* bytes until the current part ends */
-	uint64_t offset; /* bytes of this archive seen */
+	uint64_t offset; /* bytes of this archive seen; after an error, where
+			  * the bad header starts */
 	unsigned header_len, name_len;
 	uint32_t namesize, filesize;
 	bool trailer;

@@ -610,8 +610,10 @@ case_errors() {
 	expect_error "unpack: $C/trunc.img" iofs -f --source "$C/trunc.img"
 	echo "--- unsafe archive"
 	# one regular file named "../escape", written by hand: cpio -o will not
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X../escape\0\0\0TRAILER!!!' \
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X../escape\0' \
 		1 $((0100644)) 0 0 1 0 0 0 0 0 0 10 0 >"$C/evil.img"
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08XTRAILER!!!\0\0\0\0' \
+		0 0 0 0 1 0 0 0 0 0 0 11 0 >>"$C/evil.img"
 	expect_error "unsafe entry name" iofs -f --source "$C/evil.img"
 	[ ! -e "$C/tmp/escape" ] && [ ! -e "$C/escape" ] || fail "wrote outside"
 	echo "--- unknown module"
