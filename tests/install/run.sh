@@ -465,12 +465,14 @@ case_config_generated() {
 	[ ! -e "$C/dry.conf" ] || fail "dry run wrote the config"
 	BOOT=$C/copy
 	local img1 img2
-	img1=$(basename "$(the_image)")
+	img1=$(the_image)
+	img1=${img1##*/}
 	extract_mini "$C/copy/initrd.img-$KVER" "$C/m1"
 	[ "$(conf_value "$C/m1/etc/initoverlayfs.conf" fs)" = "/$img1" ] ||
 		fail "fs at the file system root: $(conf_value "$C/m1/etc/initoverlayfs.conf" fs)"
 	BOOT=$C/copy/sub
-	img2=$(basename "$(the_image)")
+	img2=$(the_image)
+	img2=${img2##*/}
 	extract_mini "$C/copy/sub/initrd.img-$KVER" "$C/m2"
 	[ "$(conf_value "$C/m2/etc/initoverlayfs.conf" fs)" = "/sub/$img2" ] ||
 		fail "fs in a subdirectory: $(conf_value "$C/m2/etc/initoverlayfs.conf" fs)"
@@ -621,11 +623,13 @@ case_crash() {
 	iofs $args --source "$C/new" >/dev/null
 	sha256sum "$BOOT/initrd.img-$KVER" | cut -d' ' -f1 >"$C/new.sum"
 	local new_img old_img
-	new_img=$(basename "$(the_image)")
+	new_img=$(the_image)
+	new_img=${new_img##*/}
 	rm -rf "${BOOT:?}"/* "${C:?}"/tmp/*
 	# shellcheck disable=SC2086
 	iofs $args --source "$C/old" >/dev/null
-	old_img=$(basename "$(the_image)")
+	old_img=$(the_image)
+	old_img=${old_img##*/}
 	[ "$old_img" != "$new_img" ] || fail "old and new images are the same"
 	mkdir "$C/oldpair" && cp -a "$BOOT/." "$C/oldpair/"
 	local step rc got phase=old
