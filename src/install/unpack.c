@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "install/compress.h"
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "common/log.h"
@@ -173,28 +174,12 @@ static int reader_skip_zeros(struct reader *r)
 
 const char *initramfs_detect(const uint8_t *b, unsigned long len)
 {
-	static const struct {
-		const char *name;
-		uint8_t magic[6];
-		unsigned len;
-	} magics[] = {
-		{ "cpio", { '0', '7', '0', '7', '0', '1' }, 6 },
-		{ "cpio", { '0', '7', '0', '7', '0', '2' }, 6 },
-		{ "gzip", { 0x1f, 0x8b }, 2 },
-		{ "gzip", { 0x1f, 0x9e }, 2 },
-		{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
-		{ "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
-		{ "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
-		{ "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4 },
-		{ "bzip2", { 'B', 'Z', 'h' }, 3 },
-		{ "lzo", { 0x89, 'L', 'Z', 'O' }, 4 },
-		{ "lzma", { 0x5d, 0x00, 0x00 }, 3 },
-	};
+	const struct compression *c;
 
-	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (len >= magics[i].len && memcmp(b, magics[i].magic, magics[i].len) == 0)
-			return magics[i].name;
-	return NULL;
+	if (len >= 6 && (memcmp(b, "070701", 6) == 0 || memcmp(b, "070702", 6) == 0))
+		return "cpio";
+	c = compression_detect(b, len);
+	return c ? c->name : NULL;
 }
 
 static int parse_hex8(const char *p, uint32_t *out)
@@ -636,42 +621,18 @@ static int unpack_archive(struct unpacker *u, struct reader *r)
 	}
 }
 
-static int decompressor_argv(const char *kind, const char **argv)
-{
-	static const struct {
-		const char *kind;
-		const char *argv[4];
-	} table[] = {
-		{ "gzip", { "gzip", "-dc", NULL } },
-		{ "zstd", { "zstd", "-dcq", NULL } },
-		{ "xz", { "xz", "-dc", NULL } },
-		{ "lzma", { "xz", "-dc", "--format=lzma", NULL } },
-		{ "lz4", { "lz4", "-dc", NULL } },
-		{ "bzip2", { "bzip2", "-dc", NULL } },
-		{ "lzo", { "lzop", "-dc", NULL } },
-	};
-
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (strcmp(table[i].kind, kind) == 0) {
-			memcpy(argv, table[i].argv, sizeof(table[i].argv));
-			return 0;
-		}
-	return -EPROTONOSUPPORT;
-}
-
 /* Decompresses the rest of the image from offset and extracts every
  * archive in the stream. */
 static int unpack_compressed(struct unpacker *u, const char *kind, uint64_t offset)
 {
-	const char *argv[4];
+	const struct compression *comp = compression_find(kind);
 	struct reader *r = NULL;
 	struct child c = { .pid = -1, .errlog_fd = -1 };
 	int in_fd = -1, pipe_fd[2] = { -1, -1 };
 	int res;
 
-	res = decompressor_argv(kind, argv);
-	if (res < 0)
-		return log_step_error("unpack: no decompressor", kind, res);
+	if (!comp)
+		return log_step_error("unpack: no decompressor", kind, -EPROTONOSUPPORT);
 	snprintf(u->stats->compression, sizeof(u->stats->compression), "%s", kind);
 	u->compressed = true;
 	u->segment_start = offset;
@@ -687,7 +648,7 @@ static int unpack_compressed(struct unpacker *u, const char *kind, uint64_t offs
 		res = log_step_error("unpack: pipe", u->image, -errno);
 		goto out;
 	}
-	res = child_spawn(argv, in_fd, pipe_fd[1], &c);
+	res = child_spawn(comp->decompress, in_fd, pipe_fd[1], &c);
 	close(pipe_fd[1]);
 	pipe_fd[1] = -1;
 	if (res < 0)

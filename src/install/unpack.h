@@ -4,8 +4,8 @@
 #include <stdint.h>
 
 /* Unpacking an initramfs the way the kernel does: a sequence of newc
- * cpio archives, each uncompressed or compressed (gzip, zstd, xz, lzma,
- * lz4, bzip2, lzo; the system decompressor runs behind a pipe), with zero
+ * cpio archives, each uncompressed or compressed (install/compress.h: the
+ * system decompressor runs behind a pipe), with zero
  * padding between them. Once a compressed archive starts, the rest of the
  * file goes through its decompressor, which may itself hold several
  * archives. Modes, owners, symlinks, hard links, device nodes and mtimes
