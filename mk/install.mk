@@ -37,6 +37,7 @@ check-install: $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
 # device nodes): every run bounded in time, nothing outside its directory
 # may change.
 UNPACK_TOOL_SRC := tests/unpack/unpack-tool.c src/install/unpack.c src/install/segment.c \
+	src/install/compress.c \
 	$(COMMON_SRC)
 $(call obj,tests/unpack/unpack-tool.c): LIB_CFLAGS += $(INSTALL_LIB_CFLAGS)
 

@@ -5,5 +5,5 @@ CHECK_TARGETS += check-cli check-ns
 check-ns: $(BUILD)/initoverlayfs
 	tests/ns/run.sh $(BUILD)/initoverlayfs
 
-check-cli: $(BUILD)/initoverlayfs
-	tests/cli/run.sh $(BUILD)/initoverlayfs
+check-cli: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
+	tests/cli/run.sh $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install

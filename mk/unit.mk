@@ -90,7 +90,8 @@ $(FUZZ_COMMON_OBJS) $(FUZZ_TARGET_OBJS): $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) -MMD -MP -c $< -o $@
 
 # fuzz-unpack also takes the installer's unpacker, and libarchive
-FUZZ_UNPACK_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/install/unpack.c src/install/segment.c)
+FUZZ_UNPACK_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/install/unpack.c src/install/segment.c \
+	src/install/compress.c)
 $(FUZZ_UNPACK_OBJS): $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(FUZZ_SAN) $(INSTALL_LIB_CFLAGS) -MMD -MP -c $< -o $@

@@ -6,14 +6,8 @@
 #include <stdint.h>
 
 #include "common/config.h"
-
-/* Mount points inside the mini-initramfs (relative to the context root). */
-#define BOOT_DIR     "/boot"
-#define LOWER_DIR    "/initrofs"
-#define UPPER_DIR    "/overlay"
-#define NEW_ROOT_DIR "/initoverlayfs"
-/* newroot tmpfs: the overlay goes here, NEW_ROOT_DIR is the tmpfs root. */
-#define MERGED_DIR "/overlay/root"
+/* The mount points, relative to the context root. */
+#include "common/mountpoints.h"
 
 enum boot_mode {
 	BOOT_MODE_INIT,	   /* PID 1 of the mini-initramfs */

@@ -20,6 +20,7 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"Usage: initoverlayfs [OPTION]...\n"
 		"       initoverlayfs --check-config FILE [--cmdline STRING]\n"
+		"       initoverlayfs --print-mount-points\n"
 		"\n"
 		"Mount the initial filesystem from an EROFS image under a transient overlay\n"
 		"and hand over to the init inside it.\n"
@@ -44,6 +45,9 @@ static void print_help(FILE *out)
 		"                        the config key image_mount)\n"
 		"  --check-config FILE   parse FILE (and --cmdline), print the resolved values\n"
 		"                        and exit: 0 if valid, 1 if not\n"
+		"  --print-mount-points  print the directories of the mini-initramfs this program\n"
+		"                        mounts on, one 'KEY PATH' a line, and exit: boot %s,\n"
+		"                        lower %s, upper %s, root %s\n"
 		"  --debug               log debug messages\n"
 		"  -h, --help            show this help and exit\n"
 		"  --version             show the version and exit\n"
@@ -64,7 +68,20 @@ static void print_help(FILE *out)
 		"the boot then goes to /bin/sh if the mini-initramfs has one, else it reboots\n"
 		"after 10 s. Exit status: 0 success, 1 failure, 2 usage error.\n",
 		CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR, UPPER_DIR, NEW_ROOT_DIR,
-		CONFIG_DEFAULT_INIT, NEW_ROOT_DIR, CONFIG_DEFAULT_PATH);
+		CONFIG_DEFAULT_INIT, NEW_ROOT_DIR, CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR,
+		UPPER_DIR, NEW_ROOT_DIR);
+}
+
+/* For the shell hooks that create them (dracut, initramfs-tools). */
+static int print_mount_points(void)
+{
+	for (const struct mount_point *m = mount_points; m->key; m++)
+		printf("%s %s\n", m->key, m->path);
+	if (fflush(stdout) == EOF)
+		return log_step_error("print mount points", "stdout", -errno);
+	if (ferror(stdout))
+		return log_step_error("print mount points", "stdout", -EIO);
+	return 0;
 }
 
 static int kernel_release(char *out, size_t size)
@@ -125,6 +142,7 @@ enum {
 	OPT_CMDLINE,
 	OPT_IMAGE_MOUNT,
 	OPT_CHECK_CONFIG,
+	OPT_PRINT_MOUNT_POINTS,
 	OPT_DEBUG,
 	OPT_VERSION,
 };
@@ -132,6 +150,7 @@ enum {
 struct cli {
 	bool systemd;
 	const char *check_config;
+	bool print_mount_points;
 };
 
 static int parse_options(int argc, char **argv, struct boot_context *ctx, struct cli *cli)
@@ -143,6 +162,7 @@ static int parse_options(int argc, char **argv, struct boot_context *ctx, struct
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "image-mount", required_argument, NULL, OPT_IMAGE_MOUNT },
 		{ "check-config", required_argument, NULL, OPT_CHECK_CONFIG },
+		{ "print-mount-points", no_argument, NULL, OPT_PRINT_MOUNT_POINTS },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -177,6 +197,9 @@ static int parse_options(int argc, char **argv, struct boot_context *ctx, struct
 			break;
 		case OPT_CHECK_CONFIG:
 			cli->check_config = optarg;
+			break;
+		case OPT_PRINT_MOUNT_POINTS:
+			cli->print_mount_points = true;
 			break;
 		case OPT_DEBUG:
 			log_set_max_level(LOG_LEVEL_DEBUG);
@@ -234,6 +257,8 @@ int main(int argc, char **argv)
 	}
 	if (cli.check_config)
 		return check_config(cli.check_config, ctx.cmdline_override);
+	if (cli.print_mount_points)
+		return print_mount_points() < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	if (!cli.systemd) {
 		log_error("not PID 1: use --systemd to run as a service, --check-config FILE "
 			  "to check a config, or --help");

@@ -53,6 +53,18 @@ const char *tool_package(const char *name)
 	return NULL;
 }
 
+int self_path(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
+}
+
 int tool_find(const char *name, char *out, size_t size)
 {
 	const char *path = getenv("PATH");

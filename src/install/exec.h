@@ -20,6 +20,10 @@ int tool_find(const char *name, char *out, size_t size);
  * Debian package <pkg>" on failure. */
 int tool_require(const char *name, const char *why);
 
+/* This program's own path (/proc/self/exe) into out. 0 or a negative
+ * errno (nothing logged). */
+int self_path(char *out, size_t size);
+
 /* When true, children's stderr passes through; otherwise it is kept and
  * shown (last lines) only when the tool fails. */
 void exec_set_verbose(bool verbose);

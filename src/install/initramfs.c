@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "install/compress.h"
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "install/pack.h"
@@ -24,41 +25,12 @@ static void midway(void)
 	step_reached("initramfs-partial");
 }
 
-static int compressor_argv(const char *alg, const char *level, const char **argv, char *lvl,
-			   size_t lvl_size)
+/* The mini-initramfs' compressor (install/compress.h); -EINVAL for "none". */
+static int compressor_argv(const struct run *r, const char **argv, char *lvl, size_t lvl_size)
 {
-	/* deterministic settings: no names or times stored, fixed threads */
-	static const char *const zstd[] = { "zstd", "-q", "-c", "-19", NULL };
-	static const char *const xz[] = {
-		"xz", "-q", "-c", "--check=crc32", "--lzma2=preset=9,dict=1MiB", NULL
-	};
-	static const char *const gz[] = { "gzip", "-n", "-c", "-9", NULL };
-	static const char *const lz4[] = { "lz4", "-q", "-l", "-c", "-9", NULL };
-	const char *const *src = strcmp(alg, "zstd") == 0   ? zstd
-				 : strcmp(alg, "xz") == 0   ? xz
-				 : strcmp(alg, "gzip") == 0 ? gz
-				 : strcmp(alg, "lz4") == 0  ? lz4
-							    : NULL;
-	size_t i;
+	const struct compression *c = compression_find(r->initramfs_compression);
 
-	if (!src)
-		return -EINVAL;
-	for (i = 0; src[i]; i++)
-		argv[i] = src[i];
-	argv[i] = NULL;
-	if (*level) {
-		/* the level replaces the default's level option (the last one) */
-		if (strcmp(alg, "xz") == 0)
-			fmt_path(lvl, lvl_size, "--lzma2=preset=%s,dict=1MiB", level);
-		else
-			fmt_path(lvl, lvl_size, "-%s", level);
-		argv[i - 1] = strcmp(alg, "zstd") == 0 && atoi(level) > 19 ? "--ultra" : lvl;
-		if (argv[i - 1] != lvl) {
-			argv[i] = lvl;
-			argv[i + 1] = NULL;
-		}
-	}
-	return 0;
+	return c ? compression_argv(c, r->initramfs_level, argv, lvl, lvl_size) : -EINVAL;
 }
 
 static int write_mini(struct run *r, int out_fd)
@@ -75,8 +47,7 @@ static int write_mini(struct run *r, int out_fd)
 	if (e < 0)
 		return log_step_error("initramfs: list", r->stage, e);
 	if (compress) {
-		compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl,
-				sizeof(lvl));
+		compressor_argv(r, argv, lvl, sizeof(lvl));
 		say_command(r, argv);
 		if (pipe2(pipe_fd, O_CLOEXEC) < 0) {
 			e = log_step_error("initramfs: pipe", NULL, -errno);
@@ -119,9 +90,7 @@ static void dracut_compress_option(struct run *r, char *opt, size_t opt_size)
 	size_t len = 0;
 	int i;
 
-	if (strcmp(r->initramfs_compression, "none") == 0 ||
-	    compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl, sizeof(lvl)) <
-		    0) {
+	if (compressor_argv(r, argv, lvl, sizeof(lvl)) < 0) {
 		fmt_path(opt, opt_size, "--no-compress");
 		return;
 	}
@@ -138,7 +107,7 @@ static void dracut_compress_option(struct run *r, char *opt, size_t opt_size)
  */
 static int make_initramfs_systemd(struct run *r)
 {
-	char conf[PATH_MAX], text[8192], compress[256];
+	char conf[PATH_MAX], self[PATH_MAX], text[8192], compress[256];
 	const char *argv[] = { "dracut",
 			       "--force",
 			       "--reproducible",
@@ -168,12 +137,19 @@ static int make_initramfs_systemd(struct run *r)
 			return log_step_error("initramfs: config", conf, e);
 	}
 	/* The module adds the modules the config names (bootfstype, modules)
-	 * from the config it reads: this one, not the host's. */
+	 * from the config it reads: this one, not the host's; and those this
+	 * installer lists (--print-modules): this one, not another. */
 	if (setenv("initoverlayfs_conf", conf, 1) < 0)
 		return log_step_error("initramfs: environment", "initoverlayfs_conf", -errno);
+	e = self_path(self, sizeof(self));
+	if (e < 0)
+		return log_step_error("initramfs: readlink", "/proc/self/exe", e);
+	if (setenv("initoverlayfs_install", self, 1) < 0)
+		return log_step_error("initramfs: environment", "initoverlayfs_install", -errno);
 	say(r,
-	    "making the mini-initramfs with dracut's initoverlayfs module (initoverlayfs_conf=%s)",
-	    conf);
+	    "making the mini-initramfs with dracut's initoverlayfs module (initoverlayfs_conf=%s, "
+	    "initoverlayfs_install=%s)",
+	    conf, self);
 	e = run_tool(r, argv, -1, -1);
 	if (e < 0)
 		log_error("initramfs: dracut could not build the systemd mini-initramfs");
@@ -213,8 +189,7 @@ int make_initramfs(struct run *r)
 			const char *argv[10];
 			char lvl[64];
 
-			compressor_argv(r->initramfs_compression, r->initramfs_level, argv, lvl,
-					sizeof(lvl));
+			compressor_argv(r, argv, lvl, sizeof(lvl));
 			say_command(r, argv);
 		}
 	}

@@ -8,13 +8,26 @@
 
 #include "common/log.h"
 
-const char *const modset_default_names[] = {
-	"virtio_blk", "virtio_pci", "virtio_scsi", "nvme",	  "ahci",
-	"sd_mod",     "mmc_block",  "sdhci_pci",   "usb_storage", "uas",
-	"xhci_pci",   "ehci_pci",   "dm_verity",   NULL,
+const struct boot_module boot_modules[] = {
+	{ "loop", BOOT_MODULES_MOUNT, true },
+	{ "erofs", BOOT_MODULES_MOUNT, true },
+	{ "overlay", BOOT_MODULES_MOUNT, true },
+	{ "virtio_blk", BOOT_MODULES_STORAGE, false },
+	{ "virtio_pci", BOOT_MODULES_STORAGE, false },
+	{ "virtio_scsi", BOOT_MODULES_STORAGE, false },
+	{ "nvme", BOOT_MODULES_STORAGE, false },
+	{ "ahci", BOOT_MODULES_STORAGE, false },
+	{ "sd_mod", BOOT_MODULES_STORAGE, false },
+	{ "mmc_block", BOOT_MODULES_STORAGE, false },
+	{ "sdhci_pci", BOOT_MODULES_STORAGE, false },
+	{ "usb_storage", BOOT_MODULES_STORAGE, false },
+	{ "uas", BOOT_MODULES_STORAGE, false },
+	{ "xhci_pci", BOOT_MODULES_STORAGE, false },
+	{ "ehci_pci", BOOT_MODULES_STORAGE, false },
+	/* required with --verity only */
+	{ "dm_verity", BOOT_MODULES_MOUNT, false },
+	{ NULL, 0, false },
 };
-
-const char *const modset_required_names[] = { "loop", "erofs", "overlay", NULL };
 
 /* One libkmod context per module directory for the whole run. */
 static struct kmod_ctx *ctx_for(const char *moddir)

@@ -20,9 +20,22 @@ struct modset {
  * module nor built in is -ENOENT (logged). */
 int modset_add(struct modset *set, const char *moddir, const char *name, bool required);
 
-/* The storage and file system drivers every mini-initramfs carries. */
-extern const char *const modset_default_names[];
-/* Required ones: the boot program cannot work without them. */
-extern const char *const modset_required_names[];
+/* The modules every mini-initramfs carries (the installer's own and, through
+ * `initoverlayfs-install --print-modules`, those the dracut module and the
+ * initramfs-tools hook make), by what they are for. */
+enum boot_module_set {
+	BOOT_MODULES_MOUNT = 1,	  /* what the boot program mounts the image with */
+	BOOT_MODULES_STORAGE = 2, /* drivers of the usual boot devices */
+	BOOT_MODULES_ALL = BOOT_MODULES_MOUNT | BOOT_MODULES_STORAGE,
+};
+
+struct boot_module {
+	const char *name; /* libkmod's name */
+	enum boot_module_set set;
+	bool required; /* the boot program cannot work without it */
+};
+
+/* Ends with { NULL }. */
+extern const struct boot_module boot_modules[];
 
 void modset_free(struct modset *set);

@@ -6,15 +6,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "install/compress.h"
 #include "install/exec.h"
 #include "install/install.h"
+#include "install/kmods.h"
 #include "install/kver.h"
 #include "install/steps.h"
 #include "common/config.h"
 #include "common/log.h"
 
+#define HELP_COLUMN 27 /* where the options' descriptions start */
+
+/* Prints text wrapped at 79 columns, from column col (the cursor's), its
+ * later lines indented to indent; then a newline. */
+static void print_wrapped(const char *text, size_t indent, size_t col)
+{
+	const char *p = text + strspn(text, " ");
+	bool first = true;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (!first && col + 1 + n > 79) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)n, p);
+		col += n;
+		p += n;
+		p += strspn(p, " ");
+		first = false;
+	}
+	putchar('\n');
+}
+
+/* The names of the modules of set, joined by ", ". */
+static void module_names(char *buf, size_t size, enum boot_module_set set)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (const struct boot_module *m = boot_modules; m->name && len < size; m++)
+		if (m->set & set)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+						m->name);
+}
+
 static void help(void)
 {
+	const struct compression *def = compression_find(COMPRESSION_DEFAULT);
+	char names[256], text[1024], cmd[128];
+	size_t len = 0;
+
 	printf("Usage: initoverlayfs-install [OPTION]...\n"
 	       "\n"
 	       "Build the pair of files that boots a kernel with initoverlayfs: an EROFS\n"
@@ -35,12 +81,15 @@ static void help(void)
 	       "                           its modules must be in /lib/modules/KVER; no '/',\n"
 	       "                           blank or control character, no leading '-'\n"
 	       "  -b, --boot-dir DIR       where the image and the initramfs go (default /boot)\n"
-	       "  -s, --source SOURCE      full initrd content: 'dracut', 'initramfs-tools',\n"
-	       "                           an initramfs IMAGE file (cpio segments, each\n"
-	       "                           uncompressed or gzip/zstd/xz/lzma/lz4/bzip2/lzo), or\n"
-	       "                           a DIR holding the tree (default: dracut when\n"
-	       "                           installed, else initramfs-tools)\n"
-	       "  -m, --mode MODE          'init': the mini-initramfs runs the initoverlayfs\n"
+	       "  -s, --source SOURCE      ");
+	compression_names(names, sizeof(names), "/", false);
+	snprintf(text, sizeof(text),
+		 "full initrd content: 'dracut', 'initramfs-tools', an initramfs IMAGE file "
+		 "(cpio segments, each uncompressed or %s), or a DIR holding the tree (default: "
+		 "dracut when installed, else initramfs-tools)",
+		 names);
+	print_wrapped(text, HELP_COLUMN, HELP_COLUMN);
+	printf("  -m, --mode MODE          'init': the mini-initramfs runs the initoverlayfs\n"
 	       "                           boot program as /init (default); 'systemd': dracut\n"
 	       "                           builds it with its 'initoverlayfs' module\n"
 	       "  -c, --compression ALG[,LEVEL]\n"
@@ -62,9 +111,18 @@ static void help(void)
 	       "                           initoverlayfs next to this program, or\n"
 	       "                           $INITOVERLAYFS_BOOT_PROGRAM)\n"
 	       "      --initramfs-compression ALG[,LEVEL]\n"
-	       "                           compression of the mini-initramfs: zstd (default,\n"
-	       "                           level 19), xz, gzip, lz4 (legacy format) or none\n"
-	       "      --verity             append a dm-verity hash tree to the image\n"
+	       "%*s",
+	       HELP_COLUMN, "");
+	for (size_t i = 0; def->compress[i] && len < sizeof(cmd); i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s", i ? " " : "",
+					def->compress[i]);
+	compression_names(names, sizeof(names), ", ", true);
+	snprintf(text, sizeof(text),
+		 "compression of the mini-initramfs: %s or none (default: %s; each one's "
+		 "command: --print-compressions)",
+		 names, cmd);
+	print_wrapped(text, HELP_COLUMN, HELP_COLUMN);
+	printf("      --verity             append a dm-verity hash tree to the image\n"
 	       "                           (veritysetup format, sha256, 4096-byte blocks, no\n"
 	       "                           superblock, hash offset = image size) and write its\n"
 	       "                           root hash, salt and geometry into the\n"
@@ -78,16 +136,30 @@ static void help(void)
 	       "  -v, --verbose            log every step; show the tools' own output\n"
 	       "      --list-steps         print the names of the run's steps (see\n"
 	       "                           INITOVERLAYFS_INSTALL_CRASH_AT) and exit\n"
+	       "      --print-modules[=SET]\n"
+	       "                           print the modules every mini-initramfs gets, one\n"
+	       "                           name a line, and exit; SET: 'mount' (what the boot\n"
+	       "                           program mounts the image with), 'storage' (drivers\n"
+	       "                           of the usual boot devices) or 'all' (default)\n"
+	       "      --print-compressions print the initramfs compressions this program\n"
+	       "                           reads, one a line, and exit: NAME, its magic\n"
+	       "                           numbers (hex, space separated), the command that\n"
+	       "                           decompresses it and the one that compresses the\n"
+	       "                           mini-initramfs with it ('-': not offered), separated\n"
+	       "                           by tabs; the commands read stdin, write stdout\n"
 	       "  -h, --help               show this help and exit\n"
 	       "  -V, --version            show the version and exit\n"
-	       "\n"
-	       "Mini-initramfs (mode init): /init and its shared libraries, the config,\n"
-	       "/etc/initrd-release, /dev/console and /dev/null, the mount points, and the\n"
-	       "kernel modules it needs with their dependencies: loop, erofs, overlay, the\n"
-	       "boot file system's driver, the storage drivers (virtio_blk, virtio_pci,\n"
-	       "virtio_scsi, nvme, ahci, sd_mod, mmc_block, sdhci_pci, usb_storage, uas,\n"
-	       "xhci_pci, ehci_pci), dm_verity, the config's 'modules' and --add-modules.\n"
-	       "\n"
+	       "\n");
+	module_names(names, sizeof(names), BOOT_MODULES_ALL);
+	snprintf(text, sizeof(text),
+		 "Mini-initramfs (mode init): /init and its shared libraries, the config, "
+		 "/etc/initrd-release, /dev/console and /dev/null, the mount points (initoverlayfs "
+		 "--print-mount-points), and the "
+		 "kernel modules it needs with their dependencies: %s (--print-modules), the "
+		 "boot file system's driver, the config's 'modules' and --add-modules.",
+		 names);
+	print_wrapped(text, 0, 0);
+	printf("\n"
 	       "Environment:\n"
 	       "  TMPDIR                   where the work directory goes (default /var/tmp)\n"
 	       "  INITOVERLAYFS_BOOT_PROGRAM  as --boot-program\n"
@@ -112,10 +184,78 @@ static const char *shown(const char *value, char *buf, size_t size)
 	return buf;
 }
 
+/* The exit status of a --print-* option: 0, or 1 when writing stdout failed
+ * (logged). */
+static int printed(const char *option)
+{
+	int e = 0;
+
+	if (fflush(stdout) == EOF)
+		e = -errno;
+	else if (ferror(stdout))
+		e = -EIO;
+	if (e == 0)
+		return 0;
+	log_step_error(option, "stdout", e);
+	return 1;
+}
+
+/* --print-modules[=SET]: the exit status. */
+static int print_modules(const char *which)
+{
+	static const struct {
+		const char *name;
+		enum boot_module_set set;
+	} sets[] = {
+		{ "all", BOOT_MODULES_ALL },
+		{ "mount", BOOT_MODULES_MOUNT },
+		{ "storage", BOOT_MODULES_STORAGE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (strcmp(sets[i].name, which ? which : "all") == 0)
+			break;
+	if (i == sizeof(sets) / sizeof(sets[0])) {
+		log_error("--print-modules=%s: expected 'mount', 'storage' or 'all'", which);
+		return 2;
+	}
+	for (const struct boot_module *m = boot_modules; m->name; m++)
+		if (m->set & sets[i].set)
+			printf("%s\n", m->name);
+	return printed("--print-modules");
+}
+
+static void print_words(const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		printf("%s%s", i ? " " : "", words[i]);
+}
+
+/* --print-compressions: NAME, magic numbers, decompressor, compressor. */
+static int print_compressions(void)
+{
+	for (const struct compression *c = compressions; c->name; c++) {
+		printf("%s\t", c->name);
+		print_words(c->magic);
+		putchar('\t');
+		print_words(c->decompress);
+		putchar('\t');
+		if (c->compress[0])
+			print_words(c->compress);
+		else
+			putchar('-');
+		putchar('\n');
+	}
+	return printed("--print-compressions");
+}
+
 enum {
 	OPT_BOOT_PROGRAM = 0x100,
 	OPT_INITRAMFS_COMPRESSION,
 	OPT_LIST_STEPS,
+	OPT_PRINT_MODULES,
+	OPT_PRINT_COMPRESSIONS,
 	OPT_VERITY,
 	OPT_VERITY_SALT,
 };
@@ -139,6 +279,8 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "list-steps", no_argument, NULL, OPT_LIST_STEPS },
+		{ "print-modules", optional_argument, NULL, OPT_PRINT_MODULES },
+		{ "print-compressions", no_argument, NULL, OPT_PRINT_COMPRESSIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -221,6 +363,10 @@ int main(int argc, char **argv)
 			for (size_t i = 0; install_steps[i]; i++)
 				printf("%s\n", install_steps[i]);
 			return 0;
+		case OPT_PRINT_MODULES:
+			return print_modules(optarg);
+		case OPT_PRINT_COMPRESSIONS:
+			return print_compressions();
 		case 'h':
 			help();
 			return 0;

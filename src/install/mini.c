@@ -14,11 +14,12 @@
 #include "install/fsutil.h"
 #include "install/kmods.h"
 #include "common/log.h"
+#include "common/mountpoints.h"
 #include "common/path.h"
 
-static const char *const mount_dirs[] = {
-	"proc", "sys", "dev", "run", "boot", "initrofs", "overlay", "initoverlayfs", "etc", NULL,
-};
+/* Besides the boot program's mount points (common/mountpoints.h): those of
+ * the API file systems, and /etc. */
+static const char *const base_dirs[] = { "/proc", "/sys", "/dev", "/run", "/etc", NULL };
 
 /* Files of the kernel's module directory the boot program's libkmod
  * reads besides depmod's output. */
@@ -27,6 +28,19 @@ static const char *const module_meta[] = {
 	"modules.builtin.modinfo",
 	NULL,
 };
+
+static int stage_dir(const char *stage, const char *path)
+{
+	char dir[PATH_MAX];
+	int e;
+
+	e = path_join(dir, sizeof(dir), stage, path);
+	if (e == 0)
+		e = mkdir_p(dir, 0755);
+	if (e < 0)
+		return log_step_error("mini-initramfs: mkdir", path, e);
+	return 0;
+}
 
 static int stage_file(const char *stage, const char *src, const char *dst, mode_t mode)
 {
@@ -101,10 +115,8 @@ static int resolve_modules(const char *moddir, const struct config *cfg, const c
 					   NULL };
 	int e = 0;
 
-	for (size_t i = 0; modset_required_names[i] && e == 0; i++)
-		e = modset_add(set, moddir, modset_required_names[i], true);
-	for (size_t i = 0; modset_default_names[i] && e == 0; i++)
-		e = modset_add(set, moddir, modset_default_names[i], false);
+	for (const struct boot_module *m = boot_modules; m->name && e == 0; m++)
+		e = modset_add(set, moddir, m->name, m->required);
 	if (e == 0 && cfg->bootfstype[0]) {
 		char alias[CONFIG_VALUE_MAX + 4];
 
@@ -259,16 +271,12 @@ int mini_stage(const char *work, const char *boot_program, const char *kver, con
 	e = path_join(info->stage, sizeof(info->stage), work, "/mini");
 	if (e < 0)
 		return log_step_error("mini-initramfs", work, e);
-	for (size_t i = 0; mount_dirs[i]; i++) {
-		char dir[PATH_MAX];
-
-		e = path_join3(dir, sizeof(dir), "", info->stage, mount_dirs[i]);
-		if (e == 0)
-			e = mkdir_p(dir, 0755);
-		if (e < 0)
-			return log_step_error("mini-initramfs: mkdir", mount_dirs[i], e);
-	}
-	e = stage_program(info, boot_program);
+	for (size_t i = 0; base_dirs[i] && e == 0; i++)
+		e = stage_dir(info->stage, base_dirs[i]);
+	for (const struct mount_point *m = mount_points; m->key && e == 0; m++)
+		e = stage_dir(info->stage, m->path);
+	if (e == 0)
+		e = stage_program(info, boot_program);
 	if (e == 0)
 		e = stage_modules(info, kver, moddir, cfg, add_modules);
 	if (e == 0) {

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <sys/utsname.h>
 
+#include "install/compress.h"
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "install/kver.h"
@@ -180,8 +181,12 @@ int check_source(struct run *r)
 int check_compressions(struct run *r)
 {
 	const char *c = r->erofs_compression;
-	const char *ic = r->o->initramfs_compression ? r->o->initramfs_compression : "zstd";
+	const char *ic =
+		r->o->initramfs_compression ? r->o->initramfs_compression : COMPRESSION_DEFAULT;
+	const struct compression *found = NULL;
+	char names[128];
 	size_t alg = strcspn(c, ",");
+	bool bad;
 
 	if (alg == 0 || strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789") != alg ||
 	    (c[alg] == ',' &&
@@ -190,24 +195,26 @@ int check_compressions(struct run *r)
 		return -EINVAL;
 	}
 	alg = strcspn(ic, ",");
-	if (fmt_path(r->initramfs_compression, sizeof(r->initramfs_compression), "%.*s", (int)alg,
-		     ic) < 0 ||
-	    (ic[alg] == ',' &&
-	     (fmt_path(r->initramfs_level, sizeof(r->initramfs_level), "%s", ic + alg + 1) < 0 ||
-	      !*r->initramfs_level ||
-	      strspn(r->initramfs_level, "0123456789") != strlen(r->initramfs_level))) ||
-	    (strcmp(r->initramfs_compression, "zstd") && strcmp(r->initramfs_compression, "xz") &&
-	     strcmp(r->initramfs_compression, "gzip") && strcmp(r->initramfs_compression, "lz4") &&
-	     strcmp(r->initramfs_compression, "none")) ||
-	    (strcmp(r->initramfs_compression, "none") == 0 && *r->initramfs_level)) {
-		log_error("--initramfs-compression %s: expected zstd, xz, gzip, lz4 or none, "
-			  "optionally with ,LEVEL",
-			  ic);
+	bad = fmt_path(r->initramfs_compression, sizeof(r->initramfs_compression), "%.*s", (int)alg,
+		       ic) < 0 ||
+	      (ic[alg] == ',' &&
+	       (fmt_path(r->initramfs_level, sizeof(r->initramfs_level), "%s", ic + alg + 1) < 0 ||
+		!*r->initramfs_level ||
+		strspn(r->initramfs_level, "0123456789") != strlen(r->initramfs_level)));
+	if (!bad && strcmp(r->initramfs_compression, "none") == 0) {
+		bad = *r->initramfs_level != '\0';
+	} else if (!bad) {
+		found = compression_find(r->initramfs_compression);
+		bad = !found || !found->compress[0];
+	}
+	if (bad) {
+		compression_names(names, sizeof(names), ", ", true);
+		log_error("--initramfs-compression %s: expected %s or none, optionally with ,LEVEL",
+			  ic, names);
 		return -EINVAL;
 	}
-	ic = r->initramfs_compression;
-	if (r->o->mode == MODE_INIT && strcmp(ic, "none") != 0)
-		return tool_require(ic, "initramfs compression");
+	if (r->o->mode == MODE_INIT && found)
+		return tool_require(found->compress[0], "initramfs compression");
 	return 0;
 }
 
@@ -215,7 +222,7 @@ int check_boot_program(struct run *r)
 {
 	const char *p = r->o->boot_program;
 	char self[PATH_MAX];
-	ssize_t n;
+	int e;
 
 	if (!p)
 		p = getenv("INITOVERLAYFS_BOOT_PROGRAM");
@@ -224,10 +231,9 @@ int check_boot_program(struct run *r)
 			return log_step_error("boot program", p, -errno);
 	} else {
 		/* next to this program: build/ in the tree, $SBINDIR installed */
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			return log_step_error("boot program: readlink", "/proc/self/exe", -errno);
-		self[n] = '\0';
+		e = self_path(self, sizeof(self));
+		if (e < 0)
+			return log_step_error("boot program: readlink", "/proc/self/exe", e);
 		*strrchr(self, '/') = '\0';
 		if (path_join3(r->boot_program, sizeof(r->boot_program), "", self,
 			       "initoverlayfs") < 0)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "install/compress.h"
+
 #define NEWC_FIELD_MODE	    1
 #define NEWC_FIELD_FILESIZE 6
 #define NEWC_FIELD_NAMESIZE 11
@@ -140,26 +142,10 @@ const char *cpio_scan_strerror(long err)
 
 const char *initramfs_detect(const uint8_t *b, size_t len)
 {
-	static const struct {
-		const char *name;
-		uint8_t magic[6];
-		unsigned len;
-	} magics[] = {
-		{ "cpio", { '0', '7', '0', '7', '0', '1' }, 6 },
-		{ "cpio", { '0', '7', '0', '7', '0', '2' }, 6 },
-		{ "gzip", { 0x1f, 0x8b }, 2 },
-		{ "gzip", { 0x1f, 0x9e }, 2 },
-		{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
-		{ "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
-		{ "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
-		{ "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4 },
-		{ "bzip2", { 'B', 'Z', 'h' }, 3 },
-		{ "lzo", { 0x89, 'L', 'Z', 'O' }, 4 },
-		{ "lzma", { 0x5d, 0x00, 0x00 }, 3 },
-	};
+	const struct compression *c;
 
-	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (len >= magics[i].len && memcmp(b, magics[i].magic, magics[i].len) == 0)
-			return magics[i].name;
-	return NULL;
+	if (len >= 6 && (memcmp(b, "070701", 6) == 0 || memcmp(b, "070702", 6) == 0))
+		return "cpio";
+	c = compression_detect(b, len);
+	return c ? c->name : NULL;
 }

@@ -1,19 +1,35 @@
 #!/bin/bash
 # Command line behaviour of the boot program outside of a boot: --help,
-# --version, --check-config and usage errors. No root needed.
+# --version, --check-config, --print-mount-points and usage errors; and the
+# installer's tables the shell hooks ask for (--print-modules,
+# --print-compressions). No root needed.
+#
+# Usage: tests/cli/run.sh [PROGRAM [INSTALLER]]
+#   defaults: build/initoverlayfs build/initoverlayfs-install
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/runner.sh"
 
 PROGRAM=$(realpath "${1:-build/initoverlayfs}")
+INSTALL=$(realpath "${2:-build/initoverlayfs-install}")
 WORK=$(mktemp -d /tmp/iofs-cli.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-# run ARGS...: output in $WORK/out, exit status in $WORK/rc.
+# run ARGS...: the boot program; output in $WORK/out, exit status in $WORK/rc.
 run() {
+	run_tool "$PROGRAM" "$@"
+}
+
+# run_install ARGS...: the same with the installer.
+run_install() {
+	run_tool "$INSTALL" "$@"
+}
+
+run_tool() {
 	rc=0
-	"$PROGRAM" "$@" >"$WORK/out" 2>&1 || rc=$?
+	"$@" >"$WORK/out" 2>&1 || rc=$?
 	echo "$rc" >"$WORK/rc"
 	cat "$WORK/out"
 }
@@ -100,6 +116,103 @@ case_usage_errors() {
 	assert_contains "$WORK/out" "'sideways' is not auto, file or loop"
 }
 
+# The mount points the hooks create and the initramfs-tools boot script
+# moves: the contract of the "KEY PATH" lines.
+case_print_mount_points() {
+	run --print-mount-points
+	expect_rc 0
+	printf 'boot /boot\nlower /initrofs\nupper /overlay\nroot /initoverlayfs\n' >"$WORK/want"
+	diff -u "$WORK/want" "$WORK/out" || fail "--print-mount-points"
+	run --help
+	assert_contains "$WORK/out" "--print-mount-points"
+	assert_contains "$WORK/out" "root /initoverlayfs"
+	assert_contains "$TOP/doc/initoverlayfs.8" 'print\-mount\-points'
+}
+
+# One module name a line; 'mount' and 'storage' split 'all' (the default)
+# between them; what the boot program cannot mount without is in 'mount'.
+case_print_modules() {
+	run_install --print-modules
+	expect_rc 0
+	cp "$WORK/out" "$WORK/all"
+	grep -vxE '[a-z0-9_]+' "$WORK/all" && fail "not one module name a line"
+	[ "$(sort "$WORK/all" | uniq -d)" = "" ] || fail "a module is listed twice"
+	run_install --print-modules=all
+	cmp "$WORK/all" "$WORK/out" || fail "--print-modules=all is not --print-modules"
+	run_install --print-modules=mount
+	expect_rc 0
+	sort "$WORK/out" >"$WORK/mount"
+	local m
+	for m in loop erofs overlay dm_verity; do
+		grep -qx "$m" "$WORK/mount" || fail "$m is not in --print-modules=mount"
+	done
+	run_install --print-modules=storage
+	expect_rc 0
+	sort "$WORK/out" >"$WORK/storage"
+	grep -qx virtio_blk "$WORK/storage" || fail "virtio_blk is not in --print-modules=storage"
+	[ -z "$(comm -12 "$WORK/mount" "$WORK/storage")" ] || fail "mount and storage overlap"
+	sort "$WORK/mount" "$WORK/storage" | cmp - <(sort "$WORK/all") ||
+		fail "mount and storage are not all"
+	run_install --print-modules=disks
+	expect_rc 2
+	assert_contains "$WORK/out" "--print-modules=disks: expected 'mount', 'storage' or 'all'"
+	# the help lists them from the same table; the manual has to be kept
+	run_install --help
+	assert_contains "$WORK/out" "--print-modules[=SET]"
+	tr -s ' \n' ' ' <"$WORK/out" >"$WORK/help.flat"
+	assert_contains "$WORK/help.flat" "$(paste -sd, "$WORK/all" | sed 's/,/, /g') (--print-modules)"
+	while read -r m; do
+		grep -qw "$m" "$TOP/doc/initoverlayfs-install.8" ||
+			fail "doc/initoverlayfs-install.8 does not name $m"
+	done <"$WORK/all"
+}
+
+# NAME, magic numbers, decompressor, compressor ('-': not for the
+# mini-initramfs), tab separated. Every compressor's output starts with
+# one of its magic numbers and its decompressor gives the bytes back (for
+# the tools installed: package builds run this tier too; gzip always is).
+case_print_compressions() {
+	local name magics dec comp m start made=0
+	run_install --print-compressions
+	expect_rc 0
+	cp "$WORK/out" "$WORK/table"
+	awk -F '\t' 'NF != 4 || $1 == "" || $2 == "" || $3 == "" || $4 == ""' "$WORK/table" |
+		grep . && fail "lines without 4 fields (above)"
+	[ "$(cut -f1 "$WORK/table" | sort | uniq -d)" = "" ] || fail "a name is listed twice"
+	head -c 100000 /dev/urandom | base64 >"$WORK/sample"
+	while IFS=$'\t' read -r name magics dec comp; do
+		for m in $magics; do
+			echo "$m" | grep -qxE '([0-9a-f]{2}){2,6}' || fail "$name: magic '$m' is not hex"
+		done
+		[ "$comp" = - ] && continue
+		if ! command -v "${comp%% *}" >/dev/null; then
+			echo "skipped $name: ${comp%% *} is not installed"
+			continue
+		fi
+		# shellcheck disable=SC2086 # the commands are word lists
+		$comp <"$WORK/sample" >"$WORK/sample.$name"
+		start=$(od -An -tx1 -N6 "$WORK/sample.$name" | tr -d ' \n')
+		for m in $magics; do
+			case $start in "$m"*) continue 2 ;; esac
+		done
+		fail "$name: '$comp' makes $start, none of its magic numbers ($magics)"
+	done <"$WORK/table"
+	while IFS=$'\t' read -r name magics dec comp; do
+		[ -f "$WORK/sample.$name" ] || continue
+		# shellcheck disable=SC2086
+		$dec <"$WORK/sample.$name" | cmp - "$WORK/sample" || fail "$name: '$dec' does not undo '$comp'"
+		made=$((made + 1))
+	done <"$WORK/table"
+	[ "$made" -gt 0 ] || fail "no compression for the mini-initramfs"
+	run_install --help
+	assert_contains "$WORK/out" "--print-compressions"
+	tr -s ' \n' ' ' <"$WORK/out" >"$WORK/help.flat"
+	assert_contains "$WORK/help.flat" "$(cut -f1 "$WORK/table" | paste -sd/)"
+	tr -s ' \n' ' ' <"$TOP/doc/initoverlayfs-install.8" >"$WORK/man.flat"
+	assert_contains "$WORK/man.flat" \
+		"$(cut -f1 "$WORK/table" | paste -sd, | sed 's/,/, /g; s/\(.*\), /\1 or /')"
+}
+
 run_case upstream-config case_upstream_config
 run_case check-config-output-parses-back case_check_config_output_parses_back
 run_case check-config-with-cmdline case_check_config_with_cmdline
@@ -108,5 +221,8 @@ run_case malformed-config-names-line case_malformed_config_names_line
 run_case missing-config case_missing_config
 run_case help-and-version case_help_and_version
 run_case usage-errors case_usage_errors
+run_case print-mount-points case_print_mount_points
+run_case print-modules case_print_modules
+run_case print-compressions case_print_compressions
 
 runner_summary cli

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Distro integration tier (root): the systemd units, the dracut module
-# 81initoverlayfs, the kernel-install plugin and Debian's kernel hooks.
+# 81initoverlayfs, the initramfs-tools hook and boot script, the
+# kernel-install plugin and Debian's kernel hooks.
 #
 # Usage: tests/integration/run.sh [INSTALLER [BOOT-PROGRAM]]
 #   defaults: build/initoverlayfs-install build/initoverlayfs
@@ -52,6 +53,25 @@ rm -f "$OUT/mini-systemd.size" "$OUT/mini-init.size" "$OUT/installer-systemd.siz
 CONF=$WORK/initoverlayfs.conf
 printf 'bootfs UUID=%s\nbootfstype ext4\ncompression lz4\n' "$FAKE_UUID" >"$CONF"
 
+# What the hooks ask the C side for: the modules every mini-initramfs gets
+# (one a line) and the boot program's mount points ("KEY PATH" lines).
+BOOT_MODULES=$("$INSTALL" --print-modules) || die "$INSTALL --print-modules failed"
+MOUNT_POINTS=$("$BOOTPROG" --print-mount-points) || die "$BOOTPROG --print-mount-points failed"
+NEW_ROOT=$(echo "$MOUNT_POINTS" | sed -n 's/^root //p')
+[ -n "$NEW_ROOT" ] || die "$BOOTPROG --print-mount-points names no root"
+
+# assert_boot_files LIST: an initramfs listing (lsinitrd, lsinitramfs -l)
+# has every mount point as a directory and every module the installer lists
+assert_boot_files() {
+	local dir m
+	while read -r _ dir; do
+		grep -qE "^d.* ${dir#/}\$" "$1" || fail "no directory $dir in $1"
+	done <<<"$MOUNT_POINTS"
+	for m in $BOOT_MODULES; do
+		grep -qE "/${m//[-_]/[-_]}\.ko" "$1" || fail "no module $m in $1"
+	done
+}
+
 # ---- systemd units ------------------------------------------------------
 
 case_units_content() {
@@ -69,8 +89,9 @@ case_units_content() {
 	fi
 	assert_contains "$s" "OnFailure=emergency.target"
 	assert_contains "$s" "StandardOutput=journal+console"
+	# the unit cannot ask the boot program where its root is: checked here
 	assert_contains "$TOP/systemd/pre-initoverlayfs-switch-root.service" \
-		"ExecStart=/usr/bin/systemctl --no-block switch-root /initoverlayfs"
+		"ExecStart=/usr/bin/systemctl --no-block switch-root $NEW_ROOT"
 	assert_contains "$TOP/systemd/pre-initoverlayfs.target" \
 		"Wants=pre-initoverlayfs.service pre-initoverlayfs-switch-root.service"
 }
@@ -126,7 +147,7 @@ tree_dracut() {
 	make_dracut_base
 	mkdir -p "$WORK/dracut.conf.d" "$WORK/tmp"
 	: >"$WORK/dracut.conf"
-	dracutbasedir=$WORK/dracut initoverlayfs_binary=$BOOTPROG \
+	dracutbasedir=$WORK/dracut initoverlayfs_binary=$BOOTPROG initoverlayfs_install=$INSTALL \
 		initoverlayfs_unitdir=$TOP/systemd initoverlayfs_conf=$CONF \
 		dracut --conf "$WORK/dracut.conf" --confdir "$WORK/dracut.conf.d" --tmpdir "$WORK/tmp" \
 		--force --reproducible --kver "$KVER" "$@" "$img"
@@ -156,9 +177,7 @@ case_dracut_systemd_mini() {
 		/virtio_blk.ko; do
 		assert_contains "$list" "$p"
 	done
-	for p in boot initrofs overlay initoverlayfs; do
-		grep -qE "^d.* $p\$" "$list" || fail "no directory /$p"
-	done
+	assert_boot_files "$list"
 	grep -q "etc/systemd/system/default.target -> .*pre-initoverlayfs.target" "$list" ||
 		fail "default.target is not pre-initoverlayfs.target"
 	# the config inside is the one given
@@ -192,7 +211,38 @@ case_dracut_init_mini() {
 	done
 	assert_not_contains "$list" "pre-initoverlayfs"
 	assert_not_contains "$list" "systemd/systemd"
+	assert_boot_files "$list"
 	stat -c %s "$img" >"$OUT/mini-init.size"
+}
+
+# The initramfs-tools hook and boot script from a conf dir (nothing is
+# installed on the host): with BOOT=initoverlayfs, mkinitramfs makes a
+# mini-initramfs with the boot program, the config, the boot script, the
+# mount points and the modules the installer lists.
+case_initramfs_tools_hook() {
+	local cd=$WORK/itools img=$OUT/mini-itools-$KVER.img log=$OUT/mkinitramfs.log
+	local list=$WORK/itools.list p
+	mkdir -p "$cd/hooks" "$cd/scripts" "$cd/conf.d"
+	cp "$TOP/initramfs-tools/hooks/initoverlayfs" "$cd/hooks/"
+	cp "$TOP/initramfs-tools/scripts/initoverlayfs" "$cd/scripts/"
+	: >"$cd/modules"
+	printf '%s\n' BOOT=initoverlayfs MODULES=list BUSYBOX=auto COMPRESS=zstd \
+		"INITOVERLAYFS_CONF=$CONF" "INITOVERLAYFS_BINARY=$BOOTPROG" \
+		"INITOVERLAYFS_INSTALL=$INSTALL" >"$cd/initramfs.conf"
+	mkinitramfs -d "$cd" -o "$img" "$KVER" >"$log" 2>&1 || { cat "$log"; fail "mkinitramfs failed"; }
+	cat "$log"
+	assert_not_contains "$log" "E: initoverlayfs"
+	lsinitramfs -l "$img" >"$list"
+	for p in usr/sbin/initoverlayfs etc/initoverlayfs.conf scripts/initoverlayfs /ext4.ko \
+		libblkid.so libkmod.so; do
+		assert_contains "$list" "$p"
+	done
+	assert_boot_files "$list"
+	# the config inside is the one given
+	mkdir "$WORK/itools.x"
+	unmkinitramfs "$img" "$WORK/itools.x"
+	cmp "$CONF" "$(find "$WORK/itools.x" -path '*/etc/initoverlayfs.conf' | head -n 1)" ||
+		fail "config differs"
 }
 
 # initoverlayfs-install --mode systemd: its `dracut --modules initoverlayfs`
@@ -378,6 +428,7 @@ run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
+run_case initramfs-tools-hook case_initramfs_tools_hook
 if [ "${INTEGRATION_INSTALLER_DRACUT:-1}" = 1 ]; then
 	run_case installer-systemd-mode case_installer_systemd_mode
 fi

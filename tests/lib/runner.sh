@@ -1,8 +1,12 @@
 # Minimal test runner shared by the shell test tiers (sourced).
 #
-#   run_case NAME FUNCTION   runs FUNCTION in a subshell with `set -e`;
+#   run_case NAME FUNCTION   runs FUNCTION in a subshell through run_strict;
 #                            its output goes to $TEST_LOG_DIR/NAME.log and is
 #                            shown when it fails
+#   run_strict COMMAND...    runs COMMAND with `set -e` and inherit_errexit:
+#                            a failure inside `$(...)` (e.g. `fail` in a helper
+#                            called as `x=$(helper)`) ends the case too, which
+#                            plain `set -e` does not do
 #   runner_summary TIER      prints "TIER: N passed, N failed", returns 1 on
 #                            any failure
 #   kernel_release           prints $KVER if /lib/modules/$KVER has modules.dep,
@@ -55,16 +59,19 @@ kernel_release() {
 	echo "$best"
 }
 
+run_strict() {
+	shopt -s inherit_errexit
+	set -e
+	"$@"
+}
+
 run_case() {
 	name=$1
 	fn=$2
 	log="$TEST_LOG_DIR/$name.log"
 	start=$(date +%s.%N)
 	# Not inside `if`: bash ignores `set -e` in a condition's subshell.
-	(
-		set -e
-		"$fn"
-	) >"$log" 2>&1
+	(run_strict "$fn") >"$log" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		RUNNER_PASSED=$((RUNNER_PASSED + 1))

@@ -150,7 +150,8 @@ case_bad_options() {
 # temporary file is debris the next run removes.
 case_crash_at_image_verity() {
 	local old rc=0
-	old=$(basename "$(the_image)")
+	old=$(the_image)
+	old=${old##*/}
 	cp -a "$WORK/boot" "$WORK/boot.old"
 	echo "changed" >"$WORK/src/etc/changed"
 	INITOVERLAYFS_INSTALL_CRASH_AT=image-verity iofs --verity >/dev/null 2>&1 || rc=$?

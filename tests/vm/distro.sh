@@ -157,6 +157,7 @@ make_mkinitramfs_mini() {
 	COMPRESS=zstd
 	INITOVERLAYFS_CONF=$d/initoverlayfs.conf
 	INITOVERLAYFS_BINARY=$BOOT_PROGRAM
+	INITOVERLAYFS_INSTALL=$INSTALLER
 	EOF
 	t0=$(date +%s)
 	mkinitramfs -d "$cd" -o "$d/mini.img" "$KREL" >"$d/mkinitramfs.log" 2>&1 ||
@@ -335,8 +336,8 @@ case_itools_hook_inactive() {
 	cp "$TOP/initramfs-tools/hooks/initoverlayfs" "$cd/hooks/"
 	cp "$TOP/initramfs-tools/scripts/initoverlayfs" "$cd/scripts/"
 	: >"$cd/modules"
-	printf 'MODULES=list\nBUSYBOX=auto\nCOMPRESS=zstd\nINITOVERLAYFS_CONF=%s\nINITOVERLAYFS_BINARY=%s\n' \
-		"$IN/itmini/initoverlayfs.conf" "$BOOT_PROGRAM" >"$cd/initramfs.conf"
+	printf 'MODULES=list\nBUSYBOX=auto\nCOMPRESS=zstd\nINITOVERLAYFS_CONF=%s\nINITOVERLAYFS_BINARY=%s\nINITOVERLAYFS_INSTALL=%s\n' \
+		"$IN/itmini/initoverlayfs.conf" "$BOOT_PROGRAM" "$INSTALLER" >"$cd/initramfs.conf"
 	mkinitramfs -d "$cd" -o "$cd/out.img" "$KREL"
 	lsinitramfs "$cd/out.img" >"$cd/list"
 	assert_contains "$cd/list" "scripts/local"

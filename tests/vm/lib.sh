@@ -606,7 +606,8 @@ vm_pool_wait() {
 }
 
 # vm_cases_run RESULTS "NAME FUNCTION"...: run each case in the background,
-# VM_JOBS at a time, each in its own subshell under `set -e` with CASE=NAME;
+# VM_JOBS at a time, each in its own subshell under run_strict
+# (tests/lib/runner.sh: `set -e`, inherited by `$(...)`) with CASE=NAME;
 # its output, exit status and host wall time go to RESULTS/NAME.out, .rc
 # and .wall. VM_CASES_ONLY=NAME runs just that case.
 vm_cases_run() {
@@ -626,10 +627,7 @@ vm_cases_run() {
 			VM_CASE_DIR=$results
 			export CASE VM_CASE_DIR
 			t0=$(date +%s.%N)
-			(
-				set -e
-				"$fn"
-			) >"$results/$name.out" 2>&1
+			(run_strict "$fn") >"$results/$name.out" 2>&1
 			echo $? >"$results/$name.rc"
 			awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' \
 				>"$results/$name.wall"

@@ -8,7 +8,12 @@
 #                          default target, the boot program runs as
 #                          pre-initoverlayfs.service; init: /init is the
 #                          boot program (no systemd)
-#   initoverlayfs_binary   the boot program (default /usr/sbin/initoverlayfs)
+#   initoverlayfs_binary   the boot program (default /usr/sbin/initoverlayfs);
+#                          it names the mount points to create
+#   initoverlayfs_install  the installer (default
+#                          /usr/sbin/initoverlayfs-install; initoverlayfs-install
+#                          --mode systemd sets itself); it names the kernel
+#                          modules every mini-initramfs gets
 #   initoverlayfs_unitdir  where the units are (default: systemd's unit dir)
 #   initoverlayfs_conf     the config (default /etc/initoverlayfs.conf)
 
@@ -18,6 +23,22 @@ _iofs_mode() {
 
 _iofs_binary() {
     echo "${initoverlayfs_binary:-/usr/sbin/initoverlayfs}"
+}
+
+_iofs_install() {
+    echo "${initoverlayfs_install:-/usr/sbin/initoverlayfs-install}"
+}
+
+# _iofs_modules SET: the kernel modules of SET ('mount': what the boot
+# program mounts the image with, 'storage': boot device drivers), one a
+# line, as the installer lists them.
+_iofs_modules() {
+    local _out
+    if ! _out=$("$(_iofs_install)" --print-modules="$1"); then
+        derror "initoverlayfs: $(_iofs_install) --print-modules=$1 failed"
+        return 1
+    fi
+    echo "$_out"
 }
 
 _iofs_unitdir() {
@@ -43,7 +64,7 @@ _iofs_conf_value() {
 # called by dracut
 check() {
     local _u _unitdir
-    require_binaries "$(_iofs_binary)" || return 1
+    require_binaries "$(_iofs_binary)" "$(_iofs_install)" || return 1
     case "$(_iofs_mode)" in
         systemd)
             _unitdir=$(_iofs_unitdir)
@@ -74,9 +95,11 @@ depends() {
 
 # called by dracut
 installkernel() {
-    local _fstype _extra
-    # what the boot program itself mounts: always, whatever the host uses
-    hostonly='' instmods loop erofs overlay dm-verity
+    local _fstype _extra _mods
+    # what the boot program itself mounts with: always, whatever the host uses
+    _mods=$(_iofs_modules mount) || return 1
+    # shellcheck disable=SC2086
+    hostonly='' instmods $_mods
     _fstype=$(_iofs_conf_value bootfstype)
     # shellcheck disable=SC2086
     [[ -n $_fstype ]] && hostonly='' instmods $_fstype
@@ -84,14 +107,15 @@ installkernel() {
     # shellcheck disable=SC2086
     [[ -n $_extra ]] && hostonly='' instmods ${_extra//,/ }
     # storage drivers for the boot device (only the host's in hostonly mode)
-    instmods virtio_blk virtio_pci virtio_scsi nvme ahci sd_mod mmc_block \
-        sdhci_pci usb_storage uas xhci_pci ehci_pci
+    _mods=$(_iofs_modules storage) || return 1
+    # shellcheck disable=SC2086
+    instmods $_mods
     return 0
 }
 
 # called by dracut
 install() {
-    local _conf _unitdir _u
+    local _conf _unitdir _u _points _dir
     inst_binary "$(_iofs_binary)" /usr/sbin/initoverlayfs
 
     _conf=$(_iofs_conf)
@@ -101,10 +125,14 @@ install() {
         dinfo "initoverlayfs: no $_conf; the installer adds it (dracut --include)"
     fi
 
-    inst_dir /boot
-    inst_dir /initrofs
-    inst_dir /overlay
-    inst_dir /initoverlayfs
+    # the boot program's mount points ("KEY PATH" lines)
+    if ! _points=$("$(_iofs_binary)" --print-mount-points); then
+        derror "initoverlayfs: $(_iofs_binary) --print-mount-points failed"
+        return 1
+    fi
+    while read -r _ _dir; do
+        inst_dir "$_dir"
+    done <<<"$_points"
 
     if [[ "$(_iofs_mode)" == systemd ]]; then
         _unitdir=$(_iofs_unitdir)
