@@ -319,7 +319,7 @@ int run_command(const char *const argv[], int in_fd, int out_fd)
 	int r;
 
 	argv_format(argv, line, sizeof(line));
-	log_debug("running: %s", line);
+	log_info("running: %s", line);
 	r = child_spawn(argv, in_fd, out_fd, &c);
 	if (r < 0)
 		return r;

@@ -431,3 +431,12 @@ int fmt_path(char *out, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
+
+const char *size_str(uint64_t bytes, char *buf, size_t size)
+{
+	char human[32];
+
+	snprintf(buf, size, "%llu bytes (%s)", (unsigned long long)bytes,
+		 format_size(bytes, human, sizeof(human)));
+	return buf;
+}

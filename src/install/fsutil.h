@@ -15,6 +15,8 @@
  * carry LUKS keyfiles and SSH host keys; only root reads these files. The
  * entries packed inside the image and the cpio keep their own modes. */
 #define PRIVATE_FILE_MODE 0600
+/* /etc/initoverlayfs.conf, when the installer writes it: a host config */
+#define HOST_CONFIG_MODE 0644
 
 int mkdir_p(const char *path, mode_t mode);
 
@@ -74,6 +76,8 @@ uint64_t tree_bytes(const struct tree *t);
 
 /* "12.3 MiB" */
 const char *format_size(uint64_t bytes, char *buf, size_t size);
+/* "N bytes (format_size)" into buf; returns buf. */
+const char *size_str(uint64_t bytes, char *buf, size_t size);
 
 /* snprintf that reports truncation: 0 or -ENAMETOOLONG (out is then
  * truncated but terminated). */

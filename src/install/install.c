@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The order of a run: checks, lock, full content, mini-initramfs staging,
- * space, config, image, initramfs, stale images, summary. */
+/* A run: the plan (plan.c), then, unless it is a dry run, its stages in
+ * order (lock, full content, mini-initramfs staging, space, config, image,
+ * initramfs, stale images) and the summary. */
 #include "install/run.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,203 +23,193 @@
 
 const char *const source_names[] = { "dracut", "initramfs-tools", "image", "directory" };
 
-/* --- small helpers ------------------------------------------------------ */
-
-/* Dry-run narration goes to stdout; a real run logs it at info level. */
-void say(const struct run *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (r->o->dry_run) {
-		vprintf(fmt, ap);
-		putchar('\n');
-	} else {
-		log_msgv(LOG_LEVEL_INFO, fmt, ap);
-	}
-	va_end(ap);
-}
-
-void say_command(const struct run *r, const char *const argv[])
-{
-	char line[8192];
-
-	argv_format(argv, line, sizeof(line));
-	if (r->o->dry_run)
-		printf("  $ %s\n", line);
-	else
-		log_info("running: %s", line);
-}
-
-int run_tool(const struct run *r, const char *const argv[], int in_fd, int out_fd)
-{
-	struct child c;
-	int e;
-
-	say_command(r, argv);
-	if (r->o->dry_run)
-		return 0;
-	e = child_spawn(argv, in_fd, out_fd, &c);
-	return e < 0 ? e : child_wait(&c);
-}
-
-const char *size_str(uint64_t bytes, char *buf, size_t size)
-{
-	char human[32];
-
-	fmt_path(buf, size, "%llu bytes (%s)", (unsigned long long)bytes,
-		 format_size(bytes, human, sizeof(human)));
-	return buf;
-}
-
 static int lock_boot_dir(struct run *r)
 {
-	r->lock_fd = open(r->boot_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *dir = r->p->boot_dir;
+
+	if (access(dir, W_OK | X_OK) < 0)
+		return log_step_error("boot directory", dir, -errno);
+	r->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->lock_fd < 0)
-		return log_step_error("lock", r->boot_dir, -errno);
+		return log_step_error("lock", dir, -errno);
 	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno != EWOULDBLOCK)
-		return log_step_error("lock", r->boot_dir, -errno);
-	log_info("waiting for another initoverlayfs-install working in %s", r->boot_dir);
+		return log_step_error("lock", dir, -errno);
+	log_info("waiting for another initoverlayfs-install working in %s", dir);
 	if (flock(r->lock_fd, LOCK_EX) < 0)
-		return log_step_error("lock", r->boot_dir, -errno);
+		return log_step_error("lock", dir, -errno);
 	return 0;
 }
 
 /* Temporary files a killed run left behind: ".initoverlayfs-KVER.img.XXXXXX"
  * and ".<output name>.XXXXXX". Only ours, and only under the lock. */
-static int remove_debris(struct run *r)
+static bool is_debris(const char *name, const char *prefix)
 {
-	char img_prefix[NAME_MAX + 1], out_prefix[NAME_MAX + 1];
-	const char *out_base = strrchr(r->output, '/') + 1;
+	return strncmp(name, prefix, strlen(prefix)) == 0 && strlen(name) == strlen(prefix) + 6;
+}
+
+static int remove_debris_in(const char *dir, const char *prefix_a, const char *prefix_b)
+{
 	struct dirent *de;
-	DIR *d;
+	DIR *d = opendir(*dir ? dir : "/");
+	int e = 0;
 
-	fmt_path(img_prefix, sizeof(img_prefix), ".initoverlayfs-%s.img.", r->kver);
-	fmt_path(out_prefix, sizeof(out_prefix), ".%s.", out_base);
-	d = opendir(r->boot_dir);
 	if (!d)
-		return log_step_error("clean up", r->boot_dir, -errno);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		bool ours = (strncmp(de->d_name, img_prefix, strlen(img_prefix)) == 0 &&
-			     len == strlen(img_prefix) + 6) ||
-			    (strncmp(de->d_name, out_prefix, strlen(out_prefix)) == 0 &&
-			     len == strlen(out_prefix) + 6);
-
-		if (!ours)
+		return log_step_error("clean up", dir, -errno);
+	while ((de = readdir(d)) && e == 0) {
+		if (!is_debris(de->d_name, prefix_a) &&
+		    !(prefix_b && is_debris(de->d_name, prefix_b)))
 			continue;
-		log_info("removing %s/%s, left by an interrupted run", r->boot_dir, de->d_name);
-		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-			int e = -errno;
-
-			closedir(d);
-			return log_step_error("clean up", de->d_name, e);
-		}
+		log_info("removing %s/%s, left by an interrupted run", dir, de->d_name);
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			e = log_step_error("clean up", de->d_name, -errno);
 	}
 	closedir(d);
-	/* The output's directory may differ from the boot directory. */
-	if (strncmp(r->output, r->boot_dir, strlen(r->boot_dir)) != 0 ||
-	    strchr(r->output + strlen(r->boot_dir) + 1, '/')) {
-		char dir[PATH_MAX];
+	return e;
+}
 
-		fmt_path(dir, sizeof(dir), "%.*s", (int)(out_base - 1 - r->output), r->output);
-		d = opendir(*dir ? dir : "/");
-		if (!d)
-			return log_step_error("clean up", dir, -errno);
-		while ((de = readdir(d)))
-			if (strncmp(de->d_name, out_prefix, strlen(out_prefix)) == 0 &&
-			    strlen(de->d_name) == strlen(out_prefix) + 6)
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
+static int remove_debris(struct run *r)
+{
+	const struct plan *p = r->p;
+	const char *out_base = strrchr(p->output, '/') + 1;
+	char img_prefix[NAME_MAX + 1], out_prefix[NAME_MAX + 1], out_dir[PATH_MAX];
+
+	fmt_path(img_prefix, sizeof(img_prefix), ".initoverlayfs-%s.img.", p->kver);
+	fmt_path(out_prefix, sizeof(out_prefix), ".%s.", out_base);
+	fmt_path(out_dir, sizeof(out_dir), "%.*s", (int)(out_base - 1 - p->output), p->output);
+	if (strcmp(out_dir, p->boot_dir) == 0)
+		return remove_debris_in(p->boot_dir, img_prefix, out_prefix);
+	/* the output's directory may differ from the boot directory */
+	return remove_debris_in(p->boot_dir, img_prefix, NULL)
+		       ?: remove_debris_in(out_dir, out_prefix, NULL);
+}
+
+static int lock_and_clean(struct run *r)
+{
+	int e = lock_boot_dir(r);
+
+	if (e == 0)
+		e = remove_debris(r);
+	if (e == 0)
+		step_reached("preflight");
+	return e;
+}
+
+static int stage_mini(struct run *r)
+{
+	int e = 0;
+
+	if (r->p->o->mode == MODE_INIT)
+		e = mini_stage(r->work, r->p, &r->mini);
+	if (e == 0)
+		step_reached("mini-staged");
+	return e;
+}
+
+static int write_config(struct run *r)
+{
+	const struct plan *p = r->p;
+	char text[8192];
+	int e;
+
+	if (!p->config_generated)
+		return 0;
+	log_info("writing config %s: bootfs %s, bootfs_hint %s, bootfstype %s", p->config_path,
+		 p->cfg.bootfs, p->cfg.bootfs_hint, p->cfg.bootfstype);
+	e = config_format(&p->cfg, text, sizeof(text));
+	if (e < 0)
+		return log_step_error("config: format", p->config_path, e);
+	e = write_file_atomic(p->config_path, text, strlen(text), HOST_CONFIG_MODE);
+	if (e < 0)
+		return log_step_error("config: write", p->config_path, e);
 	return 0;
 }
 
+/* Images of this kernel that were there before: the new pair is in place,
+ * so no initramfs of ours refers to them any more. */
 static int remove_stale(struct run *r)
 {
-	char prefix[NAME_MAX + 1];
-	struct dirent *de;
 	bool removed = false;
-	DIR *d;
 	int e = 0;
 
-	fmt_path(prefix, sizeof(prefix), "initoverlayfs-%s-", r->kver);
-	d = opendir(r->boot_dir);
-	if (!d)
-		return log_step_error("remove stale images", r->boot_dir, -errno);
-	while ((de = readdir(d))) {
-		const char *rest = de->d_name + strlen(prefix);
+	for (size_t i = 0; i < r->p->stale.n && e == 0; i++) {
+		const char *path = r->p->stale.v[i];
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(rest) != IMAGE_HASH_HEX + 4 ||
-		    strspn(rest, "0123456789abcdef") != IMAGE_HASH_HEX ||
-		    strcmp(rest + IMAGE_HASH_HEX, ".img") != 0 ||
-		    strcmp(de->d_name, r->image_name) == 0)
+		if (strcmp(path, r->image_path) == 0)
 			continue;
-		say(r, "removing the stale image %s/%s", r->boot_dir, de->d_name);
-		if (r->o->dry_run)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-			e = log_step_error("remove stale image", de->d_name, -errno);
-			break;
-		}
-		removed = true;
+		log_info("removing the stale image %s", path);
+		if (unlink(path) < 0 && errno != ENOENT)
+			e = log_step_error("remove stale image", path, -errno);
+		else
+			removed = true;
 	}
-	closedir(d);
 	if (e == 0 && removed) {
-		e = fsync_path(r->boot_dir);
+		e = fsync_path(r->p->boot_dir);
 		if (e < 0)
-			log_step_error("remove stale images: fsync", r->boot_dir, e);
+			log_step_error("remove stale images: fsync", r->p->boot_dir, e);
 	}
+	if (e == 0)
+		step_reached("stale-removed");
 	return e;
 }
 
 /* --- the run ------------------------------------------------------------ */
 
-static void summary(struct run *r)
-{
-	char a[64], b[64], c[64];
-	uint64_t usec = now_usec() - r->t_start;
+static const struct stage {
+	const char *name;
+	int (*run)(struct run *r);
+} stages[] = {
+	{ "lock the boot directory", lock_and_clean },
+	{ "work directory", make_work_dir },
+	{ "full initrd content", get_full_content },
+	{ "stage the mini-initramfs", stage_mini },
+	{ "check the space", check_space },
+	{ "write the config", write_config },
+	{ "EROFS image", make_image },
+	{ "adapt the config to the full initrd", adapt_config_to_full },
+	{ "mini-initramfs", make_initramfs },
+	{ "remove stale images", remove_stale },
+};
 
-	if (r->o->dry_run) {
-		printf("dry run: nothing was changed\n");
-		return;
-	}
-	printf("initoverlayfs-install: kernel %s, source %s, mode %s\n", r->kver,
-	       source_names[r->source], r->o->mode == MODE_INIT ? "init" : "systemd");
+static void summary(const struct run *r, uint64_t usec)
+{
+	const struct plan *p = r->p;
+	char a[64];
+
+	printf("initoverlayfs-install: kernel %s, source %s, mode %s\n", p->kver,
+	       source_names[p->source], p->o->mode == MODE_INIT ? "init" : "systemd");
 	printf("  full initrd     %s, %s\n", size_str(r->full_size, a, sizeof(a)),
 	       r->full_compression);
-	printf("  EROFS image     %s, %s: %s\n", size_str(r->image_size, b, sizeof(b)),
-	       r->erofs_compression, r->image_path);
-	if (r->o->verity)
+	printf("  EROFS image     %s, %s: %s\n", size_str(r->image_size, a, sizeof(a)),
+	       p->erofs_compression, r->image_path);
+	if (p->o->verity)
 		printf("  dm-verity       root hash %s, hash tree %s (included above)\n",
 		       r->cfg.verity.roothash, size_str(r->verity_tree_size, a, sizeof(a)));
-	if (r->o->mode == MODE_INIT)
-		printf("  mini-initramfs  %s, %s, %u modules: %s\n",
-		       size_str(r->mini_size, c, sizeof(c)), r->initramfs_compression,
-		       r->mini.n_modules, r->output);
+	if (p->o->mode == MODE_INIT)
+		printf("  mini-initramfs  %s, %s, %zu modules: %s\n",
+		       size_str(r->mini_size, a, sizeof(a)), p->initramfs_compression,
+		       p->modules.files.n, p->output);
 	else
-		printf("  mini-initramfs  %s, dracut: %s\n", size_str(r->mini_size, c, sizeof(c)),
-		       r->output);
+		printf("  mini-initramfs  %s, dracut: %s\n", size_str(r->mini_size, a, sizeof(a)),
+		       p->output);
 	printf("  time            %.1f s\n", (double)usec / 1e6);
 }
 
 static void cleanup(struct run *r)
 {
-	if (r->image_tmp[0] && !r->o->dry_run)
+	if (r->image_tmp[0])
 		unlink(r->image_tmp);
-	if (r->initramfs_tmp[0] && !r->o->dry_run)
+	if (r->initramfs_tmp[0])
 		unlink(r->initramfs_tmp);
-	if (r->work[0] && !r->o->dry_run && getenv("INITOVERLAYFS_INSTALL_KEEP_WORK")) {
+	if (r->work[0] && getenv("INITOVERLAYFS_INSTALL_KEEP_WORK")) {
 		char lock[PATH_MAX];
 
 		/* without its lock file a later run leaves it alone */
 		if (fmt_path(lock, sizeof(lock), "%s/lock", r->work) == 0)
 			unlink(lock);
 		log_info("keeping the work directory %s", r->work);
-	} else if (r->work[0] && !r->o->dry_run) {
+	} else if (r->work[0]) {
 		int e = rm_rf(r->work);
 
 		if (e < 0)
@@ -229,109 +219,49 @@ static void cleanup(struct run *r)
 		close(r->work_lock_fd);
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);
-	mini_info_free(&r->mini);
 }
 
-static int preflight(struct run *r)
+static int apply(const struct plan *p, uint64_t t_start)
 {
-	int e;
+	struct run *r = calloc(1, sizeof(*r));
+	int e = 0;
 
-	e = resolve_kver(r);
-	if (e == 0)
-		e = check_moddir(r);
-	if (e == 0)
-		e = check_boot_dir(r);
-	if (e == 0)
-		e = choose_output(r);
-	if (e == 0)
-		e = check_source(r);
-	if (e == 0)
-		e = check_tools(r);
-	if (e == 0 && r->o->mode == MODE_INIT)
-		e = check_boot_program(r);
-	if (e == 0)
-		e = load_config(r);
-	if (e == 0)
-		e = check_compressions(r);
+	if (!r)
+		return log_step_error("start", NULL, -ENOMEM);
+	r->p = p;
+	r->lock_fd = -1;
+	r->work_lock_fd = -1;
+	r->cfg = p->cfg;
+	log_info("kernel %s, boot directory %s, source %s, mode %s, output %s", p->kver,
+		 p->boot_dir, p->o->source ? p->o->source : source_names[p->source],
+		 p->o->mode == MODE_INIT ? "init" : "systemd", p->output);
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && e == 0; i++) {
+		log_debug("stage: %s", stages[i].name);
+		e = stages[i].run(r);
+	}
+	cleanup(r);
+	if (e == 0) {
+		step_reached("done");
+		summary(r, now_usec() - t_start);
+	}
+	free(r);
 	return e;
 }
 
 int install_run(const struct options *o)
 {
-	struct run *r;
+	uint64_t t_start = now_usec();
+	struct plan *p = calloc(1, sizeof(*p));
 	int e;
 
-	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!p)
 		return log_step_error("start", NULL, -ENOMEM);
-	r->o = o;
-	r->lock_fd = -1;
-	r->work_lock_fd = -1;
-	r->t_start = now_usec();
-
-	e = preflight(r);
-	if (e < 0)
-		goto out;
-	say(r, "kernel %s, boot directory %s, source %s, mode %s, output %s", r->kver, r->boot_dir,
-	    o->source ? o->source : source_names[r->source],
-	    o->mode == MODE_INIT ? "init" : "systemd", r->output);
-	if (!o->dry_run) {
-		e = lock_boot_dir(r);
-		if (e == 0)
-			e = remove_debris(r);
-		if (e < 0)
-			goto out;
-	}
-	step_reached("preflight");
-
-	e = make_work_dir(r);
-	if (e == 0)
-		e = get_full_content(r);
-	if (e == 0 && o->mode == MODE_INIT) {
-		say(r, "staging the mini-initramfs (boot program %s, modules of %s)",
-		    r->boot_program, r->moddir);
-		char modules[CONFIG_MODULES_MAX + 16];
-
-		/* --verity: a kernel without dm_verity must fail here, not at boot */
-		if (fmt_path(modules, sizeof(modules), "%s%s%s", o->verity ? "dm_verity" : "",
-			     o->verity && o->add_modules ? "," : "",
-			     o->add_modules ? o->add_modules : "") < 0)
-			e = log_step_error("--add-modules", o->add_modules, -ENAMETOOLONG);
-		if (e == 0 && !o->dry_run)
-			e = mini_stage(r->work, r->boot_program, r->kver, r->moddir, &r->cfg,
-				       modules, &r->mini);
-		if (e == 0 && !o->dry_run)
-			fmt_path(r->stage, sizeof(r->stage), "%s", r->mini.stage);
-		if (e == 0 && o->dry_run) {
-			const char *argv[] = { "depmod", "-C", "$WORK/depmod.d", "-b", "$WORK/mini",
-					       r->kver,	 NULL };
-
-			say_command(r, argv);
-		}
-		r->stage_size = r->mini.bytes;
-	}
-	if (e == 0)
-		step_reached("mini-staged");
-	if (e == 0 && !o->dry_run)
-		e = check_space(r);
-	if (e == 0)
-		e = write_config(r);
-	if (e == 0)
-		e = make_image(r);
-	if (e == 0) {
-		adapt_config_to_full(r);
-		e = make_initramfs(r);
-	}
-	if (e == 0)
-		e = remove_stale(r);
-	if (e == 0)
-		step_reached("stale-removed");
-out:
-	cleanup(r);
-	if (e == 0) {
-		step_reached("done");
-		summary(r);
-	}
-	free(r);
+	e = plan_make(o, p);
+	if (e == 0 && o->dry_run)
+		plan_print(p, stdout);
+	else if (e == 0)
+		e = apply(p, t_start);
+	plan_free(p);
+	free(p);
 	return e;
 }

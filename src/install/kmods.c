@@ -44,18 +44,21 @@ static struct kmod_ctx *ctx_for(const char *moddir)
 	return ctx;
 }
 
-static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth);
+static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth, const char *why);
 
-static int add_list(struct modset *set, struct kmod_list *list, unsigned depth)
+static int add_list(struct modset *set, struct kmod_list *list, unsigned depth,
+		    struct kmod_module *parent, const char *how)
 {
+	char why[256];
 	struct kmod_list *l;
 	int r = 0;
 
+	snprintf(why, sizeof(why), "%s %s", how, kmod_module_get_name(parent));
 	kmod_list_foreach(l, list)
 	{
 		struct kmod_module *m = kmod_module_get_module(l);
 
-		r = add_module(set, m, depth + 1);
+		r = add_module(set, m, depth + 1, why);
 		kmod_module_unref(m);
 		if (r < 0)
 			break;
@@ -63,7 +66,7 @@ static int add_list(struct modset *set, struct kmod_list *list, unsigned depth)
 	return r;
 }
 
-static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth)
+static int add_module(struct modset *set, struct kmod_module *mod, unsigned depth, const char *why)
 {
 	struct kmod_list *deps, *pre = NULL, *post = NULL;
 	const char *path = kmod_module_get_path(mod);
@@ -76,25 +79,28 @@ static int add_module(struct modset *set, struct kmod_module *mod, unsigned dept
 	if (strv_contains(&set->files, path))
 		return 0;
 	r = strv_add(&set->files, path);
+	if (r == 0)
+		r = strv_add(&set->why, why);
 	if (r < 0)
 		return r;
 
 	deps = kmod_module_get_dependencies(mod);
-	r = add_list(set, deps, depth);
+	r = add_list(set, deps, depth, mod, "needed by");
 	kmod_module_unref_list(deps);
 	if (r < 0)
 		return r;
 	if (kmod_module_get_softdeps(mod, &pre, &post) == 0) {
-		r = add_list(set, pre, depth);
+		r = add_list(set, pre, depth, mod, "soft dependency of");
 		if (r == 0)
-			r = add_list(set, post, depth);
+			r = add_list(set, post, depth, mod, "soft dependency of");
 		kmod_module_unref_list(pre);
 		kmod_module_unref_list(post);
 	}
 	return r;
 }
 
-int modset_add(struct modset *set, const char *moddir, const char *name, bool required)
+int modset_add(struct modset *set, const char *moddir, const char *name, bool required,
+	       const char *why)
 {
 	struct kmod_ctx *ctx = ctx_for(moddir);
 	struct kmod_list *list = NULL, *l;
@@ -113,7 +119,7 @@ int modset_add(struct modset *set, const char *moddir, const char *name, bool re
 		any = true;
 		if (kmod_module_get_path(m))
 			any_file = true;
-		r = add_module(set, m, 0);
+		r = add_module(set, m, 0, why);
 		kmod_module_unref(m);
 		if (r < 0)
 			break;
@@ -137,6 +143,7 @@ int modset_add(struct modset *set, const char *moddir, const char *name, bool re
 void modset_free(struct modset *set)
 {
 	strv_free(&set->files);
+	strv_free(&set->why);
 	strv_free(&set->builtin);
 	strv_free(&set->absent);
 }

@@ -12,13 +12,17 @@
 
 struct modset {
 	struct strv files;   /* absolute paths of module files */
+	struct strv why;     /* for each file, why it is in */
 	struct strv builtin; /* wanted names the kernel has built in */
 	struct strv absent;  /* optional names this kernel does not have */
 };
 
-/* Resolves one wanted name into set. A required name that is neither a
- * module nor built in is -ENOENT (logged). */
-int modset_add(struct modset *set, const char *moddir, const char *name, bool required);
+/* Resolves one wanted name into set; why says what wants it (e.g. "boot
+ * module", "--add-modules"), and each dependency is in as "needed by" the
+ * module that pulled it in. A required name that is neither a module nor
+ * built in is -ENOENT (logged). */
+int modset_add(struct modset *set, const char *moddir, const char *name, bool required,
+	       const char *why);
 
 /* The modules every mini-initramfs carries (the installer's own and, through
  * `initoverlayfs-install --print-modules`, those the dracut module and the

@@ -13,6 +13,7 @@
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "install/kmods.h"
+#include "install/plan.h"
 #include "common/log.h"
 #include "common/mountpoints.h"
 #include "common/path.h"
@@ -64,35 +65,24 @@ static int stage_file(const char *stage, const char *src, const char *dst, mode_
 	return copy_file(src, full, mode);
 }
 
-static int stage_program(struct mini_info *info, const char *boot_program)
+static int stage_program(const char *stage, const struct plan *p)
 {
-	char missing[PATH_MAX];
 	int e;
 
-	e = stage_file(info->stage, boot_program, "/init", 0755);
+	e = stage_file(stage, p->boot_program, "/init", 0755);
 	if (e < 0)
-		return log_step_error("mini-initramfs: copy the boot program", boot_program, e);
-	e = elf_collect_deps(NULL, boot_program, &info->libs, missing, sizeof(missing));
-	if (e == -ENOENT) {
-		log_error("mini-initramfs: %s needs %s, which is not installed", boot_program,
-			  missing);
-		return e;
-	}
-	if (e < 0)
-		return log_step_error("mini-initramfs: list the shared libraries of", boot_program,
-				      e);
-	for (size_t i = 0; i < info->libs.n; i++) {
+		return log_step_error("mini-initramfs: copy the boot program", p->boot_program, e);
+	for (size_t i = 0; i < p->libs.n; i++) {
 		/* copied under the path the loader asks for, symlinks resolved */
-		e = stage_file(info->stage, info->libs.v[i], info->libs.v[i], 0755);
+		e = stage_file(stage, p->libs.v[i], p->libs.v[i], 0755);
 		if (e < 0)
-			return log_step_error("mini-initramfs: copy library", info->libs.v[i], e);
-		log_debug("mini-initramfs: library %s", info->libs.v[i]);
+			return log_step_error("mini-initramfs: copy library", p->libs.v[i], e);
+		log_debug("mini-initramfs: library %s", p->libs.v[i]);
 	}
 	return 0;
 }
 
-static int add_name_list(struct modset *set, const char *moddir, const char *list,
-			 const char *origin)
+static int add_name_list(struct modset *set, const char *moddir, const char *list, const char *why)
 {
 	char *copy = strdup(list ? list : ""), *save = NULL;
 	int e = 0;
@@ -101,40 +91,44 @@ static int add_name_list(struct modset *set, const char *moddir, const char *lis
 		return -ENOMEM;
 	for (char *n = strtok_r(copy, ", \t", &save); n && e == 0;
 	     n = strtok_r(NULL, ", \t", &save)) {
-		log_debug("mini-initramfs: module %s (%s)", n, origin);
-		e = modset_add(set, moddir, n, true);
+		log_debug("mini-initramfs: module %s (%s)", n, why);
+		e = modset_add(set, moddir, n, true, why);
 	}
 	free(copy);
 	return e;
 }
 
-static int resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
-			   struct modset *set)
+int mini_resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
+			 struct modset *set)
 {
+	char fs_why[CONFIG_VALUE_MAX + 32];
 	static const char *const nls[] = { "nls_cp437", "nls_ascii", "nls_iso8859_1", "nls_utf8",
 					   NULL };
 	int e = 0;
 
 	for (const struct boot_module *m = boot_modules; m->name && e == 0; m++)
-		e = modset_add(set, moddir, m->name, m->required);
+		e = modset_add(set, moddir, m->name, m->required,
+			       m->set == BOOT_MODULES_MOUNT ? "what the image is mounted with"
+							    : "a usual boot device's driver");
 	if (e == 0 && cfg->bootfstype[0]) {
 		char alias[CONFIG_VALUE_MAX + 4];
 
 		/* the file system's module, by its name or its "fs-" alias */
 		fmt_path(alias, sizeof(alias), "fs-%s", cfg->bootfstype);
-		e = modset_add(set, moddir, cfg->bootfstype, false);
+		fmt_path(fs_why, sizeof(fs_why), "the boot file system (%s)", cfg->bootfstype);
+		e = modset_add(set, moddir, cfg->bootfstype, false, fs_why);
 		if (e == 0 && strv_contains(&set->absent, cfg->bootfstype))
-			e = modset_add(set, moddir, alias, true);
+			e = modset_add(set, moddir, alias, true, fs_why);
 		if (e == 0 &&
 		    (strcmp(cfg->bootfstype, "vfat") == 0 || strcmp(cfg->bootfstype, "msdos") == 0))
 			for (size_t i = 0; nls[i] && e == 0; i++)
-				e = modset_add(set, moddir, nls[i], false);
+				e = modset_add(set, moddir, nls[i], false, "a vfat code page");
 	} else if (e == 0) {
 		log_warning("mini-initramfs: bootfstype is unknown: no file system module for the "
 			    "boot file system (set bootfstype in the config)");
 	}
 	if (e == 0)
-		e = add_name_list(set, moddir, cfg->modules, "config");
+		e = add_name_list(set, moddir, cfg->modules, "the config's modules");
 	if (e == 0)
 		e = add_name_list(set, moddir, add_modules, "--add-modules");
 	return e;
@@ -179,69 +173,48 @@ static int stage_order(const char *stage, const char *kver, const char *moddir,
 	return e;
 }
 
-static int stage_modules(struct mini_info *info, const char *kver, const char *moddir,
-			 const struct config *cfg, const char *add_modules)
+static int stage_modules(const char *stage, const struct plan *p)
 {
-	struct modset set = { 0 };
+	const struct modset *set = &p->modules;
+	const char *argv[16];
 	char dst[PATH_MAX], src[PATH_MAX], confdir[PATH_MAX];
-	size_t len = strlen(moddir);
+	size_t len = strlen(p->moddir);
 	int e;
 
-	e = resolve_modules(moddir, cfg, add_modules, &set);
-	if (e < 0)
-		goto out;
-	for (size_t i = 0; i < set.files.n; i++) {
-		const char *path = set.files.v[i];
+	for (size_t i = 0; i < set->files.n; i++) {
+		const char *path = set->files.v[i];
 
-		if (strncmp(path, moddir, len) != 0 || path[len] != '/') {
-			log_error("mini-initramfs: module %s is outside %s", path, moddir);
-			e = -EINVAL;
-			goto out;
+		if (strncmp(path, p->moddir, len) != 0 || path[len] != '/') {
+			log_error("mini-initramfs: module %s is outside %s", path, p->moddir);
+			return -EINVAL;
 		}
-		fmt_path(dst, sizeof(dst), "/lib/modules/%s%s", kver, path + len);
-		e = stage_file(info->stage, path, dst, 0644);
-		if (e < 0) {
-			log_step_error("mini-initramfs: copy module", path, e);
-			goto out;
-		}
-		log_debug("mini-initramfs: module %s", path + len + 1);
+		fmt_path(dst, sizeof(dst), "/lib/modules/%s%s", p->kver, path + len);
+		e = stage_file(stage, path, dst, 0644);
+		if (e < 0)
+			return log_step_error("mini-initramfs: copy module", path, e);
+		log_debug("mini-initramfs: module %s (%s)", path + len + 1, set->why.v[i]);
 	}
-	info->n_modules = (unsigned)set.files.n;
 	for (size_t i = 0; module_meta[i]; i++) {
-		fmt_path(src, sizeof(src), "%s/%s", moddir, module_meta[i]);
+		fmt_path(src, sizeof(src), "%s/%s", p->moddir, module_meta[i]);
 		if (access(src, F_OK) < 0)
 			continue;
-		fmt_path(dst, sizeof(dst), "/lib/modules/%s/%s", kver, module_meta[i]);
-		e = stage_file(info->stage, src, dst, 0644);
-		if (e < 0) {
-			log_step_error("mini-initramfs: copy", src, e);
-			goto out;
-		}
-	}
-
-	e = stage_order(info->stage, kver, moddir, &set);
-	if (e < 0)
-		goto out;
-
-	/* depmod with an empty configuration: the host's depmod.d has no say */
-	fmt_path(confdir, sizeof(confdir), "%.*s/depmod.d",
-		 (int)(strrchr(info->stage, '/') - info->stage), info->stage);
-	e = mkdir_p(confdir, 0755);
-	if (e < 0) {
-		log_step_error("mini-initramfs: mkdir", confdir, e);
-		goto out;
-	}
-	{
-		char kv[256];
-		const char *argv[] = { "depmod", "-C", confdir, "-b", info->stage, kv, NULL };
-
-		fmt_path(kv, sizeof(kv), "%s", kver);
-		e = run_command(argv, -1, -1);
+		fmt_path(dst, sizeof(dst), "/lib/modules/%s/%s", p->kver, module_meta[i]);
+		e = stage_file(stage, src, dst, 0644);
 		if (e < 0)
-			log_error("mini-initramfs: depmod failed in %s", info->stage);
+			return log_step_error("mini-initramfs: copy", src, e);
 	}
-out:
-	modset_free(&set);
+	e = stage_order(stage, p->kver, p->moddir, set);
+	if (e < 0)
+		return e;
+	fmt_path(confdir, sizeof(confdir), "%.*s/depmod.d", (int)(strrchr(stage, '/') - stage),
+		 stage);
+	e = mkdir_p(confdir, 0755);
+	if (e < 0)
+		return log_step_error("mini-initramfs: mkdir", confdir, e);
+	plan_depmod_argv(p, confdir, stage, argv);
+	e = run_command(argv, -1, -1);
+	if (e < 0)
+		log_error("mini-initramfs: depmod failed in %s", stage);
 	return e;
 }
 
@@ -261,8 +234,7 @@ static int stage_release(const char *stage)
 	return e;
 }
 
-int mini_stage(const char *work, const char *boot_program, const char *kver, const char *moddir,
-	       const struct config *cfg, const char *add_modules, struct mini_info *info)
+int mini_stage(const char *work, const struct plan *p, struct mini_info *info)
 {
 	struct tree t;
 	int e;
@@ -271,14 +243,16 @@ int mini_stage(const char *work, const char *boot_program, const char *kver, con
 	e = path_join(info->stage, sizeof(info->stage), work, "/mini");
 	if (e < 0)
 		return log_step_error("mini-initramfs", work, e);
+	log_info("staging the mini-initramfs (boot program %s, modules of %s)", p->boot_program,
+		 p->moddir);
 	for (size_t i = 0; base_dirs[i] && e == 0; i++)
 		e = stage_dir(info->stage, base_dirs[i]);
 	for (const struct mount_point *m = mount_points; m->key && e == 0; m++)
 		e = stage_dir(info->stage, m->path);
 	if (e == 0)
-		e = stage_program(info, boot_program);
+		e = stage_program(info->stage, p);
 	if (e == 0)
-		e = stage_modules(info, kver, moddir, cfg, add_modules);
+		e = stage_modules(info->stage, p);
 	if (e == 0) {
 		e = stage_release(info->stage);
 		if (e < 0)
@@ -321,9 +295,4 @@ int mini_pack_list(const char *stage, struct pack_list *list)
 	if (e == 0)
 		e = pack_add_node(list, "dev/null", S_IFCHR | 0666, makedev(1, 3));
 	return e;
-}
-
-void mini_info_free(struct mini_info *info)
-{
-	strv_free(&info->libs);
 }

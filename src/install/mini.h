@@ -20,19 +20,24 @@
 
 struct mini_info {
 	char stage[PATH_MAX];
-	unsigned n_modules;
 	uint64_t bytes; /* staged size */
-	struct strv libs;
 };
 
-/* Stages the tree in WORK/mini. Logs what failed. */
-int mini_stage(const char *work, const char *boot_program, const char *kver, const char *moddir,
-	       const struct config *cfg, const char *add_modules, struct mini_info *info);
+struct plan;
+struct modset;
+
+/* The modules the mini-initramfs needs, each with why it is in: the boot
+ * modules, the boot file system's driver, the config's modules and
+ * add_modules (comma or space separated). Logs what failed. */
+int mini_resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
+			 struct modset *set);
+
+/* Stages the tree in WORK/mini: the plan's boot program, libraries and
+ * modules. Logs what failed. */
+int mini_stage(const char *work, const struct plan *p, struct mini_info *info);
 
 /* Writes etc/initoverlayfs.conf: cfg with fs set to image_ref. */
 int mini_add_config(const char *stage, const struct config *cfg, const char *image_ref);
 
 /* The entries to pack: the staged tree plus the device nodes. */
 int mini_pack_list(const char *stage, struct pack_list *list);
-
-void mini_info_free(struct mini_info *info);

@@ -14,6 +14,8 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #include "install/exec.h"
 #include "install/fsutil.h"
@@ -64,10 +66,10 @@ int make_work_dir(struct run *r)
 
 	if (!tmp || !*tmp)
 		tmp = "/var/tmp";
-	if (fmt_path(r->work, sizeof(r->work), "%s/" WORK_PREFIX "XXXXXX", tmp) < 0)
+	if (fmt_path(r->work, sizeof(r->work), "%s/" WORK_PREFIX "XXXXXX", tmp) < 0) {
+		r->work[0] = '\0';
 		return log_step_error("work directory", tmp, -ENAMETOOLONG);
-	if (r->o->dry_run)
-		return 0;
+	}
 	remove_stale_work_dirs(tmp);
 	if (!mkdtemp(r->work)) {
 		int e = -errno;
@@ -88,6 +90,8 @@ int make_work_dir(struct run *r)
 
 static int generate_full(struct run *r)
 {
+	const struct plan *p = r->p;
+	const char *argv[16];
 	char out[PATH_MAX];
 	int fd, e;
 
@@ -95,29 +99,19 @@ static int generate_full(struct run *r)
 	/* Private before the first byte: dracut copies its image into an
 	 * existing file and mkinitramfs truncates it, both keeping its mode
 	 * (mkinitramfs would create it 0644). */
-	if (!r->o->dry_run) {
-		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			  PRIVATE_FILE_MODE);
-		if (fd < 0)
-			return log_step_error("source: create", out, -errno);
-		if (close(fd) < 0)
-			return log_step_error("source: create", out, -errno);
-	}
-	if (r->source == SOURCE_DRACUT) {
-		const char *argv[] = { "dracut", "--no-hostonly", "--force", "--kver", r->kver, out,
-				       NULL };
-
-		say(r, "generating the full initrd with dracut");
-		e = run_tool(r, argv, -1, -1);
-	} else {
-		const char *argv[] = { "mkinitramfs", "-o", out, r->kver, NULL };
-
-		say(r, "generating the full initrd with mkinitramfs");
-		e = run_tool(r, argv, -1, -1);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, PRIVATE_FILE_MODE);
+	if (fd < 0)
+		return log_step_error("source: create", out, -errno);
+	if (close(fd) < 0)
+		return log_step_error("source: create", out, -errno);
+	e = plan_full_initrd_argv(p, out, argv);
+	if (e == 0) {
+		log_info("generating the full initrd with %s", source_names[p->source]);
+		e = run_command(argv, -1, -1);
 	}
 	if (e < 0) {
-		log_error("generating the full initrd of %s with %s failed", r->kver,
-			  source_names[r->source]);
+		log_error("generating the full initrd of %s with %s failed", p->kver,
+			  source_names[p->source]);
 		return e;
 	}
 	fmt_path(r->full_image, sizeof(r->full_image), "%s", out);
@@ -126,83 +120,92 @@ static int generate_full(struct run *r)
 
 int get_full_content(struct run *r)
 {
+	const struct plan *p = r->p;
 	struct unpack_stats stats;
 	struct tree t;
 	int e;
 
-	if (r->source == SOURCE_DRACUT || r->source == SOURCE_INITRAMFS_TOOLS) {
+	if (p->source == SOURCE_DRACUT || p->source == SOURCE_INITRAMFS_TOOLS) {
 		e = generate_full(r);
 		if (e < 0)
 			return e;
+	} else if (p->source == SOURCE_IMAGE) {
+		fmt_path(r->full_image, sizeof(r->full_image), "%s", p->source_path);
 	}
 	step_reached("source-ready");
 
-	if (r->source != SOURCE_DIR) {
+	if (p->source != SOURCE_DIR) {
 		fmt_path(r->tree, sizeof(r->tree), "%s/full", r->work);
-		say(r, "unpacking %s into %s", r->full_image, r->tree);
-		if (!r->o->dry_run) {
-			e = file_size(r->full_image, &r->full_size);
-			if (e < 0)
-				return log_step_error("source", r->full_image, e);
-			if (mkdir(r->tree, 0755) < 0)
-				return log_step_error("unpack: mkdir", r->tree, -errno);
-			e = initramfs_unpack(r->full_image, r->tree, &stats);
-			if (e < 0)
-				return e;
-			fmt_path(r->full_compression, sizeof(r->full_compression), "%s",
-				 stats.compression[0] ? stats.compression : "uncompressed");
-			log_info("unpacked %llu entries from %u archive(s)",
-				 (unsigned long long)stats.entries, stats.segments);
-		}
+		log_info("unpacking %s into %s", r->full_image, r->tree);
+		e = file_size(r->full_image, &r->full_size);
+		if (e < 0)
+			return log_step_error("source", r->full_image, e);
+		/* 0755: the mode of the image's root when the archive has no "."
+		 * entry; the work directory around it is 0700 */
+		if (mkdir(r->tree, 0755) < 0)
+			return log_step_error("unpack: mkdir", r->tree, -errno);
+		e = initramfs_unpack(r->full_image, r->tree, &stats);
+		if (e < 0)
+			return e;
+		fmt_path(r->full_compression, sizeof(r->full_compression), "%s",
+			 stats.compression[0] ? stats.compression : "uncompressed");
+		log_info("unpacked %llu entries from %u archive(s)",
+			 (unsigned long long)stats.entries, stats.segments);
 	} else {
-		say(r, "using the directory %s as the full initrd content", r->tree);
+		fmt_path(r->tree, sizeof(r->tree), "%s", p->source_path);
+		log_info("using the directory %s as the full initrd content", r->tree);
 	}
 	step_reached("unpacked");
-	if (r->o->dry_run)
-		return 0;
 	e = tree_list(r->tree, &t);
 	if (e < 0)
 		return log_step_error("read tree", r->tree, e);
 	r->tree_size = tree_bytes(&t);
 	tree_free(&t);
-	if (r->source == SOURCE_DIR) {
+	if (p->source == SOURCE_DIR) {
 		r->full_size = r->tree_size;
 		fmt_path(r->full_compression, sizeof(r->full_compression), "directory");
 	}
 	return 0;
 }
 
+/* Whether path exists in the full content, resolved the way the boot
+ * will see it: symlinks inside the tree, never out of it. */
 static bool tree_has(const struct run *r, const char *path)
 {
-	char full[PATH_MAX];
-	struct stat st;
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int root = open(r->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	long fd;
 
-	return fmt_path(full, sizeof(full), "%s/%s", r->tree, path) == 0 &&
-	       fstatat(AT_FDCWD, full, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (root < 0)
+		return false;
+	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+	close(root);
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	return true;
 }
 
-void adapt_config_to_full(struct run *r)
+int adapt_config_to_full(struct run *r)
 {
-	if (r->o->dry_run) {
-		if (r->source == SOURCE_INITRAMFS_TOOLS)
-			say(r, "initramfs-tools initrd: the mini-initramfs gets 'newroot tmpfs' "
-			       "and 'init /init' (if init is the default)");
-		return;
-	}
 	/* What initramfs-tools' /init sources first: its layout, whatever
 	 * made the file. */
 	if (!tree_has(r, "conf/initramfs.conf") || !tree_has(r, "scripts/functions"))
-		return;
+		return 0;
 	/* Its entry point is /init; its /sbin/init, if any, is busybox's
 	 * init applet, which knows nothing of the initrd. */
 	if (strcmp(r->cfg.init, CONFIG_DEFAULT_INIT) == 0 && tree_has(r, "init")) {
-		say(r, "initramfs-tools initrd: the next init is its /init");
+		log_info("initramfs-tools initrd: the next init is its /init");
 		fmt_path(r->cfg.init, sizeof(r->cfg.init), "/init");
 	}
 	if (r->cfg.new_root != NEW_ROOT_TMPFS) {
-		say(r, "initramfs-tools initrd: its run-init needs a tmpfs root: newroot tmpfs");
+		log_info("initramfs-tools initrd: its run-init needs a tmpfs root: newroot tmpfs");
 		r->cfg.new_root = NEW_ROOT_TMPFS;
 	}
+	return 0;
 }
 
 /* space */
@@ -210,11 +213,11 @@ void adapt_config_to_full(struct run *r)
 int check_space(struct run *r)
 {
 	const char *override = getenv("INITOVERLAYFS_INSTALL_FREE_BYTES");
-	uint64_t need = r->tree_size + r->stage_size + SPACE_MARGIN, have;
+	uint64_t need = r->tree_size + r->mini.bytes + SPACE_MARGIN, have;
 
 	/* the sha256 hash tree: 32 bytes per 4096-byte block, all levels
 	 * together less than 1/64 of the data */
-	if (r->o->verity)
+	if (r->p->o->verity)
 		need += r->tree_size / 64 + 4096;
 	char a[64], b[64];
 	struct statvfs sv;
@@ -229,17 +232,18 @@ int check_space(struct run *r)
 			return -EINVAL;
 		}
 	} else {
-		if (statvfs(r->boot_dir, &sv) < 0)
-			return log_step_error("free space", r->boot_dir, -errno);
+		if (statvfs(r->p->boot_dir, &sv) < 0)
+			return log_step_error("free space", r->p->boot_dir, -errno);
 		have = (uint64_t)sv.f_bavail * sv.f_frsize;
 	}
 	if (have < need) {
 		log_error("not enough space in %s: need %s (uncompressed image bound + "
 			  "initramfs + 1 MiB), %s free",
-			  r->boot_dir, size_str(need, a, sizeof(a)), size_str(have, b, sizeof(b)));
+			  r->p->boot_dir, size_str(need, a, sizeof(a)),
+			  size_str(have, b, sizeof(b)));
 		return -ENOSPC;
 	}
-	log_info("space in %s: need at most %s, %s free", r->boot_dir, size_str(need, a, sizeof(a)),
-		 size_str(have, b, sizeof(b)));
+	log_info("space in %s: need at most %s, %s free", r->p->boot_dir,
+		 size_str(need, a, sizeof(a)), size_str(have, b, sizeof(b)));
 	return 0;
 }

@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: MIT */
+/* The plan: every check and decision before the boot directory is
+ * touched (kernel, boot directory, output, source, tools, boot program,
+ * config, the mini-initramfs' libraries and modules), the commands a run
+ * starts, and the plan printed for --dry-run. */
+#include "install/plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/utsname.h>
+
+#include "install/compress.h"
+#include "install/exec.h"
+#include "install/fsutil.h"
+#include "install/mini.h"
+#include "install/segment.h"
+#include "common/log.h"
+#include "common/path.h"
+
+static int resolve_kver(struct plan *p)
+{
+	const char *why;
+	struct utsname u;
+
+	/* --kver was checked with the other options */
+	if (p->o->kver)
+		return str_copy(p->kver, sizeof(p->kver), p->o->kver) < 0
+			       ? log_step_error("--kver", p->o->kver, -ENAMETOOLONG)
+			       : 0;
+	if (uname(&u) < 0)
+		return log_step_error("uname", NULL, -errno);
+	if (kver_check(u.release, &why) < 0) {
+		log_error("the running kernel's release (uname -r): %s: not usable in a file name; "
+			  "name the kernel with --kver",
+			  why);
+		return -EINVAL;
+	}
+	return str_copy(p->kver, sizeof(p->kver), u.release);
+}
+
+static int check_moddir(struct plan *p)
+{
+	struct stat st;
+
+	fmt_path(p->moddir, sizeof(p->moddir), "/lib/modules/%s", p->kver);
+	if (stat(p->moddir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int e = errno ? errno : ENOTDIR;
+
+		log_error("kernel modules of %s: %s: %s (install the kernel package of %s)",
+			  p->kver, p->moddir, strerror(e), p->kver);
+		return -e;
+	}
+	if (access(p->moddir, R_OK | X_OK) < 0)
+		return log_step_error("kernel modules", p->moddir, -errno);
+	return 0;
+}
+
+static int check_boot_dir(struct plan *p)
+{
+	const char *dir = p->o->boot_dir ? p->o->boot_dir : "/boot";
+	struct stat st;
+
+	if (!realpath(dir, p->boot_dir))
+		return log_step_error("boot directory", dir, -errno);
+	if (stat(p->boot_dir, &st) < 0)
+		return log_step_error("boot directory", dir, -errno);
+	if (!S_ISDIR(st.st_mode))
+		return log_step_error("boot directory", dir, -ENOTDIR);
+	return 0;
+}
+
+static int choose_output(struct plan *p)
+{
+	char debian_name[PATH_MAX];
+	struct stat st;
+
+	if (p->o->output_initramfs) {
+		char dir[PATH_MAX], *slash;
+
+		/* The initramfs must be renamed into place: its temporary file
+		 * goes into the same directory, which must exist. */
+		if (str_copy(dir, sizeof(dir), p->o->output_initramfs) < 0)
+			return log_step_error("--output-initramfs", p->o->output_initramfs,
+					      -ENAMETOOLONG);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (!realpath(slash ? (*dir ? dir : "/") : ".", p->output))
+			return log_step_error("--output-initramfs", p->o->output_initramfs, -errno);
+		if (strlen(p->output) + strlen(slash ? slash + 1 : dir) + 2 > sizeof(p->output))
+			return log_step_error("--output-initramfs", p->o->output_initramfs,
+					      -ENAMETOOLONG);
+		strcat(p->output, "/");
+		strcat(p->output, slash ? slash + 1 : dir);
+	} else {
+		/* initramfs-tools' name where that layout is in use */
+		fmt_path(debian_name, sizeof(debian_name), "%s/initrd.img-%s", p->boot_dir,
+			 p->kver);
+		if (access(debian_name, F_OK) == 0 || access("/etc/initramfs-tools", F_OK) == 0)
+			fmt_path(p->output, sizeof(p->output), "%s", debian_name);
+		else
+			fmt_path(p->output, sizeof(p->output), "%s/initramfs-%s.img", p->boot_dir,
+				 p->kver);
+	}
+	if (!p->o->force && lstat(p->output, &st) == 0) {
+		log_error("output %s exists; use -f to replace it", p->output);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int check_source(struct plan *p)
+{
+	const char *s = p->o->source;
+	struct stat st;
+	char buf[8];
+	ssize_t n;
+	int fd;
+
+	if (!s) {
+		char path[PATH_MAX];
+
+		s = tool_find("dracut", path, sizeof(path)) == 0 ? "dracut" : "initramfs-tools";
+	}
+	if (strcmp(s, "dracut") == 0) {
+		p->source = SOURCE_DRACUT;
+		return tool_require("dracut", "source dracut");
+	}
+	if (strcmp(s, "initramfs-tools") == 0) {
+		p->source = SOURCE_INITRAMFS_TOOLS;
+		return tool_require("mkinitramfs", "source initramfs-tools");
+	}
+	if (stat(s, &st) < 0)
+		return log_step_error("source", s, -errno);
+	if (S_ISDIR(st.st_mode)) {
+		p->source = SOURCE_DIR;
+		if (!realpath(s, p->source_path))
+			return log_step_error("source", s, -errno);
+		if (access(p->source_path, R_OK | X_OK) < 0)
+			return log_step_error("source", s, -errno);
+		return 0;
+	}
+	p->source = SOURCE_IMAGE;
+	if (!realpath(s, p->source_path))
+		return log_step_error("source", s, -errno);
+	fd = open(p->source_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_step_error("source", s, -errno);
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		int e = -errno;
+
+		close(fd);
+		return log_step_error("source", s, e);
+	}
+	close(fd);
+	{
+		const char *kind = initramfs_detect((const uint8_t *)buf, (size_t)n);
+
+		if (!kind) {
+			log_error("source %s: not an initramfs (neither cpio nor a known "
+				  "compression at its start)",
+				  s);
+			return -EBADMSG;
+		}
+		str_copy(p->source_format, sizeof(p->source_format), kind);
+		/* libarchive decompresses everything itself but lzop data,
+		 * for which Debian's build runs the lzop program. */
+		if (strcmp(kind, "lzo") == 0)
+			return tool_require("lzop", "source image");
+	}
+	return 0;
+}
+
+static int check_compressions(struct plan *p)
+{
+	const char *c = p->erofs_compression;
+	const char *ic =
+		p->o->initramfs_compression ? p->o->initramfs_compression : COMPRESSION_DEFAULT;
+	const struct compression *found = NULL;
+	char names[128];
+	size_t alg = strcspn(c, ",");
+	bool bad;
+
+	if (alg == 0 || strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789") != alg ||
+	    (c[alg] == ',' &&
+	     (c[alg + 1] == '\0' || strspn(c + alg + 1, "0123456789") != strlen(c + alg + 1)))) {
+		log_error("compression '%s': expected ALG[,LEVEL], e.g. lz4hc or lz4hc,12", c);
+		return -EINVAL;
+	}
+	alg = strcspn(ic, ",");
+	bad = fmt_path(p->initramfs_compression, sizeof(p->initramfs_compression), "%.*s", (int)alg,
+		       ic) < 0 ||
+	      (ic[alg] == ',' &&
+	       (fmt_path(p->initramfs_level, sizeof(p->initramfs_level), "%s", ic + alg + 1) < 0 ||
+		!*p->initramfs_level ||
+		strspn(p->initramfs_level, "0123456789") != strlen(p->initramfs_level)));
+	if (!bad && strcmp(p->initramfs_compression, "none") == 0) {
+		bad = *p->initramfs_level != '\0';
+	} else if (!bad) {
+		found = compression_find(p->initramfs_compression);
+		bad = !found || !found->compress[0];
+	}
+	if (bad) {
+		compression_names(names, sizeof(names), ", ", true);
+		log_error("--initramfs-compression %s: expected %s or none, optionally with ,LEVEL",
+			  ic, names);
+		return -EINVAL;
+	}
+	if (p->o->mode == MODE_INIT && found)
+		return tool_require(found->compress[0], "initramfs compression");
+	return 0;
+}
+
+static int check_boot_program(struct plan *p)
+{
+	const char *prog = p->o->boot_program;
+	char self[PATH_MAX];
+	int e;
+
+	if (!prog)
+		prog = getenv("INITOVERLAYFS_BOOT_PROGRAM");
+	if (prog && *prog) {
+		if (!realpath(prog, p->boot_program))
+			return log_step_error("boot program", prog, -errno);
+	} else {
+		/* next to this program: build/ in the tree, $SBINDIR installed */
+		e = self_path(self, sizeof(self));
+		if (e < 0)
+			return log_step_error("boot program: readlink", "/proc/self/exe", e);
+		*strrchr(self, '/') = '\0';
+		if (path_join3(p->boot_program, sizeof(p->boot_program), "", self,
+			       "initoverlayfs") < 0)
+			return log_step_error("boot program", self, -ENAMETOOLONG);
+	}
+	if (access(p->boot_program, R_OK) < 0)
+		return log_step_error("boot program (see --boot-program)", p->boot_program, -errno);
+	return 0;
+}
+
+static int dracut_module_present(void)
+{
+	const char *base = getenv("dracutbasedir");
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
+
+	fmt_path(dir, sizeof(dir), "%s/modules.d", base && *base ? base : "/usr/lib/dracut");
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		/* NNinitoverlayfs */
+		if (strlen(de->d_name) > 2 && de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
+		    de->d_name[1] >= '0' && de->d_name[1] <= '9' &&
+		    strcmp(de->d_name + 2, "initoverlayfs") == 0)
+			found = 1;
+	closedir(d);
+	return found;
+}
+
+static int check_tools(struct plan *p)
+{
+	int e;
+
+	e = tool_require("mkfs.erofs", "EROFS image");
+	if (e == 0 && p->o->verity)
+		e = tool_require("veritysetup", "--verity");
+	if (e < 0)
+		return e;
+	if (p->o->mode == MODE_INIT)
+		return tool_require("depmod", "mini-initramfs modules");
+	e = tool_require("dracut", "mode systemd");
+	if (e < 0)
+		return e;
+	if (!dracut_module_present()) {
+		log_error("mode systemd: the dracut module 'initoverlayfs' is not installed "
+			  "(no %s/modules.d/NNinitoverlayfs); install initoverlayfs' dracut "
+			  "integration or use --mode init",
+			  getenv("dracutbasedir") ? getenv("dracutbasedir") : "/usr/lib/dracut");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* config */
+
+static int load_config(struct plan *p)
+{
+	struct config_error err;
+	struct stat st;
+	bool missing;
+	int e;
+
+	fmt_path(p->config_path, sizeof(p->config_path), "%s",
+		 p->o->config_path ? p->o->config_path : CONFIG_DEFAULT_PATH);
+	config_init(&p->cfg, p->kver);
+
+	e = bootfs_locate(p->boot_dir, NULL, &p->bootfs);
+	if (e < 0)
+		log_warning("cannot find the file system of %s: %s", p->boot_dir, strerror(-e));
+	p->have_bootfs = e == 0;
+
+	missing = stat(p->config_path, &st) < 0 ? errno == ENOENT : st.st_size == 0;
+	if (!missing) {
+		e = config_load_file(&p->cfg, p->config_path, &err);
+		if (e < 0) {
+			if (err.line)
+				log_error("config %s:%u: %s", err.origin, err.line, err.message);
+			else
+				log_error("config %s: %s", err.origin, err.message);
+			return e;
+		}
+	} else {
+		p->config_generated = true;
+		if (!p->have_bootfs) {
+			log_error("config %s is missing and the file system holding %s is "
+				  "unknown; write bootfs into %s",
+				  p->config_path, p->boot_dir, p->config_path);
+			return -ENOENT;
+		}
+		e = bootfs_probe(&p->bootfs);
+		if (e == -ENODEV) {
+			log_error("config %s is missing and %s is on %s (%s), not on a block "
+				  "device the boot could find; write bootfs into %s",
+				  p->config_path, p->boot_dir, p->bootfs.source, p->bootfs.fstype,
+				  p->config_path);
+			return e;
+		}
+		if (e < 0) {
+			log_error("config %s is missing and the UUID of %s (%s, holding %s) "
+				  "cannot be read: %s (%s); write bootfs into %s",
+				  p->config_path, p->bootfs.device[0] ? p->bootfs.device : "?",
+				  p->bootfs.fstype, p->boot_dir, strerror(-e), errno_name(-e),
+				  p->config_path);
+			return e;
+		}
+		fmt_path(p->cfg.bootfs, sizeof(p->cfg.bootfs), "UUID=%s", p->bootfs.uuid);
+		fmt_path(p->cfg.bootfs_hint, sizeof(p->cfg.bootfs_hint), "%s", p->bootfs.device);
+		fmt_path(p->cfg.bootfstype, sizeof(p->cfg.bootfstype), "%s", p->bootfs.fstype);
+	}
+
+	/* The measurements describe one image: only this run's may reach the
+	 * mini-initramfs. The policies (verity_on_corruption,
+	 * verity_cmdline_override) are the config's to keep. */
+	if (p->cfg.verity.roothash[0] && !p->o->verity)
+		log_warning("config %s: verity_roothash ignored: only --verity sets it",
+			    p->config_path);
+	p->cfg.verity.roothash[0] = '\0';
+	p->cfg.verity.salt[0] = '\0';
+	p->cfg.verity.hash_offset = 0;
+	p->cfg.verity.data_blocks = 0;
+
+	if (p->o->compression)
+		fmt_path(p->erofs_compression, sizeof(p->erofs_compression), "%s",
+			 p->o->compression);
+	else if (p->cfg.compression[0])
+		fmt_path(p->erofs_compression, sizeof(p->erofs_compression), "%s",
+			 p->cfg.compression);
+	else
+		fmt_path(p->erofs_compression, sizeof(p->erofs_compression), "%s",
+			 CONFIG_DEFAULT_COMPRESSION);
+	fmt_path(p->cfg.compression, sizeof(p->cfg.compression), "%s", p->erofs_compression);
+	if (!p->cfg.bootfstype[0] && p->have_bootfs)
+		fmt_path(p->cfg.bootfstype, sizeof(p->cfg.bootfstype), "%s", p->bootfs.fstype);
+	return 0;
+}
+
+/* Init mode: what the mini-initramfs carries besides the config. */
+static int plan_mini(struct plan *p)
+{
+	char missing[PATH_MAX];
+	int e;
+
+	e = elf_collect_deps(NULL, p->boot_program, &p->libs, missing, sizeof(missing));
+	if (e == -ENOENT) {
+		log_error("mini-initramfs: %s needs %s, which is not installed", p->boot_program,
+			  missing);
+		return e;
+	}
+	if (e < 0)
+		return log_step_error("mini-initramfs: list the shared libraries of",
+				      p->boot_program, e);
+	e = mini_resolve_modules(p->moddir, &p->cfg, p->o->add_modules, &p->modules);
+	/* --verity: a kernel without dm_verity must fail here, not at boot */
+	if (e == 0 && p->o->verity)
+		e = modset_add(&p->modules, p->moddir, "dm_verity", true, "--verity");
+	return e;
+}
+
+/* The images of this kernel in the boot directory now. */
+static int find_images(struct plan *p)
+{
+	char prefix[NAME_MAX + 1], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int e = 0;
+
+	fmt_path(prefix, sizeof(prefix), "initoverlayfs-%s-", p->kver);
+	d = opendir(p->boot_dir);
+	if (!d)
+		return log_step_error("boot directory", p->boot_dir, -errno);
+	while ((de = readdir(d)) && e == 0) {
+		const char *rest = de->d_name + strlen(prefix);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(rest) != IMAGE_HASH_HEX + 4 ||
+		    strspn(rest, "0123456789abcdef") != IMAGE_HASH_HEX ||
+		    strcmp(rest + IMAGE_HASH_HEX, ".img") != 0)
+			continue;
+		e = fmt_path(path, sizeof(path), "%s/%s", p->boot_dir, de->d_name);
+		if (e == 0)
+			e = strv_add(&p->stale, path);
+	}
+	closedir(d);
+	return e < 0 ? log_step_error("boot directory", p->boot_dir, e) : 0;
+}
+
+int plan_make(const struct options *o, struct plan *p)
+{
+	int e;
+
+	memset(p, 0, sizeof(*p));
+	p->o = o;
+	e = resolve_kver(p);
+	if (e == 0)
+		e = check_moddir(p);
+	if (e == 0)
+		e = check_boot_dir(p);
+	if (e == 0)
+		e = choose_output(p);
+	if (e == 0)
+		e = check_source(p);
+	if (e == 0)
+		e = check_tools(p);
+	if (e == 0 && o->mode == MODE_INIT)
+		e = check_boot_program(p);
+	if (e == 0)
+		e = load_config(p);
+	if (e == 0)
+		e = check_compressions(p);
+	if (e == 0 && o->mode == MODE_INIT)
+		e = plan_mini(p);
+	if (e == 0)
+		e = find_images(p);
+	return e;
+}
+
+void plan_free(struct plan *p)
+{
+	strv_free(&p->libs);
+	modset_free(&p->modules);
+	strv_free(&p->stale);
+}
+
+/* --- the commands -------------------------------------------------------- */
+
+int plan_full_initrd_argv(const struct plan *p, const char *out, const char **argv)
+{
+	size_t n = 0;
+
+	if (p->source == SOURCE_DRACUT) {
+		argv[n++] = "dracut";
+		argv[n++] = "--no-hostonly";
+		argv[n++] = "--force";
+		argv[n++] = "--kver";
+		argv[n++] = p->kver;
+		argv[n++] = out;
+	} else if (p->source == SOURCE_INITRAMFS_TOOLS) {
+		argv[n++] = "mkinitramfs";
+		argv[n++] = "-o";
+		argv[n++] = out;
+		argv[n++] = p->kver;
+	} else {
+		return -EINVAL;
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+/* The file system UUID: none (all zeros). Nothing looks the image up by
+ * UUID (the config names its path, dm-verity checks its root hash), blkid
+ * reports no UUID for it, so two images never collide in
+ * /dev/disk/by-uuid; and a fixed value keeps mkfs.erofs from drawing a
+ * random one, so the same tree gives the same bytes. */
+#define IMAGE_UUID "00000000-0000-0000-0000-000000000000"
+
+int plan_mkfs_argv(const struct plan *p, const char *image, const char *tree, const char **argv,
+		   char *buf, size_t size)
+{
+	size_t n = 0;
+
+	argv[n++] = "mkfs.erofs";
+	if (strcmp(p->erofs_compression, "none") != 0) {
+		if (fmt_path(buf, size, "-z%s", p->erofs_compression) < 0)
+			return -ENAMETOOLONG;
+		argv[n++] = buf;
+	}
+	argv[n++] = "-T0";
+	argv[n++] = "--all-root";
+	argv[n++] = "-x-1";
+	argv[n++] = "-U" IMAGE_UUID;
+	argv[n++] = "--quiet";
+	argv[n++] = image;
+	argv[n++] = tree;
+	argv[n] = NULL;
+	return 0;
+}
+
+int plan_veritysetup_argv(const struct plan *p, const char *image, const char *blocks,
+			  const char *offset, const char *salt, const char **argv, char *buf,
+			  size_t size)
+{
+	size_t used = 0, n = 0;
+	const char *vals[] = { blocks, offset, salt };
+	const char *opts[] = { "--data-blocks=", "--hash-offset=", "--salt=" };
+
+	argv[n++] = "veritysetup";
+	argv[n++] = "format";
+	argv[n++] = "--no-superblock";
+	argv[n++] = "--hash=" VERITY_DEFAULT_ALG;
+	argv[n++] = "--data-block-size=4096";
+	argv[n++] = "--hash-block-size=4096";
+	for (size_t i = 0; i < 3; i++) {
+		int len = snprintf(buf + used, size - used, "%s%s", opts[i], vals[i]);
+
+		if (len < 0 || (size_t)len >= size - used)
+			return -ENAMETOOLONG;
+		argv[n++] = buf + used;
+		used += (size_t)len + 1;
+	}
+	argv[n++] = image;
+	argv[n++] = image;
+	argv[n] = NULL;
+	return 0;
+}
+
+int plan_depmod_argv(const struct plan *p, const char *confdir, const char *stage,
+		     const char **argv)
+{
+	/* an empty configuration: the host's depmod.d has no say */
+	const char *v[] = { "depmod", "-C", confdir, "-b", stage, p->kver, NULL };
+
+	memcpy(argv, v, sizeof(v));
+	return 0;
+}
+
+/* -EINVAL for "none" */
+int plan_compressor_argv(const struct plan *p, const char **argv, char *buf, size_t size)
+{
+	const struct compression *c = compression_find(p->initramfs_compression);
+
+	return c ? compression_argv(c, p->initramfs_level, argv, buf, size) : -EINVAL;
+}
+
+/*
+ * Only the module and what it depends on (systemd, udev, base): dracut's
+ * default module set would rebuild the full initrd we are replacing, and
+ * host-only or microcode choices belong to the full initrd, not to the
+ * mini-initramfs. dracut's --compress takes one command line; "none" is
+ * --no-compress.
+ */
+int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *out,
+			  const char **argv, char *buf, size_t size)
+{
+	const char *comp[16];
+	char lvl[64];
+	size_t n = 0, len;
+
+	if (plan_compressor_argv(p, comp, lvl, sizeof(lvl)) < 0) {
+		fmt_path(buf, size, "--no-compress");
+	} else {
+		len = (size_t)snprintf(buf, size, "--compress=");
+		for (size_t i = 0; comp[i] && len < size; i++)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? " " : "",
+						comp[i]);
+		if (len >= size)
+			return -ENAMETOOLONG;
+	}
+	argv[n++] = "dracut";
+	argv[n++] = "--force";
+	argv[n++] = "--reproducible";
+	argv[n++] = "--no-hostonly";
+	argv[n++] = "--no-early-microcode";
+	argv[n++] = buf;
+	argv[n++] = "--kver";
+	argv[n++] = p->kver;
+	argv[n++] = "--modules";
+	argv[n++] = "initoverlayfs";
+	argv[n++] = "--include";
+	argv[n++] = conf;
+	argv[n++] = CONFIG_DEFAULT_PATH;
+	argv[n++] = out;
+	argv[n] = NULL;
+	return 0;
+}
+
+/* --- the printed plan ---------------------------------------------------- */
+
+static void print_command(FILE *out, const char *why, const char *const argv[])
+{
+	char line[8192];
+
+	argv_format(argv, line, sizeof(line));
+	fprintf(out, "  %s\n    $ %s\n", why, line);
+}
+
+static void print_inputs(const struct plan *p, FILE *out)
+{
+	fprintf(out, "inputs:\n");
+	fprintf(out, "  kernel          %s (modules %s)\n", p->kver, p->moddir);
+	if (p->have_bootfs)
+		fprintf(out, "  boot directory  %s (%s on %s, mounted at %s)\n", p->boot_dir,
+			p->bootfs.fstype, p->bootfs.source, p->bootfs.mountpoint);
+	else
+		fprintf(out, "  boot directory  %s (file system not found)\n", p->boot_dir);
+	if (p->source == SOURCE_IMAGE)
+		fprintf(out, "  source          the initramfs %s (%s)\n", p->source_path,
+			p->source_format);
+	else if (p->source == SOURCE_DIR)
+		fprintf(out, "  source          the directory %s\n", p->source_path);
+	else
+		fprintf(out, "  source          generated by %s (command below)\n",
+			source_names[p->source]);
+	fprintf(out, "  config          %s: %s (bootfs %s, bootfstype %s)\n", p->config_path,
+		p->config_generated ? "missing, generated" : "kept",
+		p->cfg.bootfs[0] ? p->cfg.bootfs : "(none)",
+		p->cfg.bootfstype[0] ? p->cfg.bootfstype : "(unknown)");
+	if (p->o->mode == MODE_INIT)
+		fprintf(out, "  boot program    %s\n", p->boot_program);
+}
+
+static void print_outputs(const struct plan *p, FILE *out)
+{
+	fprintf(out, "outputs (temporary files beside them, renamed into place):\n");
+	fprintf(out, "  %04o %s/initoverlayfs-%s-<hash>.img  EROFS image, %s%s\n",
+		PRIVATE_FILE_MODE, p->boot_dir, p->kver, p->erofs_compression,
+		p->o->verity ? ", with a dm-verity hash tree" : "");
+	fprintf(out, "  %04o %s  mini-initramfs, %s\n", PRIVATE_FILE_MODE, p->output,
+		p->o->mode == MODE_INIT ? "newc cpio" : "dracut, mode systemd");
+	if (p->config_generated)
+		fprintf(out, "  %04o %s  config: bootfs %s, bootfs_hint %s, bootfstype %s\n",
+			HOST_CONFIG_MODE, p->config_path, p->cfg.bootfs, p->cfg.bootfs_hint,
+			p->cfg.bootfstype);
+	for (size_t i = 0; i < p->stale.n; i++)
+		fprintf(out,
+			"  removed %s  once the new pair is in place (unless it is the new "
+			"image)\n",
+			p->stale.v[i]);
+}
+
+static void print_commands(const struct plan *p, FILE *out)
+{
+	const char *argv[24];
+	char buf[512], image_tmp[PATH_MAX], work_full[PATH_MAX];
+
+	fprintf(out, "commands ($WORK: the work directory, mode 0700):\n");
+	fmt_path(image_tmp, sizeof(image_tmp), "%s/.initoverlayfs-%s.img.XXXXXX", p->boot_dir,
+		 p->kver);
+	if (plan_full_initrd_argv(p, "$WORK/full-initrd.img", argv) == 0)
+		print_command(out, "the full initrd", argv);
+	fmt_path(work_full, sizeof(work_full), "%s",
+		 p->source == SOURCE_DIR ? p->source_path : "$WORK/full");
+	if (p->o->mode == MODE_INIT) {
+		plan_depmod_argv(p, "$WORK/depmod.d", "$WORK/mini", argv);
+		print_command(out, "the mini-initramfs' module indexes", argv);
+	}
+	if (plan_mkfs_argv(p, image_tmp, work_full, argv, buf, sizeof(buf)) == 0)
+		print_command(out, "the EROFS image", argv);
+	if (p->o->verity &&
+	    plan_veritysetup_argv(p, image_tmp, "<image size / 4096>", "<image size>",
+				  p->o->verity_salt ? p->o->verity_salt : "<sha256 of the image>",
+				  argv, buf, sizeof(buf)) == 0)
+		print_command(out, "the dm-verity hash tree, appended to the image", argv);
+	if (p->o->mode == MODE_SYSTEMD) {
+		const char *base = strrchr(p->output, '/') + 1;
+		char tmp[PATH_MAX];
+
+		fmt_path(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", (int)(base - p->output), p->output,
+			 base);
+		if (plan_dracut_mini_argv(p, "$WORK/initoverlayfs.conf", tmp, argv, buf,
+					  sizeof(buf)) == 0)
+			print_command(
+				out,
+				"the mini-initramfs (initoverlayfs_conf=$WORK/initoverlayfs.conf)",
+				argv);
+	} else if (plan_compressor_argv(p, argv, buf, sizeof(buf)) == 0) {
+		print_command(out, "the mini-initramfs' compressor (the newc cpio on its stdin)",
+			      argv);
+	}
+}
+
+static void print_mini(const struct plan *p, FILE *out)
+{
+	size_t len = strlen(p->moddir);
+
+	fprintf(out, "mini-initramfs contents:\n");
+	fprintf(out, "  /init  the boot program %s\n", p->boot_program);
+	for (size_t i = 0; i < p->libs.n; i++)
+		fprintf(out, "  %s  needed by the boot program\n", p->libs.v[i]);
+	fprintf(out, "  /etc/initoverlayfs.conf  the config, fs naming the image (from an "
+		     "initramfs-tools full initrd also init /init, newroot tmpfs)\n");
+	for (size_t i = 0; i < p->modules.files.n; i++) {
+		const char *f = p->modules.files.v[i];
+
+		fprintf(out, "  /lib/modules/%s%s  %s\n", p->kver,
+			strncmp(f, p->moddir, len) == 0 ? f + len : f, p->modules.why.v[i]);
+	}
+	for (size_t i = 0; i < p->modules.builtin.n; i++)
+		fprintf(out, "  (built in: %s)\n", p->modules.builtin.v[i]);
+}
+
+void plan_print(const struct plan *p, FILE *out)
+{
+	fprintf(out, "plan: kernel %s, mode %s, source %s\n", p->kver,
+		p->o->mode == MODE_INIT ? "init" : "systemd", source_names[p->source]);
+	print_inputs(p, out);
+	print_outputs(p, out);
+	print_commands(p, out);
+	if (p->o->mode == MODE_INIT)
+		print_mini(p, out);
+	fprintf(out, "dry run: nothing was changed\n");
+}

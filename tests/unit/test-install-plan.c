@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for src/install/plan.c: the plan a run would carry out, made
+ * without root against the newest kernel under /lib/modules, a boot
+ * directory and a source directory of the test's own. Nothing is
+ * written: the tests check that too. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "install/plan.h"
+#include "test-util.h"
+
+static char kver[KVER_MAX + 1];
+static char boot_dir[128], source_dir[128], config_path[128];
+
+/* The newest release under /lib/modules with a modules.dep. */
+static int find_kernel(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/lib/modules");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char dep[PATH_MAX];
+		struct stat st;
+
+		snprintf(dep, sizeof(dep), "/lib/modules/%s/modules.dep", de->d_name);
+		if (de->d_name[0] != '.' && stat(dep, &st) == 0 &&
+		    (!kver[0] || strverscmp(de->d_name, kver) > 0))
+			snprintf(kver, sizeof(kver), "%s", de->d_name);
+	}
+	closedir(d);
+	return kver[0] ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+	static const char conf[] = "bootfs LABEL=boot\nbootfstype ext4\n";
+
+	if (find_kernel() < 0) {
+		fprintf(stderr, "test-install-plan: no kernel under /lib/modules\n");
+		return -1;
+	}
+	if (test_dir_create() < 0)
+		return -1;
+	snprintf(boot_dir, sizeof(boot_dir), "%s/boot", test_dir);
+	snprintf(source_dir, sizeof(source_dir), "%s/full", test_dir);
+	if (mkdir(boot_dir, 0755) < 0 || mkdir(source_dir, 0755) < 0)
+		return -1;
+	snprintf(config_path, sizeof(config_path), "%s", test_write_file("conf", conf, strlen(conf)));
+	return 0;
+}
+
+static struct options base_options(void)
+{
+	struct options o = {
+		.kver = kver,
+		.boot_dir = boot_dir,
+		.source = source_dir,
+		.config_path = config_path,
+		/* any dynamically linked program has a loader and libraries */
+		.boot_program = "/bin/sh",
+		.mode = MODE_INIT,
+		.dry_run = true,
+	};
+
+	return o;
+}
+
+static const char *why_of(const struct plan *p, const char *file_suffix)
+{
+	for (size_t i = 0; i < p->modules.files.n; i++) {
+		const char *f = p->modules.files.v[i];
+		size_t n = strlen(f), m = strlen(file_suffix);
+
+		if (n >= m && strcmp(f + n - m, file_suffix) == 0)
+			return p->modules.why.v[i];
+	}
+	return NULL;
+}
+
+static bool has_module_named(const struct plan *p, const char *name)
+{
+	char ko[64], koxz[64];
+
+	snprintf(ko, sizeof(ko), "/%s.ko", name);
+	snprintf(koxz, sizeof(koxz), "/%s.ko.xz", name);
+	return why_of(p, ko) || why_of(p, koxz);
+}
+
+static const char *module_why(const struct plan *p, const char *name)
+{
+	char ko[64], koxz[64];
+	const char *why;
+
+	snprintf(ko, sizeof(ko), "/%s.ko", name);
+	snprintf(koxz, sizeof(koxz), "/%s.ko.xz", name);
+	why = why_of(p, ko);
+	return why ? why : why_of(p, koxz);
+}
+
+static void test_directory_source(void **state)
+{
+	struct options o = base_options();
+	struct plan p;
+	char output[PATH_MAX];
+
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_int_equal(p.source, SOURCE_DIR);
+	assert_string_equal(p.kver, kver);
+	assert_string_equal(p.source_path, source_dir);
+	assert_false(p.config_generated);
+	assert_string_equal(p.cfg.bootfs, "LABEL=boot");
+	/* defaults: lz4hc image, zstd mini-initramfs */
+	assert_string_equal(p.erofs_compression, "lz4hc");
+	assert_string_equal(p.initramfs_compression, "zstd");
+	/* no /etc/initramfs-tools here: dracut's name */
+	if (access("/etc/initramfs-tools", F_OK) < 0) {
+		snprintf(output, sizeof(output), "%s/initramfs-%s.img", boot_dir, kver);
+		assert_string_equal(p.output, output);
+	}
+	/* the boot program's loader is among its libraries */
+	assert_true(p.libs.n >= 2);
+	assert_int_equal(p.stale.n, 0);
+	/* the modules, each with why it is in */
+	assert_int_equal(p.modules.files.n, p.modules.why.n);
+	/* Debian builds all three as modules */
+	assert_true(has_module_named(&p, "erofs"));
+	assert_string_equal(module_why(&p, "erofs"), "what the image is mounted with");
+	assert_true(has_module_named(&p, "ext4"));
+	assert_string_equal(module_why(&p, "ext4"), "the boot file system (ext4)");
+	assert_true(has_module_named(&p, "jbd2"));
+	assert_string_equal(module_why(&p, "jbd2"), "needed by ext4");
+	/* dm-verity is a boot module whether or not this run uses --verity */
+	assert_true(has_module_named(&p, "dm-verity"));
+	plan_free(&p);
+}
+
+static void test_add_modules(void **state)
+{
+	struct options o = base_options();
+	struct plan p;
+
+	o.add_modules = "squashfs";
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_true(has_module_named(&p, "squashfs"));
+	assert_string_equal(module_why(&p, "squashfs"), "--add-modules");
+	plan_free(&p);
+}
+
+static void test_stale_images(void **state)
+{
+	struct options o = base_options();
+	char old[PATH_MAX], other[PATH_MAX];
+	struct plan p;
+
+	snprintf(old, sizeof(old), "%s/initoverlayfs-%s-0123456789abcdef.img", boot_dir, kver);
+	snprintf(other, sizeof(other), "%s/initoverlayfs-%s-notahash.img", boot_dir, kver);
+	fclose(fopen(old, "w"));
+	fclose(fopen(other, "w"));
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_int_equal(p.stale.n, 1);
+	assert_string_equal(p.stale.v[0], old);
+	plan_free(&p);
+	unlink(old);
+	unlink(other);
+}
+
+static void test_commands(void **state)
+{
+	struct options o = base_options();
+	const char *argv[24];
+	char buf[512];
+	struct plan p;
+
+	o.compression = "lz4hc,12";
+	o.initramfs_compression = "xz,6";
+	assert_int_equal(plan_make(&o, &p), 0);
+
+	assert_int_equal(plan_mkfs_argv(&p, "IMG", "TREE", argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[0], "mkfs.erofs");
+	assert_string_equal(argv[1], "-zlz4hc,12");
+	assert_string_equal(argv[7], "IMG");
+	assert_string_equal(argv[8], "TREE");
+	assert_null(argv[9]);
+
+	assert_int_equal(plan_compressor_argv(&p, argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[0], "xz");
+	for (size_t i = 0; argv[i]; i++)
+		if (!argv[i + 1])
+			assert_string_equal(argv[i], "--lzma2=preset=6,dict=1MiB");
+
+	/* a directory source runs no generator */
+	assert_int_equal(plan_full_initrd_argv(&p, "OUT", argv), -EINVAL);
+	p.source = SOURCE_DRACUT;
+	assert_int_equal(plan_full_initrd_argv(&p, "OUT", argv), 0);
+	assert_string_equal(argv[0], "dracut");
+	assert_string_equal(argv[4], kver);
+	assert_string_equal(argv[5], "OUT");
+	p.source = SOURCE_INITRAMFS_TOOLS;
+	assert_int_equal(plan_full_initrd_argv(&p, "OUT", argv), 0);
+	assert_string_equal(argv[0], "mkinitramfs");
+	assert_string_equal(argv[2], "OUT");
+
+	assert_int_equal(plan_veritysetup_argv(&p, "IMG", "12", "49152", "ab", argv, buf,
+					       sizeof(buf)),
+			 0);
+	assert_string_equal(argv[6], "--data-blocks=12");
+	assert_string_equal(argv[7], "--hash-offset=49152");
+	assert_string_equal(argv[8], "--salt=ab");
+
+	assert_int_equal(plan_dracut_mini_argv(&p, "CONF", "OUT", argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[5], "--compress=xz -q -c --check=crc32 --lzma2=preset=6,dict=1MiB");
+	assert_string_equal(argv[11], "CONF");
+	assert_string_equal(argv[13], "OUT");
+
+	assert_int_equal(plan_depmod_argv(&p, "D", "S", argv), 0);
+	assert_string_equal(argv[2], "D");
+	assert_string_equal(argv[4], "S");
+	assert_string_equal(argv[5], kver);
+	plan_free(&p);
+
+	o.initramfs_compression = "none";
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_int_equal(plan_compressor_argv(&p, argv, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(plan_dracut_mini_argv(&p, "CONF", "OUT", argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[5], "--no-compress");
+	plan_free(&p);
+}
+
+static void test_printed_plan(void **state)
+{
+	struct options o = base_options();
+	char *text = NULL, line[PATH_MAX + 64];
+	size_t len = 0;
+	struct plan p;
+	FILE *out;
+
+	o.verity = true;
+	assert_int_equal(plan_make(&o, &p), 0);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	plan_print(&p, out);
+	fclose(out);
+	snprintf(line, sizeof(line), "  0600 %s/initoverlayfs-%s-<hash>.img  EROFS image, lz4hc, "
+		 "with a dm-verity hash tree\n", boot_dir, kver);
+	assert_non_null(strstr(text, line));
+	snprintf(line, sizeof(line), "  0600 %s  mini-initramfs, newc cpio\n", p.output);
+	assert_non_null(strstr(text, line));
+	assert_non_null(strstr(text, "    $ mkfs.erofs -zlz4hc "));
+	assert_non_null(strstr(text, "    $ veritysetup format --no-superblock"));
+	assert_non_null(strstr(text, "    $ zstd -q -c -19\n"));
+	snprintf(line, sizeof(line), "  /init  the boot program %s\n", p.boot_program);
+	assert_non_null(strstr(text, line));
+	assert_non_null(strstr(text, "dry run: nothing was changed\n"));
+	free(text);
+	plan_free(&p);
+	/* and nothing was written: the boot directory is still empty */
+	{
+		DIR *d = opendir(boot_dir);
+		struct dirent *de;
+		int n = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)))
+			n += de->d_name[0] != '.';
+		closedir(d);
+		assert_int_equal(n, 0);
+	}
+}
+
+static void test_refusals(void **state)
+{
+	struct options o = base_options();
+	struct plan p;
+
+	capture_start();
+	o.kver = "0.0.0-none";
+	assert_int_equal(plan_make(&o, &p), -ENOENT);
+	plan_free(&p);
+	o = base_options();
+	o.compression = "LZ4";
+	assert_int_equal(plan_make(&o, &p), -EINVAL);
+	plan_free(&p);
+	o = base_options();
+	o.initramfs_compression = "none,3";
+	assert_int_equal(plan_make(&o, &p), -EINVAL);
+	plan_free(&p);
+	o = base_options();
+	o.add_modules = "no_such_module_anywhere";
+	assert_int_equal(plan_make(&o, &p), -ENOENT);
+	plan_free(&p);
+	capture_restore();
+}
+
+static int group_teardown(void **state)
+{
+	capture_restore();
+	return test_dir_remove();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_directory_source),
+		cmocka_unit_test(test_add_modules),
+		cmocka_unit_test(test_stale_images),
+		cmocka_unit_test(test_commands),
+		cmocka_unit_test(test_printed_plan),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
