@@ -2,28 +2,102 @@
 #include "boot/fallback.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 #define EMERGENCY_SHELL	 "/bin/sh"
+#define CONSOLE		 "/dev/console"
 #define REBOOT_DELAY_SEC 10
 
-/* PID 1 must never return: the kernel would panic. */
-void fallback_run(void)
+/* The console as the shell's controlling terminal, so that job control
+ * and Ctrl-C work; PID 1 starts without one. */
+static int console_as_ctty(void)
 {
-	if (access(EMERGENCY_SHELL, X_OK) == 0) {
-		log_error("starting emergency shell %s", EMERGENCY_SHELL);
-		execl(EMERGENCY_SHELL, EMERGENCY_SHELL, (char *)NULL);
-		log_step_error("emergency shell", EMERGENCY_SHELL, -errno);
+	int fd;
+
+	if (setsid() < 0 && errno != EPERM)
+		return -errno;
+	fd = open(CONSOLE, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, TIOCSCTTY, 1) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
 	}
-	log_error("no emergency shell (%s), rebooting in %d s", EMERGENCY_SHELL, REBOOT_DELAY_SEC);
-	sleep(REBOOT_DELAY_SEC);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+	close(fd);
+	return 0;
+}
+
+/* Returns only when the shell cannot run. */
+static void run_shell(void)
+{
+	int e;
+
+	if (access(EMERGENCY_SHELL, X_OK) < 0) {
+		log_step_error("emergency shell", EMERGENCY_SHELL, -errno);
+		return;
+	}
+	e = console_as_ctty();
+	if (e < 0)
+		log_warning("emergency shell: no controlling terminal on %s: %s", CONSOLE,
+			    strerror(-e));
+	log_error("starting emergency shell %s", EMERGENCY_SHELL);
+	execl(EMERGENCY_SHELL, EMERGENCY_SHELL, (char *)NULL);
+	log_step_error("emergency shell", EMERGENCY_SHELL, -errno);
+}
+
+__attribute__((noreturn)) static void stop_machine(int how, const char *what)
+{
 	sync();
-	if (reboot(RB_AUTOBOOT) < 0)
-		log_step_error("reboot", NULL, -errno);
+	if (reboot(how) < 0)
+		log_step_error(what, NULL, -errno);
 	for (;;)
 		pause();
+}
+
+/* PID 1 must never return: the kernel would panic (unless asked to). */
+void fallback_run(enum on_failure policy)
+{
+	if (policy == ON_FAILURE_AUTO && access(EMERGENCY_SHELL, X_OK) < 0) {
+		log_error("no emergency shell (%s), rebooting in %d s", EMERGENCY_SHELL,
+			  REBOOT_DELAY_SEC);
+		policy = ON_FAILURE_REBOOT;
+	} else if (policy == ON_FAILURE_AUTO || policy == ON_FAILURE_SHELL) {
+		run_shell();
+		log_error("on_failure %s: no shell, rebooting in %d s",
+			  on_failure_to_string(policy), REBOOT_DELAY_SEC);
+		policy = ON_FAILURE_REBOOT;
+	} else if (policy == ON_FAILURE_REBOOT) {
+		log_error("on_failure reboot: rebooting in %d s", REBOOT_DELAY_SEC);
+	}
+	switch (policy) {
+	case ON_FAILURE_HALT:
+		log_error("on_failure halt: halting");
+		stop_machine(RB_HALT_SYSTEM, "halt");
+	case ON_FAILURE_POWEROFF:
+		log_error("on_failure poweroff: powering off");
+		stop_machine(RB_POWER_OFF, "power off");
+	case ON_FAILURE_PANIC:
+		log_error("on_failure panic: init exits, the kernel panics");
+		sync();
+		_exit(EXIT_FAILURE);
+	default:
+		sleep(REBOOT_DELAY_SEC);
+		stop_machine(RB_AUTOBOOT, "reboot");
+	}
 }

@@ -65,8 +65,10 @@ static void print_help(FILE *out)
 		"sets verity_cmdline_override.\n"
 		"\n"
 		"On failure one line names the step, the path and the error. In init mode\n"
-		"the boot then goes to /bin/sh if the mini-initramfs has one, else it reboots\n"
-		"after 10 s. Exit status: 0 success, 1 failure, 2 usage error.\n",
+		"the boot then does what on_failure says: auto (the default) goes to /bin/sh\n"
+		"if the mini-initramfs has one, else reboots after 10 s; shell, reboot,\n"
+		"halt, poweroff, or panic (init exits and the kernel panics).\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n",
 		CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR, UPPER_DIR, NEW_ROOT_DIR,
 		CONFIG_DEFAULT_INIT, NEW_ROOT_DIR, CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR,
 		UPPER_DIR, NEW_ROOT_DIR);
@@ -231,7 +233,7 @@ static int run_init_mode(struct boot_context *ctx)
 	log_info("initoverlayfs %s starting as init", IOFS_VERSION);
 	boot_run(ctx);
 	/* Only here when the boot failed: the step said why. */
-	fallback_run();
+	fallback_run(ctx->cfg.on_failure);
 }
 
 int main(int argc, char **argv)

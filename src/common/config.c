@@ -113,6 +113,29 @@ int new_root_from_string(const char *s, enum new_root *out)
 	return 0;
 }
 
+static const char *const on_failure_names[] = {
+	[ON_FAILURE_AUTO] = "auto",	    [ON_FAILURE_SHELL] = "shell",
+	[ON_FAILURE_REBOOT] = "reboot",	    [ON_FAILURE_HALT] = "halt",
+	[ON_FAILURE_POWEROFF] = "poweroff", [ON_FAILURE_PANIC] = "panic",
+};
+
+const char *on_failure_to_string(enum on_failure policy)
+{
+	return (size_t)policy < sizeof(on_failure_names) / sizeof(on_failure_names[0])
+		       ? on_failure_names[policy]
+		       : "auto";
+}
+
+int on_failure_from_string(const char *s, enum on_failure *out)
+{
+	for (size_t i = 0; i < sizeof(on_failure_names) / sizeof(on_failure_names[0]); i++)
+		if (strcmp(s, on_failure_names[i]) == 0) {
+			*out = (enum on_failure)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 /* Leaves the field as it was when the value does not fit, like every
  * other rejected value. */
 static int set_string(char *field, size_t size, const char *value)
@@ -215,6 +238,11 @@ static int set_image_mount(struct config *cfg, const char *value)
 static int set_new_root(struct config *cfg, const char *value)
 {
 	return new_root_from_string(value, &cfg->new_root);
+}
+
+static int set_on_failure(struct config *cfg, const char *value)
+{
+	return on_failure_from_string(value, &cfg->on_failure);
 }
 
 static int set_debug(struct config *cfg, const char *value)
@@ -375,6 +403,7 @@ static const struct config_key keys[] = {
 	{ "modules", set_modules, "module names separated by spaces or commas" },
 	{ "image_mount", set_image_mount, "auto, file or loop" },
 	{ "newroot", set_new_root, "overlay or tmpfs" },
+	{ "on_failure", set_on_failure, "auto, shell, reboot, halt, poweroff or panic" },
 	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
 	{ "verity_roothash", set_verity_roothash, "a hex digest, or empty for no verification" },
@@ -408,6 +437,7 @@ void config_init(struct config *cfg, const char *kernel_release)
 	cfg->timeout_sec = CONFIG_DEFAULT_TIMEOUT_SEC;
 	cfg->image_mount = IMAGE_MOUNT_AUTO;
 	cfg->new_root = NEW_ROOT_OVERLAY;
+	cfg->on_failure = ON_FAILURE_AUTO;
 	str_copy(cfg->verity.algorithm, sizeof(cfg->verity.algorithm), VERITY_DEFAULT_ALG);
 	cfg->verity.data_block_size = VERITY_DEFAULT_BLOCK;
 	cfg->verity.hash_block_size = VERITY_DEFAULT_BLOCK;
@@ -738,6 +768,7 @@ int config_format(const struct config *cfg, char *buf, size_t size)
 		{ "modules", cfg->modules },
 		{ "image_mount", image_mount_to_string(cfg->image_mount) },
 		{ "newroot", new_root_to_string(cfg->new_root) },
+		{ "on_failure", on_failure_to_string(cfg->on_failure) },
 		{ "debug", debug },
 		{ "compression", cfg->compression },
 	};

@@ -67,6 +67,16 @@ enum new_root {
 	NEW_ROOT_TMPFS,	  /* a tmpfs root binding the overlay's top-level dirs */
 };
 
+/* What init mode does when the boot cannot go on. */
+enum on_failure {
+	ON_FAILURE_AUTO,     /* the emergency shell if there is one, else reboot */
+	ON_FAILURE_SHELL,    /* the mini-initramfs' /bin/sh on the console */
+	ON_FAILURE_REBOOT,   /* after 10 s */
+	ON_FAILURE_HALT,     /* at once */
+	ON_FAILURE_POWEROFF, /* at once */
+	ON_FAILURE_PANIC,    /* PID 1 exits: the kernel panics (and panic= decides) */
+};
+
 enum verity_corruption {
 	VERITY_CORRUPTION_EIO,	   /* the read fails with EIO */
 	VERITY_CORRUPTION_RESTART, /* restart_on_corruption */
@@ -96,6 +106,7 @@ struct config {
 	char modules[CONFIG_MODULES_MAX];
 	enum image_mount image_mount;
 	enum new_root new_root;
+	enum on_failure on_failure;
 	bool debug;
 	char compression[CONFIG_VALUE_MAX];
 	struct config_verity verity;
@@ -150,6 +161,8 @@ const char *image_mount_to_string(enum image_mount mode);
 int image_mount_from_string(const char *s, enum image_mount *out);
 const char *new_root_to_string(enum new_root mode);
 int new_root_from_string(const char *s, enum new_root *out);
+const char *on_failure_to_string(enum on_failure policy);
+int on_failure_from_string(const char *s, enum on_failure *out);
 
 /* Writes the resolved values as a config file text, one key per line. */
 int config_format(const struct config *cfg, char *buf, size_t size);

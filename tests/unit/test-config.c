@@ -57,6 +57,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->modules, b->modules);
 	assert_int_equal(a->image_mount, b->image_mount);
 	assert_int_equal(a->new_root, b->new_root);
+	assert_int_equal(a->on_failure, b->on_failure);
 	assert_int_equal(a->debug, b->debug);
 	assert_string_equal(a->compression, b->compression);
 }
@@ -295,6 +296,36 @@ static void test_parse_newroot(void **state)
 	assert_int_equal(parse("newroot ramfs\n"), -EINVAL);
 	assert_string_equal(err.message,
 			    "invalid value 'ramfs' for 'newroot': expected overlay or tmpfs");
+}
+
+static void test_parse_on_failure(void **state)
+{
+	static const struct {
+		const char *text;
+		enum on_failure policy;
+	} good[] = {
+		{ "auto", ON_FAILURE_AUTO },	     { "shell", ON_FAILURE_SHELL },
+		{ "reboot", ON_FAILURE_REBOOT },     { "halt", ON_FAILURE_HALT },
+		{ "poweroff", ON_FAILURE_POWEROFF }, { "panic", ON_FAILURE_PANIC },
+	};
+	char line[64];
+
+	config_init(&cfg, "6.1");
+	assert_int_equal(cfg.on_failure, ON_FAILURE_AUTO);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(line, sizeof(line), "on_failure %s\n", good[i].text);
+		assert_int_equal(parse(line), 0);
+		assert_int_equal(cfg.on_failure, good[i].policy);
+		assert_string_equal(on_failure_to_string(good[i].policy), good[i].text);
+	}
+	assert_int_equal(parse("on_failure retry\n"), -EINVAL);
+	assert_string_equal(err.message, "invalid value 'retry' for 'on_failure': expected auto, "
+					 "shell, reboot, halt, poweroff or panic");
+	/* the kernel command line may choose it */
+	config_init(&cfg, "6.1");
+	assert_int_equal(config_apply_cmdline(&cfg, "quiet initoverlayfs.on_failure=panic", &err),
+			 0);
+	assert_int_equal(cfg.on_failure, ON_FAILURE_PANIC);
 }
 
 static void test_image_mount_strings(void **state)
@@ -586,6 +617,7 @@ static void test_format_defaults(void **state)
 				  "modules \"\"\n"
 				  "image_mount auto\n"
 				  "newroot overlay\n"
+				  "on_failure auto\n"
 				  "debug 0\n"
 				  "compression lz4hc\n");
 	roundtrip(&cfg);
@@ -603,6 +635,7 @@ static void test_format_roundtrip_all_set(void **state)
 			       "modules nvme,ext4\n"
 			       "image_mount file\n"
 			       "newroot tmpfs\n"
+			       "on_failure poweroff\n"
 			       "debug on\n"
 			       "compression lzma,9\n"),
 			 0);
@@ -954,6 +987,7 @@ int main(void)
 		T(test_parse_timeout_range),
 		T(test_parse_image_mount),
 		T(test_parse_newroot),
+		T(test_parse_on_failure),
 		T(test_image_mount_strings),
 		T(test_parse_boolean),
 		T(test_error_missing_value),

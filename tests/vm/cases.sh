@@ -160,6 +160,19 @@ build_inputs() {
 	printf 'bootfs UUID=%s\ntimeout "30\n' "$BOOT_UUID" >"$IN/seg-badconf/etc/initoverlayfs.conf" ||
 		die "write bad config"
 	append_segment "$IN/mini-badconf.img" "$IN/uuid/mini.img" "$IN/seg-badconf" || die "mini-badconf"
+
+	# An emergency shell: static busybox as /bin/sh, and the script its
+	# interactive start sources ($ENV from the kernel command line): it
+	# reports its controlling terminal and powers off.
+	mkdir -p "$IN/seg-shell/bin" "$IN/seg-shell/etc" || die "mkdir seg-shell"
+	cp /bin/busybox "$IN/seg-shell/bin/busybox" || die "busybox"
+	ln -s busybox "$IN/seg-shell/bin/sh" || die "bin/sh"
+	cat >"$IN/seg-shell/etc/iofs-shell-test" <<'EOS' || die "shell test script"
+read -r _ _ _ _ _ sid ctty _ </proc/self/stat
+echo "IOFS-SHELL: pid $$ session $sid tty_nr $ctty stdin $(/bin/busybox tty)"
+/bin/busybox poweroff -f
+EOS
+	append_segment "$IN/mini-shell.img" "$IN/uuid/mini.img" "$IN/seg-shell" || die "mini-shell"
 }
 
 # ------------------------------------------------------------- helpers
@@ -206,6 +219,22 @@ expect_failure() {
 	awk -v a="$t_err" -v b="$t_reboot" 'BEGIN { d = b - a; exit !(d >= 9.9 && d < 12) }' ||
 		fail "reboot at $t_reboot s, error at $t_err s: not the documented 10 s delay"
 	vm_case_note "error at $t_err s, reboot at $t_reboot s"
+}
+
+# expect_policy LOG POLICY-LINE: the boot failed with the missing-image
+# error, then POLICY-LINE at once (no 10 s wait); no marker.
+expect_policy() {
+	local log=$1 t_err t_policy
+	has_line "$log" "$ERR $MISSING_IMAGE_LINE"
+	has_line "$log" "$ERR $2"
+	[ "$(vm_log_count "$log" "$ERR")" = 2 ] || fail "expected 2 '$ERR' lines in $log"
+	vm_assert_log_lacks "$log" "$VM_MARKER "
+	vm_assert_log_lacks "$log" "rebooting in 10 s"
+	t_err=$(vm_kmsg_time "$log" "$ERR $MISSING_IMAGE_LINE")
+	t_policy=$(vm_kmsg_time "$log" "$ERR $2")
+	awk -v a="$t_err" -v b="$t_policy" 'BEGIN { exit !(b - a < 1) }' ||
+		fail "the policy came $t_err -> $t_policy s after the error, not at once"
+	vm_case_note "error at $t_err s, '$2' at $t_policy s"
 }
 
 image_of() { cat "$IN/$1/fs"; }
@@ -291,7 +320,59 @@ case_image_mount_auto() {
 
 case_bad_image_missing() {
 	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" "${LIGHT_Q[@]}"
-	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) (erofs, auto): No such file or directory (ENOENT)"
+	expect_failure "$LOGS/$CASE.log" "$MISSING_IMAGE_LINE"
+}
+
+# on_failure from the kernel command line, after the same missing image.
+failure_policy_case() {
+	vm_boot_case "$CASE" -i "${2:-$IN/uuid/mini.img}" -d "$IN/root.img" -d "$IN/bootfs-empty.img" \
+		-t "${3:-$LIGHT_TIMEOUT}" -a "root=UUID=$ROOT_UUID ro quiet $1"
+}
+
+case_on_failure_poweroff() {
+	local log=$LOGS/$CASE.log
+	failure_policy_case initoverlayfs.on_failure=poweroff
+	expect_policy "$log" "on_failure poweroff: powering off"
+	vm_assert_log_has "$log" "reboot: Power down"
+	vm_assert_no_panic "$log"
+	grep -qx 'timed_out=0' "$log.result" || fail "VM timed out"
+}
+
+case_on_failure_panic() {
+	local log=$LOGS/$CASE.log
+	failure_policy_case initoverlayfs.on_failure=panic
+	expect_policy "$log" "on_failure panic: init exits, the kernel panics"
+	vm_assert_log_has "$log" "Kernel panic - not syncing: Attempted to kill init!"
+	grep -qx 'timed_out=0' "$log.result" || fail "VM timed out"
+}
+
+# A halted machine stays on: the VM runs into its (short) time limit.
+case_on_failure_halt() {
+	local log=$LOGS/$CASE.log
+	if failure_policy_case initoverlayfs.on_failure=halt "$IN/uuid/mini.img" 30 2>"$log.boot-err"; then
+		fail "the VM ended by itself: a halt must leave it on"
+	fi
+	grep -q "did not finish within 30s" "$log.boot-err" || { cat "$log.boot-err"; fail "the VM did not run into its time limit"; }
+	expect_policy "$log" "on_failure halt: halting"
+	vm_assert_log_has "$log" "reboot: System halted"
+	vm_assert_no_panic "$log"
+}
+
+# The default with a shell in the mini-initramfs: the shell, with the
+# console as its controlling terminal (tty_nr is not 0) in a session of
+# its own (PID 1 leads it).
+case_on_failure_shell() {
+	local log=$LOGS/$CASE.log line
+	failure_policy_case ENV=/etc/iofs-shell-test "$IN/mini-shell.img"
+	has_line "$log" "$ERR $MISSING_IMAGE_LINE"
+	has_line "$log" "$ERR starting emergency shell /bin/sh"
+	vm_assert_log_lacks "$log" "no controlling terminal"
+	line=$(vm_log_plain "$log" | grep -m1 '^IOFS-SHELL: ') || fail "the shell did not run its script"
+	echo "$line"
+	echo "$line" | grep -qE '^IOFS-SHELL: pid 1 session 1 tty_nr [1-9][0-9]* stdin /dev/console$' ||
+		fail "the shell has no controlling terminal: $line"
+	vm_assert_log_has "$log" "reboot: Power down"
+	vm_case_note "$line"
 }
 
 case_bad_image_corrupt() {
@@ -362,10 +443,16 @@ CASES=(
 	"vm-bad-wrong-uuid-times-out case_bad_wrong_uuid"
 	"vm-bad-malformed-config case_bad_malformed_config"
 	"vm-bad-unknown-fstype case_bad_unknown_fstype"
+	"vm-on-failure-poweroff case_on_failure_poweroff"
+	"vm-on-failure-panic case_on_failure_panic"
+	"vm-on-failure-halt case_on_failure_halt"
+	"vm-on-failure-shell-ctty case_on_failure_shell"
 )
 
 echo "vm-cases: kernel $KREL, work $WORK, $VM_JOBS VMs at a time"
 build_inputs
+# the error line every failure-policy case starts from (the image missing)
+MISSING_IMAGE_LINE="mount image: /boot$(image_of uuid) (erofs, auto): No such file or directory (ENOENT)"
 echo "vm-cases: inputs ready after $(($(date +%s) - T_START)) s"
 
 # Each case runs in the background (VM_JOBS at a time) with `set -e`; its
