@@ -119,7 +119,8 @@ case_shellcheck() {
 	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
-	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs"
+	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs" \
+		"$TOP/initramfs-tools/post-update.d/initoverlayfs"
 	shellcheck -x -e SC1091 "$TOP/tests/vm/lib.sh" "$TOP/tests/vm/cases.sh" \
 		"$TOP/tests/vm/distro.sh" "$TOP/tests/vm/verity.sh"
 }
@@ -285,7 +286,8 @@ case_make_install() {
 	for f in usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
 		usr/share/initramfs-tools/hooks/initoverlayfs \
 		usr/lib/kernel/install.d/94-initoverlayfs.install \
-		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs; do
+		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs \
+		etc/initramfs/post-update.d/initoverlayfs; do
 		[ -x "$d/$f" ] || fail "$f not installed executable"
 	done
 }
@@ -326,6 +328,7 @@ case_debian_hooks() {
 	plant_decoys "$b"
 	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
 		INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_SOURCE=$SOURCE INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=/nonexistent \
 		TMPDIR=$WORK "$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
 	ls -l "$b"
 	local imgs
@@ -378,12 +381,66 @@ case_debian_hook_installer_fails() {
 	local b=$WORK/boot-fail
 	mkdir -p "$b"
 	if INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=/nonexistent \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" no-such-kernel-1.0 2>"$WORK/fail.err"; then
 		fail "the hook succeeded for a kernel that is not installed"
 	fi
 	cat "$WORK/fail.err"
 	assert_contains "$WORK/fail.err" "no pair built for no-such-kernel-1.0; its initrd is left as it was"
 	[ -z "$(ls -A "$b")" ] || fail "files appeared"
+}
+
+# Where initramfs-tools makes the initrd and the post-update.d hook is
+# installed, a kernel's pair is built by that hook (update-initramfs runs it):
+# the postinst.d hook builds nothing a second time.
+case_debian_hook_defers_to_post_update() {
+	local b=$WORK/boot-defer stub=$WORK/stub-defer itools=$WORK/itools-hook
+	mkdir -p "$b"
+	printf '#!/bin/sh\ntouch %s\n' "$WORK/defer.ran" >"$stub"
+	printf '#!/bin/sh\n' >"$itools"
+	chmod +x "$stub" "$itools"
+	command -v update-initramfs >/dev/null || fail "update-initramfs not installed"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=$itools \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer too"
+	# without initramfs-tools' kernel hook (a dracut system) it builds
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>/dev/null
+	[ -e "$WORK/defer.ran" ] || fail "the postinst.d hook did not run the installer"
+}
+
+# post-update.d hook: the arguments update-initramfs passes (VERSION
+# PATH-OF-INITRD) become the installer's, silently; not enabled, it does
+# nothing; a failing installer makes it fail with one line.
+case_post_update_hook_contract() {
+	local b=$WORK/boot-pu stub=$WORK/stub-pu hook=$TOP/initramfs-tools/post-update.d/initoverlayfs
+	mkdir -p "$b"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >%s\necho chatter; echo more >&2\n' \
+		"$WORK/pu.args" >"$stub"
+	chmod +x "$stub"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" "$KVER" "$b/initrd.img-$KVER" >"$WORK/pu.out" 2>&1
+	[ ! -s "$WORK/pu.out" ] || { cat "$WORK/pu.out"; fail "the hook was not quiet"; }
+	printf '%s\n' --kver "$KVER" --source "$b/initrd.img-$KVER" --force \
+		--output-initramfs "$b/initrd.img-$KVER" --boot-dir "$b" --config "$CONF" \
+		>"$WORK/pu.expected"
+	diff -u "$WORK/pu.expected" "$WORK/pu.args"
+	rm -f "$WORK/pu.args"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$WORK/no-such.conf \
+		"$hook" "$KVER" "$b/initrd.img-$KVER" >"$WORK/pu.out" 2>&1
+	[ ! -e "$WORK/pu.args" ] || fail "the installer ran without a config"
+	[ ! -s "$WORK/pu.out" ] || fail "not enabled, the hook still said something"
+	if INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" no-such-kernel-1.0 "$b/initrd.img-no-such-kernel-1.0" 2>"$WORK/pu.err"; then
+		fail "the hook succeeded for a kernel that is not installed"
+	fi
+	cat "$WORK/pu.err"
+	[ "$(wc -l <"$WORK/pu.err")" -eq 1 ] || fail "the failure took more than one line"
+	assert_contains "$WORK/pu.err" "no pair for no-such-kernel-1.0, $b/initrd.img-no-such-kernel-1.0 stays the full initrd: "
 }
 
 # kernel-install plugin: add passes the right arguments (a stub installer
@@ -426,6 +483,8 @@ run_case debian-hook-no-installer case_debian_hook_no_installer
 run_case debian-hook-not-enabled case_debian_hook_not_enabled
 run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
+run_case debian-hook-defers-to-post-update case_debian_hook_defers_to_post_update
+run_case post-update-hook-contract case_post_update_hook_contract
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
 run_case initramfs-tools-hook case_initramfs_tools_hook
