@@ -352,6 +352,14 @@ case_debian_hooks() {
 	check_decoys "$b"
 	# once more: nothing left to remove is not an error
 	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$KVER"
+	# a KVER the installer would refuse removes nothing
+	local bad
+	for bad in "" "-rf" "../boot-hooks/x" "." ".."; do
+		if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$bad" 2>/dev/null; then
+			fail "postrm.d accepted the kernel release '$bad'"
+		fi
+	done
+	check_decoys "$b"
 }
 
 # a postinst hook left behind by a removed package does nothing
