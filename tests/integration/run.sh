@@ -473,6 +473,21 @@ case_kernel_install_plugin() {
 	[ ! -e "$WORK/stub.args" ] || fail "installer ran without a config"
 	assert_contains "$WORK/ki.err" "$WORK/no-such.conf not found: not enabled, skipped"
 
+	# layout "other": the staging area is not the boot loader's, the old
+	# protocol holds
+	rm -f "$WORK/stub.args"
+	mkdir -p "$WORK/staging-other"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
+		INITOVERLAYFS_CONFIG=$CONF KERNEL_INSTALL_LAYOUT=other \
+		KERNEL_INSTALL_STAGING_AREA=$WORK/staging-other \
+		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
+	diff -u "$WORK/stub.expected" "$WORK/stub.args"
+	# a kernel release the installer would refuse
+	if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
+		remove "../x" "$b/entry" 2>/dev/null; then
+		fail "the plugin accepted the kernel release '../x'"
+	fi
+
 	plant_decoys "$b"
 	touch "$b/initoverlayfs-$KVER-fedcba9876543210.img" "$b/$(mini_name)"
 	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
@@ -482,11 +497,58 @@ case_kernel_install_plugin() {
 	check_decoys "$b"
 }
 
+# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA, layouts bls
+# and uki): the full initrd an earlier plugin staged (as Debian's
+# 85-initrd.install does: a symlink to /boot/initrd.img-KVER) is the source,
+# the mini-initramfs is staged as "initrd" in its place, and the image is in
+# the boot root, named by the mini-initramfs' fs. The real installer, the
+# host's full initrd (read only).
+case_kernel_install_staging() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	local layout st b img fs before
+	before=$(stat -c '%s %Y' "$SOURCE")
+	for layout in bls uki; do
+		st=$WORK/staging-$layout
+		b=$WORK/boot-root-$layout
+		mkdir -p "$st" "$b"
+		ln -s "$SOURCE" "$st/initrd.img-$KVER"
+		INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+			INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=$layout \
+			KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+			"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" \
+			"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out"
+		ls -l "$st" "$b"
+		[ "$(ls -A "$st")" = initrd ] || fail "$layout: staged: $(ls -A "$st"), not the initrd alone"
+		if [ ! -f "$st/initrd" ] || [ -L "$st/initrd" ]; then
+			fail "$layout: no staged mini-initramfs"
+		fi
+		img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+		[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "$layout: images in the boot root: $img"
+		lsinitrd -f etc/initoverlayfs.conf "$st/initrd" >"$WORK/staging.conf"
+		fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/staging.conf")
+		case $fs in
+		*/"$(basename "$img")") ;;
+		*) fail "$layout: the mini-initramfs names '$fs', not $img" ;;
+		esac
+		# the path inside the boot file system: the boot root's own path
+		# in it, then the name
+		[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
+			fail "$layout: fs $fs does not lead to $img from the mount point of $b"
+		[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
+		# remove: the image goes, from the same boot root
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+			KERNEL_INSTALL_BOOT_ROOT=$b \
+			"$TOP/kernel-install/94-initoverlayfs.install" remove "$KVER" "$b/entry-token/$KVER"
+		[ ! -e "$img" ] || fail "$layout: remove left $img"
+	done
+}
+
 run_case units-content case_units_content
 run_case units-verify case_units_verify
 run_case shellcheck case_shellcheck
 run_case make-install-integration case_make_install
 run_case kernel-install-plugin case_kernel_install_plugin
+run_case kernel-install-staging case_kernel_install_staging
 run_case debian-hook-no-installer case_debian_hook_no_installer
 run_case debian-hook-not-enabled case_debian_hook_not_enabled
 run_case debian-hook-installer-fails case_debian_hook_installer_fails
