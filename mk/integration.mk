@@ -3,7 +3,9 @@
 # (kernel-install/), Debian's kernel hooks (kernel/) and the initramfs-tools
 # hook, boot script and post-update.d hook (initramfs-tools/), and their test tier
 # (tests/integration/, root: dracut builds a systemd-mode mini-initramfs for
-# Debian's kernel, the kernel hooks build and remove a pair in a temp dir).
+# Debian's kernel, the kernel hooks build and remove a pair in a temp dir,
+# the real update-initramfs runs the post-update.d hook against a temp boot
+# dir with /etc overlaid in a private mount namespace).
 #
 #   make install-integration DESTDIR=... PREFIX=/usr
 #   make check-integration [KVER=...]

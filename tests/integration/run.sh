@@ -11,7 +11,8 @@
 #   INTEGRATION_INSTALLER_DRACUT (1: also run initoverlayfs-install --mode
 #   systemd, about a minute; 0: skip), TEST_LOG_DIR.
 #
-# Nothing outside temporary directories is touched: dracut runs from a
+# Nothing outside temporary directories is touched (update-initramfs runs
+# in a private mount namespace with an overlay over /etc): dracut runs from a
 # symlinked copy of /usr/lib/dracut (dracutbasedir) holding the module from
 # this tree, the boot program and the units come from the tree through the
 # module's settings (initoverlayfs_binary, initoverlayfs_unitdir).
@@ -543,6 +544,53 @@ case_kernel_install_staging() {
 	done
 }
 
+# what of the host's /etc the update-initramfs case could touch
+etc_state() {
+	ls -ld /etc/initramfs /etc/initramfs/post-update.d/* /etc/initoverlayfs.conf 2>&1 || :
+}
+
+# The real update-initramfs -u -k KVER -b DIR (what package triggers run,
+# with a temporary boot directory) in a private mount namespace whose /etc
+# is an overlay on the host's: there the post-update.d hook is installed and
+# /etc/initoverlayfs.conf enables initoverlayfs, the host's /etc is never
+# written. After each run the initrd is a mini-initramfs naming the one
+# image of the kernel, which exists; a second run replaces the pair and
+# keeps exactly one image.
+case_update_initramfs() {
+	command -v update-initramfs >/dev/null || fail "update-initramfs not installed"
+	local d=$WORK/update-initramfs b run img fs host_etc
+	b=$d/boot
+	host_etc=$(etc_state)
+	mkdir -p "$b" "$d/upper" "$d/work" "$d/tmp"
+	cat >"$d/ns.sh" <<EOT
+set -eu
+mount -t overlay overlay -o lowerdir=/etc,upperdir=$d/upper,workdir=$d/work /etc
+mkdir -p /etc/initramfs/post-update.d
+install -m 0755 $TOP/initramfs-tools/post-update.d/initoverlayfs /etc/initramfs/post-update.d/
+cp $CONF /etc/initoverlayfs.conf
+INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG TMPDIR=$d/tmp \\
+	update-initramfs -u -k $KVER -b $b
+EOT
+	for run in 1 2; do
+		unshare -m --propagation private sh "$d/ns.sh" >"$d/run$run.log" 2>&1 ||
+			{ cat "$d/run$run.log"; fail "update-initramfs run $run failed"; }
+		cat "$d/run$run.log"
+		ls -l "$b"
+		img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+		[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "run $run: images: $(ls "$b")"
+		lsinitrd -f etc/initoverlayfs.conf "$b/initrd.img-$KVER" >"$d/conf$run"
+		fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$d/conf$run")
+		[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
+			fail "run $run: the initrd names '$fs', not $img"
+		[ ! -e "$b/initrd.img-$KVER.dpkg-bak" ] || fail "run $run: update-initramfs left its backup"
+		# the post-update.d hook is quiet: update-initramfs' own line only
+		assert_not_contains "$d/run$run.log" "initoverlayfs"
+		echo "$img" >>"$d/images"
+	done
+	echo "images: $(sort -u "$d/images" | wc -l) made by 2 runs, 1 kept"
+	[ "$(etc_state)" = "$host_etc" ] || fail "the host's /etc changed"
+}
+
 run_case units-content case_units_content
 run_case units-verify case_units_verify
 run_case shellcheck case_shellcheck
@@ -555,6 +603,7 @@ run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
 run_case debian-hook-defers-to-post-update case_debian_hook_defers_to_post_update
 run_case post-update-hook-contract case_post_update_hook_contract
+run_case update-initramfs-keeps-the-pair case_update_initramfs
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
 run_case initramfs-tools-hook case_initramfs_tools_hook
