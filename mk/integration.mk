@@ -1,9 +1,11 @@
 # Distro integration: systemd units (systemd/), the dracut module
 # (dracut/modules.d/81initoverlayfs), the kernel-install plugin
 # (kernel-install/), Debian's kernel hooks (kernel/) and the initramfs-tools
-# hook and boot script (initramfs-tools/), and their test tier
+# hook, boot script and post-update.d hook (initramfs-tools/), and their test tier
 # (tests/integration/, root: dracut builds a systemd-mode mini-initramfs for
-# Debian's kernel, the kernel hooks build and remove a pair in a temp dir).
+# Debian's kernel, the kernel hooks build and remove a pair in a temp dir,
+# the real update-initramfs runs the post-update.d hook against a temp boot
+# dir with /etc overlaid in a private mount namespace).
 #
 #   make install-integration DESTDIR=... PREFIX=/usr
 #   make check-integration [KVER=...]
@@ -16,6 +18,7 @@ DRACUT_MODULESDIR ?= $(PREFIX)/lib/dracut/modules.d
 KERNEL_INSTALLDIR ?= $(PREFIX)/lib/kernel/install.d
 KERNEL_HOOKDIR ?= /etc/kernel
 INITRAMFS_TOOLS_DIR ?= $(PREFIX)/share/initramfs-tools
+INITRAMFS_POST_UPDATE_DIR ?= /etc/initramfs/post-update.d
 
 INTEGRATION_UNITS := pre-initoverlayfs.target pre-initoverlayfs.service \
 	pre-initoverlayfs-switch-root.service
@@ -38,6 +41,8 @@ install-integration:
 		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/hooks/initoverlayfs
 	install -D -m 0644 initramfs-tools/scripts/initoverlayfs \
 		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/initoverlayfs
+	install -D -m 0755 initramfs-tools/post-update.d/initoverlayfs \
+		$(DESTDIR)$(INITRAMFS_POST_UPDATE_DIR)/initoverlayfs
 
 check-integration: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
 	INTEGRATION_WORK=$(abspath $(INTEGRATION_WORK)) tests/integration/run.sh \

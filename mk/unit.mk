@@ -14,7 +14,7 @@
 # Installer parts: tests/unit/test-install-NAME.c links src/install/NAME.c
 # (never main.c) and the installer's libraries; a part that needs more of
 # the installer lists those objects as extra prerequisites below.
-UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan
+UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs
 UNIT_TESTS := config cmdline bootspec path log verity $(patsubst %,install-%,$(UNIT_INSTALL_PARTS))
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
@@ -42,12 +42,18 @@ unit-cc-stamp-force:
 # elfdeps runs the loader (exec.c) and reads its output (fsutil.c)
 UNIT_INSTALL_EXTRA := $(call asan_obj,src/install/exec.c src/install/fsutil.c)
 $(UNIT_DIR)/test-install-elfdeps: $(UNIT_INSTALL_EXTRA)
+# refs reads initramfs files (unpack.c, segment.c, compress.c) and keeps a
+# list (elfdeps.c's strv)
+UNIT_REFS_EXTRA := $(call asan_obj,src/install/unpack.c src/install/segment.c \
+	src/install/compress.c src/install/elfdeps.c)
+$(UNIT_DIR)/test-install-refs: $(UNIT_REFS_EXTRA) $(UNIT_INSTALL_EXTRA)
 # the plan reads everything a run reads
 UNIT_PLAN_EXTRA := $(call asan_obj,$(filter-out src/install/main.c src/install/plan.c, \
 	$(INSTALL_SRC)))
 $(UNIT_DIR)/test-install-plan: $(UNIT_PLAN_EXTRA)
 
-$(UNIT_COMMON_OBJS) $(UNIT_INSTALL_OBJS) $(UNIT_INSTALL_EXTRA) $(UNIT_PLAN_EXTRA) $(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
+$(UNIT_COMMON_OBJS) $(UNIT_INSTALL_OBJS) $(UNIT_INSTALL_EXTRA) $(UNIT_REFS_EXTRA) $(UNIT_PLAN_EXTRA) \
+	$(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
 
 $(foreach p,$(UNIT_INSTALL_PARTS),$(eval \
 	$(UNIT_DIR)/test-install-$(p): $(call asan_obj,src/install/$(p).c)))

@@ -17,6 +17,7 @@
 
 #include "install/exec.h"
 #include "install/fsutil.h"
+#include "install/refs.h"
 #include "install/steps.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -126,24 +127,47 @@ static int write_config(struct run *r)
 	return 0;
 }
 
-/* Images of this kernel that were there before: the new pair is in place,
- * so no initramfs of ours refers to them any more. */
+/* The image path the mini-initramfs would name for name (image_ref). */
+static int ref_of(const struct plan *p, const char *path, char *ref, size_t size)
+{
+	return fmt_path(ref, size, "%s/%s", p->have_bootfs ? p->bootfs.rel_dir : p->boot_dir,
+			strrchr(path, '/') + 1);
+}
+
+/* Images of this kernel that were there before, now that the new pair is
+ * in place: removed unless an installed initramfs still refers to one
+ * (read now, under the lock, the new mini-initramfs included). */
 static int remove_stale(struct run *r)
 {
+	struct strv refs = { 0 };
+	char ref[CONFIG_PATH_MAX];
 	bool removed = false;
 	int e = 0;
 
+	if (r->p->stale.n > 0)
+		e = boot_dir_image_refs(r->p->boot_dir, r->p->output, &refs);
 	for (size_t i = 0; i < r->p->stale.n && e == 0; i++) {
 		const char *path = r->p->stale.v[i];
 
 		if (strcmp(path, r->image_path) == 0)
 			continue;
+		e = ref_of(r->p, path, ref, sizeof(ref));
+		if (e < 0) {
+			e = log_step_error("remove stale image", path, e);
+			break;
+		}
+		if (image_ref_in(&refs, ref)) {
+			log_info("keeping the image %s: an initramfs in %s refers to it", path,
+				 r->p->boot_dir);
+			continue;
+		}
 		log_info("removing the stale image %s", path);
 		if (unlink(path) < 0 && errno != ENOENT)
 			e = log_step_error("remove stale image", path, -errno);
 		else
 			removed = true;
 	}
+	strv_free(&refs);
 	if (e == 0 && removed) {
 		e = fsync_path(r->p->boot_dir);
 		if (e < 0)

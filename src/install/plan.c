@@ -396,7 +396,23 @@ static int plan_mini(struct plan *p)
 	return e;
 }
 
-/* The images of this kernel in the boot directory now. */
+/* The images of this kernel in the boot directory now: ours
+ * (initoverlayfs-KVER-HASH.img) and the original initoverlayfs' unhashed
+ * initoverlayfs-KVER.img. The run removes those no installed initramfs
+ * refers to. */
+static bool is_image_of(const char *name, const char *prefix)
+{
+	const char *rest = name + strlen(prefix);
+
+	if (strncmp(name, prefix, strlen(prefix)) != 0)
+		return false;
+	if (strcmp(rest, ".img") == 0)
+		return true;
+	return rest[0] == '-' && strlen(rest + 1) == IMAGE_HASH_HEX + 4 &&
+	       strspn(rest + 1, "0123456789abcdef") == IMAGE_HASH_HEX &&
+	       strcmp(rest + 1 + IMAGE_HASH_HEX, ".img") == 0;
+}
+
 static int find_images(struct plan *p)
 {
 	char prefix[NAME_MAX + 1], path[PATH_MAX];
@@ -404,17 +420,12 @@ static int find_images(struct plan *p)
 	DIR *d;
 	int e = 0;
 
-	fmt_path(prefix, sizeof(prefix), "initoverlayfs-%s-", p->kver);
+	fmt_path(prefix, sizeof(prefix), "initoverlayfs-%s", p->kver);
 	d = opendir(p->boot_dir);
 	if (!d)
 		return log_step_error("boot directory", p->boot_dir, -errno);
 	while ((de = readdir(d)) && e == 0) {
-		const char *rest = de->d_name + strlen(prefix);
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(rest) != IMAGE_HASH_HEX + 4 ||
-		    strspn(rest, "0123456789abcdef") != IMAGE_HASH_HEX ||
-		    strcmp(rest + IMAGE_HASH_HEX, ".img") != 0)
+		if (!is_image_of(de->d_name, prefix))
 			continue;
 		e = fmt_path(path, sizeof(path), "%s/%s", p->boot_dir, de->d_name);
 		if (e == 0)
@@ -652,8 +663,8 @@ static void print_outputs(const struct plan *p, FILE *out)
 			p->cfg.bootfstype);
 	for (size_t i = 0; i < p->stale.n; i++)
 		fprintf(out,
-			"  removed %s  once the new pair is in place (unless it is the new "
-			"image)\n",
+			"  removed %s  once the new pair is in place, unless it is the new "
+			"image or an initramfs in the boot directory refers to it\n",
 			p->stale.v[i]);
 }
 

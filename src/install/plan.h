@@ -62,8 +62,10 @@ struct plan {
 
 	/* outputs */
 	char output[PATH_MAX]; /* the mini-initramfs */
-	struct strv stale;     /* images of this kernel there now: removed once the
-				* new pair is in place, unless one is the new image */
+	struct strv stale;     /* images of this kernel there now (ours, and the
+				* original initoverlayfs' unhashed one): removed
+				* once the new pair is in place, unless one is the
+				* new image or an installed initramfs refers to it */
 };
 
 /* Fills plan from the options. Logs what is wrong and returns a negative

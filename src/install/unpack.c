@@ -32,13 +32,28 @@
 struct unpacker {
 	const char *image, *dir;
 	struct unpack_stats *stats;
+	/* what to do with each entry: extract_entry, or read_entry */
+	int (*entry)(struct unpacker *u, struct archive *a, struct archive_entry *entry);
+	bool quiet; /* initramfs_read_file: the caller decides what a failure means */
 	struct archive *disk;
 	int tree_fd;
 	uint64_t bytes_left, inodes_left, block_size;
 	bool root_seen;
 	struct timespec root_mtime; /* set last: later entries change it */
 	char where[96];		    /* the segment being read, for the error line */
+	/* initramfs_read_file: the entry wanted, its content so far */
+	const char *want;
+	char *buf;
+	size_t size, len;
+	int want_err; /* 0 found, -ENOENT, -EFBIG */
 };
+
+/* The error lines of the segment walk, unless the caller reads quietly. */
+#define u_error(u, ...)                         \
+	do {                                    \
+		if (!(u)->quiet)                \
+			log_error(__VA_ARGS__); \
+	} while (0)
 
 /* The decompressed data of one compressed segment, handed to libarchive
  * one archive at a time. */
@@ -282,11 +297,11 @@ static int extract_archive(struct unpacker *u, struct archive *a)
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			log_error("unpack: %s (%s): after %llu entries: %s", u->image, u->where,
-				  (unsigned long long)u->stats->entries, archive_msg(a));
+			u_error(u, "unpack: %s (%s): after %llu entries: %s", u->image, u->where,
+				(unsigned long long)u->stats->entries, archive_msg(a));
 			return archive_err(a);
 		}
-		e = extract_entry(u, a, entry);
+		e = u->entry(u, a, entry);
 		if (e < 0)
 			return e;
 	}
@@ -301,7 +316,7 @@ static int unpack_cpio(struct unpacker *u, const uint8_t *data, size_t len)
 	if (!a)
 		return -ENOMEM;
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
+		u_error(u, "unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
 		e = archive_err(a);
 	} else {
 		e = extract_archive(u, a);
@@ -392,12 +407,12 @@ static int open_decoder(struct unpacker *u, struct archive *dec, const uint8_t *
 	    archive_read_support_format_raw(dec) != ARCHIVE_OK ||
 	    archive_read_open_memory(dec, data, len) != ARCHIVE_OK ||
 	    archive_read_next_header(dec, &raw) != ARCHIVE_OK) {
-		log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(dec));
+		u_error(u, "unpack: %s (%s): %s", u->image, u->where, archive_msg(dec));
 		return archive_err(dec);
 	}
 	if (archive_filter_code(dec, 0) == ARCHIVE_FILTER_NONE) {
-		log_error("unpack: %s (%s): libarchive cannot decompress %s data", u->image,
-			  u->where, kind);
+		u_error(u, "unpack: %s (%s): libarchive cannot decompress %s data", u->image,
+			u->where, kind);
 		return -EPROTONOSUPPORT;
 	}
 	return 0;
@@ -426,15 +441,15 @@ static int unpack_compressed(struct unpacker *u, const uint8_t *data, size_t len
 
 		e = stream_next(s);
 		if (e < 0)
-			log_error("unpack: %s (%s): at +%llu of the decompressed data: %s",
-				  u->image, u->where, (unsigned long long)s->pos,
-				  e == -EBADMSG || e == -ENAMETOOLONG ? cpio_scan_strerror(e)
-								      : archive_msg(s->decoder));
+			u_error(u, "unpack: %s (%s): at +%llu of the decompressed data: %s",
+				u->image, u->where, (unsigned long long)s->pos,
+				e == -EBADMSG || e == -ENAMETOOLONG ? cpio_scan_strerror(e)
+								    : archive_msg(s->decoder));
 		if (e <= 0)
 			break;
 		if (s->buf[s->start] != '0') {
-			log_error("unpack: %s (%s): junk at +%llu of the decompressed data",
-				  u->image, u->where, (unsigned long long)s->pos);
+			u_error(u, "unpack: %s (%s): junk at +%llu of the decompressed data",
+				u->image, u->where, (unsigned long long)s->pos);
 			e = -EBADMSG;
 			break;
 		}
@@ -445,7 +460,7 @@ static int unpack_compressed(struct unpacker *u, const uint8_t *data, size_t len
 		}
 		cpio_scan_init(&s->scan);
 		if (archive_read_open(a, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
-			log_error("unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
+			u_error(u, "unpack: %s (%s): %s", u->image, u->where, archive_msg(a));
 			e = archive_err(a);
 		} else {
 			e = extract_archive(u, a);
@@ -481,9 +496,10 @@ static int unpack_segments(struct unpacker *u, const uint8_t *data, size_t len)
 		kind = initramfs_detect(data + pos, len - pos);
 		set_where(u, kind ? kind : "unknown", pos);
 		if (!kind) {
-			log_error("unpack: %s (offset %zu): neither a cpio archive nor known "
-				  "compressed data",
-				  u->image, pos);
+			u_error(u,
+				"unpack: %s (offset %zu): neither a cpio archive nor known "
+				"compressed data",
+				u->image, pos);
 			return -EBADMSG;
 		}
 		if (strcmp(kind, "cpio") == 0) {
@@ -493,9 +509,9 @@ static int unpack_segments(struct unpacker *u, const uint8_t *data, size_t len)
 			cpio_scan_init(&scan);
 			n = cpio_scan_feed(&scan, data + pos, len - pos);
 			if (n < 0 || !cpio_scan_done(&scan)) {
-				log_error("unpack: %s (%s): %s at +%llu", u->image, u->where,
-					  n < 0 ? cpio_scan_strerror(n) : "truncated archive",
-					  (unsigned long long)scan.offset);
+				u_error(u, "unpack: %s (%s): %s at +%llu", u->image, u->where,
+					n < 0 ? cpio_scan_strerror(n) : "truncated archive",
+					(unsigned long long)scan.offset);
 				return -EBADMSG;
 			}
 			e = unpack_cpio(u, data + pos, (size_t)n);
@@ -506,8 +522,8 @@ static int unpack_segments(struct unpacker *u, const uint8_t *data, size_t len)
 		if (e < 0)
 			return e;
 		if (used == 0 || used > len - pos) {
-			log_error("unpack: %s (%s): the decompressor did not say where it ended",
-				  u->image, u->where);
+			u_error(u, "unpack: %s (%s): the decompressor did not say where it ended",
+				u->image, u->where);
 			return -EBADMSG;
 		}
 		pos += (size_t)used;
@@ -533,23 +549,24 @@ static int set_budget(struct unpacker *u)
 	return 0;
 }
 
-static int map_image(const char *image, const uint8_t **data, size_t *len)
+static int map_image(struct unpacker *u, const uint8_t **data, size_t *len)
 {
 	struct stat st;
 	void *p;
+	const char *image = u->image;
 	int fd = open(image, O_RDONLY | O_CLOEXEC), e = 0;
 
 	if (fd < 0)
-		return log_step_error("unpack: open", image, -errno);
+		return u->quiet ? -errno : log_step_error("unpack: open", image, -errno);
 	if (fstat(fd, &st) < 0) {
-		e = log_step_error("unpack: stat", image, -errno);
+		e = u->quiet ? -errno : log_step_error("unpack: stat", image, -errno);
 	} else if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		log_error("unpack: %s: not a regular file with content", image);
+		u_error(u, "unpack: %s: not a regular file with content", image);
 		e = -EBADMSG;
 	} else {
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED) {
-			e = log_step_error("unpack: mmap", image, -errno);
+			e = u->quiet ? -errno : log_step_error("unpack: mmap", image, -errno);
 		} else {
 			*data = p;
 			*len = (size_t)st.st_size;
@@ -604,7 +621,9 @@ out:
 
 int initramfs_unpack(const char *image, const char *dir, struct unpack_stats *stats)
 {
-	struct unpacker u = { .image = image, .dir = dir, .stats = stats, .tree_fd = -1 };
+	struct unpacker u = {
+		.image = image, .dir = dir, .stats = stats, .entry = extract_entry, .tree_fd = -1
+	};
 	const uint8_t *data = NULL;
 	size_t len = 0;
 	int e;
@@ -615,7 +634,7 @@ int initramfs_unpack(const char *image, const char *dir, struct unpack_stats *st
 		return log_step_error("unpack: open", dir, -errno);
 	e = set_budget(&u);
 	if (e == 0)
-		e = map_image(image, &data, &len);
+		e = map_image(&u, &data, &len);
 	if (e == 0)
 		e = disk_writer_new(&u);
 	if (e == 0)
@@ -629,5 +648,74 @@ int initramfs_unpack(const char *image, const char *dir, struct unpack_stats *st
 	if (data)
 		munmap((void *)data, len);
 	close(u.tree_fd);
+	return e;
+}
+
+/* The entry initramfs_read_file() wants: a later one replaces the content
+ * an earlier one gave, as in the kernel. */
+static int read_entry(struct unpacker *u, struct archive *a, struct archive_entry *entry)
+{
+	const char *raw = archive_entry_pathname(entry);
+	char name[PATH_MAX];
+	la_int64_t size = archive_entry_size(entry);
+
+	u->stats->entries++;
+	if (!raw || normalize_name(raw, name, sizeof(name)) < 0 || strcmp(name, u->want) != 0)
+		return 0;
+	/* a hard link's data is another entry's: not what the name holds */
+	if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry)) {
+		u->want_err = -ENOENT;
+		return 0;
+	}
+	if (size < 0 || (uint64_t)size >= u->size) {
+		u->want_err = -EFBIG;
+		return 0;
+	}
+	u->len = 0;
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, u->buf + u->len, u->size - 1 - u->len);
+
+		if (n < 0)
+			return archive_err(a);
+		if (n == 0)
+			break;
+		u->len += (size_t)n;
+		if (u->len == u->size - 1 && u->len < (size_t)size)
+			return -EFBIG;
+	}
+	u->buf[u->len] = '\0';
+	u->want_err = 0;
+	return 0;
+}
+
+int initramfs_read_file(const char *image, const char *name, char *buf, size_t size, size_t *len)
+{
+	struct unpack_stats stats = { 0 };
+	struct unpacker u = {
+		.image = image,
+		.stats = &stats,
+		.entry = read_entry,
+		.quiet = true,
+		.tree_fd = -1,
+		.want = name,
+		.buf = buf,
+		.size = size,
+		.want_err = -ENOENT,
+	};
+	const uint8_t *data = NULL;
+	size_t data_len = 0;
+	int e;
+
+	if (size < 1)
+		return -EINVAL;
+	e = map_image(&u, &data, &data_len);
+	if (e == 0)
+		e = unpack_segments(&u, data, data_len);
+	if (data)
+		munmap((void *)data, data_len);
+	if (e == 0)
+		e = u.want_err;
+	if (e == 0 && len)
+		*len = u.len;
 	return e;
 }

@@ -31,3 +31,11 @@ struct unpack_stats {
 /* Unpacks image into dir (an existing, empty directory). Logs what failed
  * and where (offset, entry name) and returns a negative errno. */
 int initramfs_unpack(const char *image, const char *dir, struct unpack_stats *stats);
+
+/* Reads the content of the entry name (normalized: "etc/initoverlayfs.conf")
+ * from the initramfs image, with the same rules (segments, the last entry
+ * of a name wins), into buf, NUL-terminated; *len (if not NULL) is its
+ * length. Logs nothing: -ENOENT when no regular file has that name,
+ * -EFBIG when it does not fit in size - 1 bytes, another negative errno
+ * when the image cannot be read (not an initramfs, damaged, unreadable). */
+int initramfs_read_file(const char *image, const char *name, char *buf, size_t size, size_t *len);

@@ -757,6 +757,74 @@ case_crash() {
 	done
 }
 
+# mini_fs INITRAMFS: the fs value of the config the initramfs carries
+mini_fs() {
+	local d
+	d=$(mktemp -d "$WORK/fs.XXXXXX")
+	extract_mini "$1" "$d"
+	sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$d/etc/initoverlayfs.conf"
+}
+
+# Stale images: an image of this kernel is removed only once no initramfs in
+# the boot directory refers to it. Another kernel's pair is never touched,
+# an older pair of this kernel that a second initramfs still boots is kept
+# (until that initramfs goes), unreferenced ones (ours, and the original
+# initoverlayfs' unhashed one) are removed.
+case_stale_referenced() {
+	new_case stale
+	mkdir -p "$C/src"
+	make_tree "$C/src" A
+	echo 1 >"$C/src/etc/generation"
+	iofs -f --source "$C/src" >/dev/null
+	local img1 prefix other=6.0.0-99-other
+	img1=$(the_image)
+	prefix=$(dirname "$(mini_fs "$BOOT/initrd.img-$KVER")")
+	[ "$(mini_fs "$BOOT/initrd.img-$KVER")" = "$prefix/$(basename "$img1")" ] ||
+		fail "the mini-initramfs does not name $img1"
+	# a second initramfs of the same kernel keeps booting the first pair
+	cp "$BOOT/initrd.img-$KVER" "$BOOT/initramfs-$KVER.img"
+	# another kernel's pair, referring to its own image
+	cp "$img1" "$BOOT/initoverlayfs-$other-00000000000000aa.img"
+	mkdir -p "$C/other/etc"
+	printf 'fs %s/initoverlayfs-%s-00000000000000aa.img\n' "$prefix" "$other" \
+		>"$C/other/etc/initoverlayfs.conf"
+	(cd "$C/other" && find . | cpio -o -H newc --quiet) >"$BOOT/initrd.img-$other"
+	# unreferenced: a leftover of ours, the original's unhashed image
+	echo junk >"$BOOT/initoverlayfs-$KVER-ffffffffffffffff.img"
+	echo junk >"$BOOT/initoverlayfs-$KVER.img"
+	# a foreign initramfs and garbage in the boot directory refer to nothing
+	printf 'not an initramfs' >"$BOOT/initrd.img-garbage"
+
+	echo 2 >"$C/src/etc/generation"
+	iofs -f --source "$C/src" >"$C/out2" 2>&1 || { cat "$C/out2"; fail "second run failed"; }
+	local img2
+	img2=$(find "$BOOT" -maxdepth 1 -name "initoverlayfs-$KVER-*.img" ! -name "$(basename "$img1")")
+	[ "$(echo "$img2" | grep -c .)" -eq 1 ] || fail "after the second run: $(ls "$BOOT")"
+	[ -e "$img1" ] || fail "$img1, still referred to by initramfs-$KVER.img, was removed"
+	assert_contains "$C/out2" "keeping the image $img1"
+	[ ! -e "$BOOT/initoverlayfs-$KVER-ffffffffffffffff.img" ] || fail "unreferenced image kept"
+	[ ! -e "$BOOT/initoverlayfs-$KVER.img" ] || fail "unreferenced unhashed image kept"
+	[ -e "$BOOT/initoverlayfs-$other-00000000000000aa.img" ] || fail "another kernel's image removed"
+	[ "$(mini_fs "$BOOT/initrd.img-$KVER")" = "$prefix/$(basename "$img2")" ] ||
+		fail "the new mini-initramfs does not name $img2"
+
+	# the original's unhashed image, referred to by its initramfs: kept
+	echo orig >"$BOOT/initoverlayfs-$KVER.img"
+	mkdir -p "$C/orig/etc"
+	printf 'fs %s/initoverlayfs-%s.img\n' "$prefix" "$KVER" >"$C/orig/etc/initoverlayfs.conf"
+	(cd "$C/orig" && find . | cpio -o -H newc --quiet) | gzip >"$BOOT/initramfs-orig.img"
+	# the second initramfs goes: its image goes with the next run
+	rm "$BOOT/initramfs-$KVER.img"
+	echo 3 >"$C/src/etc/generation"
+	iofs -f --source "$C/src" >/dev/null
+	[ ! -e "$img1" ] || fail "$img1 kept though nothing refers to it"
+	[ ! -e "$img2" ] || fail "$img2 kept though nothing refers to it"
+	[ -e "$BOOT/initoverlayfs-$KVER.img" ] || fail "the original's referenced image removed"
+	[ -e "$BOOT/initoverlayfs-$other-00000000000000aa.img" ] || fail "another kernel's image removed"
+	[ "$(find "$BOOT" -maxdepth 1 -name "initoverlayfs-$KVER-*.img" | wc -l)" -eq 1 ] ||
+		fail "not exactly one hashed image: $(ls "$BOOT")"
+}
+
 run_case help case_help
 run_case source-dracut case_source_dracut
 run_case dracut-image case_dracut_image
@@ -769,6 +837,7 @@ run_case config-kept case_config_kept
 run_case dry-run case_dry_run
 run_case errors case_errors
 run_case crash case_crash
+run_case stale-referenced case_stale_referenced
 
 if [ -f "$WORK/dracut-sizes" ]; then
 	echo "sizes (dracut source, $KVER): $(cat "$WORK/dracut-sizes")"

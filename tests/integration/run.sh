@@ -11,7 +11,8 @@
 #   INTEGRATION_INSTALLER_DRACUT (1: also run initoverlayfs-install --mode
 #   systemd, about a minute; 0: skip), TEST_LOG_DIR.
 #
-# Nothing outside temporary directories is touched: dracut runs from a
+# Nothing outside temporary directories is touched (update-initramfs runs
+# in a private mount namespace with an overlay over /etc): dracut runs from a
 # symlinked copy of /usr/lib/dracut (dracutbasedir) holding the module from
 # this tree, the boot program and the units come from the tree through the
 # module's settings (initoverlayfs_binary, initoverlayfs_unitdir).
@@ -119,7 +120,8 @@ case_shellcheck() {
 	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
-	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs"
+	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs" \
+		"$TOP/initramfs-tools/post-update.d/initoverlayfs"
 	shellcheck -x -e SC1091 "$TOP/tests/vm/lib.sh" "$TOP/tests/vm/cases.sh" \
 		"$TOP/tests/vm/distro.sh" "$TOP/tests/vm/verity.sh"
 }
@@ -285,7 +287,8 @@ case_make_install() {
 	for f in usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
 		usr/share/initramfs-tools/hooks/initoverlayfs \
 		usr/lib/kernel/install.d/94-initoverlayfs.install \
-		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs; do
+		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs \
+		etc/initramfs/post-update.d/initoverlayfs; do
 		[ -x "$d/$f" ] || fail "$f not installed executable"
 	done
 }
@@ -326,6 +329,7 @@ case_debian_hooks() {
 	plant_decoys "$b"
 	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
 		INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_SOURCE=$SOURCE INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=/nonexistent \
 		TMPDIR=$WORK "$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
 	ls -l "$b"
 	local imgs
@@ -349,6 +353,14 @@ case_debian_hooks() {
 	check_decoys "$b"
 	# once more: nothing left to remove is not an error
 	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$KVER"
+	# a KVER the installer would refuse removes nothing
+	local bad
+	for bad in "" "-rf" "../boot-hooks/x" "." ".."; do
+		if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel/postrm.d/zz-initoverlayfs" "$bad" 2>/dev/null; then
+			fail "postrm.d accepted the kernel release '$bad'"
+		fi
+	done
+	check_decoys "$b"
 }
 
 # a postinst hook left behind by a removed package does nothing
@@ -378,12 +390,66 @@ case_debian_hook_installer_fails() {
 	local b=$WORK/boot-fail
 	mkdir -p "$b"
 	if INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=/nonexistent \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" no-such-kernel-1.0 2>"$WORK/fail.err"; then
 		fail "the hook succeeded for a kernel that is not installed"
 	fi
 	cat "$WORK/fail.err"
 	assert_contains "$WORK/fail.err" "no pair built for no-such-kernel-1.0; its initrd is left as it was"
 	[ -z "$(ls -A "$b")" ] || fail "files appeared"
+}
+
+# Where initramfs-tools makes the initrd and the post-update.d hook is
+# installed, a kernel's pair is built by that hook (update-initramfs runs it):
+# the postinst.d hook builds nothing a second time.
+case_debian_hook_defers_to_post_update() {
+	local b=$WORK/boot-defer stub=$WORK/stub-defer itools=$WORK/itools-hook
+	mkdir -p "$b"
+	printf '#!/bin/sh\ntouch %s\n' "$WORK/defer.ran" >"$stub"
+	printf '#!/bin/sh\n' >"$itools"
+	chmod +x "$stub" "$itools"
+	command -v update-initramfs >/dev/null || fail "update-initramfs not installed"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=$itools \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer too"
+	# without initramfs-tools' kernel hook (a dracut system) it builds
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>/dev/null
+	[ -e "$WORK/defer.ran" ] || fail "the postinst.d hook did not run the installer"
+}
+
+# post-update.d hook: the arguments update-initramfs passes (VERSION
+# PATH-OF-INITRD) become the installer's, silently; not enabled, it does
+# nothing; a failing installer makes it fail with one line.
+case_post_update_hook_contract() {
+	local b=$WORK/boot-pu stub=$WORK/stub-pu hook=$TOP/initramfs-tools/post-update.d/initoverlayfs
+	mkdir -p "$b"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >%s\necho chatter; echo more >&2\n' \
+		"$WORK/pu.args" >"$stub"
+	chmod +x "$stub"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" "$KVER" "$b/initrd.img-$KVER" >"$WORK/pu.out" 2>&1
+	[ ! -s "$WORK/pu.out" ] || { cat "$WORK/pu.out"; fail "the hook was not quiet"; }
+	printf '%s\n' --kver "$KVER" --source "$b/initrd.img-$KVER" --force \
+		--output-initramfs "$b/initrd.img-$KVER" --boot-dir "$b" --config "$CONF" \
+		>"$WORK/pu.expected"
+	diff -u "$WORK/pu.expected" "$WORK/pu.args"
+	rm -f "$WORK/pu.args"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$WORK/no-such.conf \
+		"$hook" "$KVER" "$b/initrd.img-$KVER" >"$WORK/pu.out" 2>&1
+	[ ! -e "$WORK/pu.args" ] || fail "the installer ran without a config"
+	[ ! -s "$WORK/pu.out" ] || fail "not enabled, the hook still said something"
+	if INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" no-such-kernel-1.0 "$b/initrd.img-no-such-kernel-1.0" 2>"$WORK/pu.err"; then
+		fail "the hook succeeded for a kernel that is not installed"
+	fi
+	cat "$WORK/pu.err"
+	[ "$(wc -l <"$WORK/pu.err")" -eq 1 ] || fail "the failure took more than one line"
+	assert_contains "$WORK/pu.err" "no pair for no-such-kernel-1.0, $b/initrd.img-no-such-kernel-1.0 stays the full initrd: "
 }
 
 # kernel-install plugin: add passes the right arguments (a stub installer
@@ -408,6 +474,21 @@ case_kernel_install_plugin() {
 	[ ! -e "$WORK/stub.args" ] || fail "installer ran without a config"
 	assert_contains "$WORK/ki.err" "$WORK/no-such.conf not found: not enabled, skipped"
 
+	# layout "other": the staging area is not the boot loader's, the old
+	# protocol holds
+	rm -f "$WORK/stub.args"
+	mkdir -p "$WORK/staging-other"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
+		INITOVERLAYFS_CONFIG=$CONF KERNEL_INSTALL_LAYOUT=other \
+		KERNEL_INSTALL_STAGING_AREA=$WORK/staging-other \
+		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
+	diff -u "$WORK/stub.expected" "$WORK/stub.args"
+	# a kernel release the installer would refuse
+	if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
+		remove "../x" "$b/entry" 2>/dev/null; then
+		fail "the plugin accepted the kernel release '../x'"
+	fi
+
 	plant_decoys "$b"
 	touch "$b/initoverlayfs-$KVER-fedcba9876543210.img" "$b/$(mini_name)"
 	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
@@ -417,15 +498,112 @@ case_kernel_install_plugin() {
 	check_decoys "$b"
 }
 
+# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA, layouts bls
+# and uki): the full initrd an earlier plugin staged (as Debian's
+# 85-initrd.install does: a symlink to /boot/initrd.img-KVER) is the source,
+# the mini-initramfs is staged as "initrd" in its place, and the image is in
+# the boot root, named by the mini-initramfs' fs. The real installer, the
+# host's full initrd (read only).
+case_kernel_install_staging() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	local layout st b img fs before
+	before=$(stat -c '%s %Y' "$SOURCE")
+	for layout in bls uki; do
+		st=$WORK/staging-$layout
+		b=$WORK/boot-root-$layout
+		mkdir -p "$st" "$b"
+		ln -s "$SOURCE" "$st/initrd.img-$KVER"
+		INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+			INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=$layout \
+			KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+			"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" \
+			"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out"
+		ls -l "$st" "$b"
+		[ "$(ls -A "$st")" = initrd ] || fail "$layout: staged: $(ls -A "$st"), not the initrd alone"
+		if [ ! -f "$st/initrd" ] || [ -L "$st/initrd" ]; then
+			fail "$layout: no staged mini-initramfs"
+		fi
+		img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+		[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "$layout: images in the boot root: $img"
+		lsinitrd -f etc/initoverlayfs.conf "$st/initrd" >"$WORK/staging.conf"
+		fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/staging.conf")
+		case $fs in
+		*/"$(basename "$img")") ;;
+		*) fail "$layout: the mini-initramfs names '$fs', not $img" ;;
+		esac
+		# the path inside the boot file system: the boot root's own path
+		# in it, then the name
+		[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
+			fail "$layout: fs $fs does not lead to $img from the mount point of $b"
+		[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
+		# remove: the image goes, from the same boot root
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+			KERNEL_INSTALL_BOOT_ROOT=$b \
+			"$TOP/kernel-install/94-initoverlayfs.install" remove "$KVER" "$b/entry-token/$KVER"
+		[ ! -e "$img" ] || fail "$layout: remove left $img"
+	done
+}
+
+# what of the host's /etc the update-initramfs case could touch
+etc_state() {
+	ls -ld /etc/initramfs /etc/initramfs/post-update.d/* /etc/initoverlayfs.conf 2>&1 || :
+}
+
+# The real update-initramfs -u -k KVER -b DIR (what package triggers run,
+# with a temporary boot directory) in a private mount namespace whose /etc
+# is an overlay on the host's: there the post-update.d hook is installed and
+# /etc/initoverlayfs.conf enables initoverlayfs, the host's /etc is never
+# written. After each run the initrd is a mini-initramfs naming the one
+# image of the kernel, which exists; a second run replaces the pair and
+# keeps exactly one image.
+case_update_initramfs() {
+	command -v update-initramfs >/dev/null || fail "update-initramfs not installed"
+	local d=$WORK/update-initramfs b run img fs host_etc
+	b=$d/boot
+	host_etc=$(etc_state)
+	mkdir -p "$b" "$d/upper" "$d/work" "$d/tmp"
+	cat >"$d/ns.sh" <<EOT
+set -eu
+mount -t overlay overlay -o lowerdir=/etc,upperdir=$d/upper,workdir=$d/work /etc
+mkdir -p /etc/initramfs/post-update.d
+install -m 0755 $TOP/initramfs-tools/post-update.d/initoverlayfs /etc/initramfs/post-update.d/
+cp $CONF /etc/initoverlayfs.conf
+INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG TMPDIR=$d/tmp \\
+	update-initramfs -u -k $KVER -b $b
+EOT
+	for run in 1 2; do
+		unshare -m --propagation private sh "$d/ns.sh" >"$d/run$run.log" 2>&1 ||
+			{ cat "$d/run$run.log"; fail "update-initramfs run $run failed"; }
+		cat "$d/run$run.log"
+		ls -l "$b"
+		img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+		[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "run $run: images: $(ls "$b")"
+		lsinitrd -f etc/initoverlayfs.conf "$b/initrd.img-$KVER" >"$d/conf$run"
+		fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$d/conf$run")
+		[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
+			fail "run $run: the initrd names '$fs', not $img"
+		[ ! -e "$b/initrd.img-$KVER.dpkg-bak" ] || fail "run $run: update-initramfs left its backup"
+		# the post-update.d hook is quiet: update-initramfs' own line only
+		assert_not_contains "$d/run$run.log" "initoverlayfs"
+		echo "$img" >>"$d/images"
+	done
+	echo "images: $(sort -u "$d/images" | wc -l) made by 2 runs, 1 kept"
+	[ "$(etc_state)" = "$host_etc" ] || fail "the host's /etc changed"
+}
+
 run_case units-content case_units_content
 run_case units-verify case_units_verify
 run_case shellcheck case_shellcheck
 run_case make-install-integration case_make_install
 run_case kernel-install-plugin case_kernel_install_plugin
+run_case kernel-install-staging case_kernel_install_staging
 run_case debian-hook-no-installer case_debian_hook_no_installer
 run_case debian-hook-not-enabled case_debian_hook_not_enabled
 run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
+run_case debian-hook-defers-to-post-update case_debian_hook_defers_to_post_update
+run_case post-update-hook-contract case_post_update_hook_contract
+run_case update-initramfs-keeps-the-pair case_update_initramfs
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
 run_case initramfs-tools-hook case_initramfs_tools_hook

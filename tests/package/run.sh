@@ -79,7 +79,8 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 /usr/lib/systemd/system/pre-initoverlayfs-switch-root.service
 /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh
 /usr/lib/kernel/install.d/94-initoverlayfs.install
-/etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs"
+/etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs
+/etc/initramfs/post-update.d/initoverlayfs"
 # Installed only once `make install` ships them (initramfs-tools/).
 OPTIONAL_FILES="/usr/share/initramfs-tools/hooks/initoverlayfs
 /usr/share/initramfs-tools/scripts/initoverlayfs"
@@ -328,8 +329,10 @@ case_deb_installs_without_touching_boot() {
 	mkdir -p "$hb" "$WORK/hook-src"
 	vm_busybox_tree "$WORK/hook-src"
 	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$WORK/hook.conf"
+	# as on a dracut system: no post-update.d hook builds the pair first
 	out=$(env PATH=$HOOK_PATH TMPDIR="$WORK" INITOVERLAYFS_BOOT_DIR="$hb" \
 		INITOVERLAYFS_SOURCE="$WORK/hook-src" INITOVERLAYFS_CONFIG="$WORK/hook.conf" \
+		INITOVERLAYFS_POST_UPDATE_HOOK=/nonexistent \
 		/etc/kernel/postinst.d/zz-initoverlayfs "$KREL" "$KERNEL" 2>&1) ||
 		{ echo "$out"; fail "the installed postinst.d hook failed"; }
 	echo "$out" | tail -n 3
@@ -340,6 +343,17 @@ case_deb_installs_without_touching_boot() {
 		/etc/kernel/postrm.d/zz-initoverlayfs "$KREL" "$KERNEL" 2>&1) ||
 		{ echo "$out"; fail "the installed postrm.d hook failed"; }
 	[ "$(ls -A "$hb")" = unrelated-file ] || fail "postrm.d hook left or removed: $(ls -A "$hb")"
+	# The installed post-update.d hook, as update-initramfs runs it
+	# (VERSION PATH-OF-INITRD), on a full initrd in a temporary boot
+	# directory: the initrd becomes the mini-initramfs of a new pair.
+	hb=$WORK/post-update-boot
+	mkdir -p "$hb"
+	(cd "$WORK/hook-src" && find . | cpio -o -H newc --quiet) >"$hb/initrd.img-$KREL"
+	out=$(env PATH=$HOOK_PATH TMPDIR="$WORK" INITOVERLAYFS_CONFIG="$WORK/hook.conf" \
+		/etc/initramfs/post-update.d/initoverlayfs "$KREL" "$hb/initrd.img-$KREL" 2>&1) ||
+		{ echo "$out"; fail "the installed post-update.d hook failed"; }
+	[ -z "$out" ] || { echo "$out"; fail "the post-update.d hook was not quiet"; }
+	ls "$hb"/initoverlayfs-"$KREL"-*.img >/dev/null || fail "the post-update.d hook made no image"
 	boot_snapshot | diff -u "$BOOT_SNAPSHOT" - || fail "the hooks changed /boot"
 }
 
