@@ -202,7 +202,7 @@ case_verity_pair_boots() {
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
 	vm_assert_log_has "$log" "initoverlayfs: verity: /dev/dm-0 (initoverlayfs) over /dev/loop0: sha256 "
-	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0, removed once unmounted)"
 	vm_assert_log_has "$log" "IOFS-INITRD: started as /sbin/init on  / overlay "
 	vm_assert_log_lacks "$log" "is corrupted"
 	note_step_times "$log"
