@@ -497,8 +497,8 @@ const struct boot_step boot_steps[] = {
 	{ "mount image", step_mount_image, false },
 	{ "mount overlay", step_mount_overlay, false },
 	{ "release layers", step_release_layers, false },
-	{ "move mounts", step_move_mounts, false },
 	{ "check next init", step_check_init, false },
+	{ "move mounts", step_move_mounts, false },
 	{ "switch root", step_switch_root, true },
 };
 const size_t boot_steps_count = sizeof(boot_steps) / sizeof(boot_steps[0]);

@@ -362,6 +362,24 @@ init /sbin/no-such-init")
 	expect_failure "initoverlayfs: error: check next init: /sbin/no-such-init in /initoverlayfs: No such file or directory (ENOENT)"
 }
 
+# stage_initramfs ROOT CONFIG-LINE...: shell lines (for in_ns) that
+# mount a tmpfs at ROOT, like the kernel's rootfs, holding the program as
+# /init, its libraries and a config of those lines.
+stage_initramfs() {
+	local root=$1
+	shift
+	cat <<-EOF
+	mount -t tmpfs initramfs '$root'
+	mkdir -p '$root/etc' '$root/lib64'
+	printf '%s\\n' $(printf "'%s' " "$@") >'$root/etc/initoverlayfs.conf'
+	cp "\$PROGRAM" '$root/init'
+	for lib in \$(ldd "\$PROGRAM" | grep -o '/[^ ]*'); do
+		mkdir -p "$root\$(dirname \$lib)"
+		cp -L \$lib "$root\$lib"
+	done
+	EOF
+}
+
 # Init mode for real: the program is PID 1 (new PID namespace) of a
 # chroot on a tmpfs, like the kernel's rootfs. It must mount the API
 # filesystems, switch root into the overlay, free the old root and exec
@@ -370,15 +388,8 @@ case_init_mode_switch_root() {
 	local root=$WORK/initramfs view=$WORK/initramfs-view
 	mkdir -p "$root" "$view"
 	in_ns "
-		mount -t tmpfs initramfs '$root'
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" "timeout 5")
 		mount --bind '$root' '$view'
-		mkdir -p '$root/etc' '$root/lib64'
-		printf 'bootfs UUID=$BOOT_UUID\nfs /initoverlayfs-test.img\ntimeout 5\n' >'$root/etc/initoverlayfs.conf'
-		cp \"\$PROGRAM\" '$root/init'
-		for lib in \$(ldd \"\$PROGRAM\" | grep -o '/[^ ]*'); do
-			mkdir -p \"$root\$(dirname \$lib)\"
-			cp -L \$lib \"$root\$lib\"
-		done
 		rc=0
 		unshare -p -f chroot '$root' /init extra-arg >'$WORK/out' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out'
@@ -413,14 +424,8 @@ pin_case() {
 	mkdir -p "$root" "$realboot"
 	in_ns "
 		mount '$BOOT_DEV' '$realboot'
-		mount -t tmpfs initramfs '$root'
-		mkdir -p '$root/etc' '$root/lib64'
-		printf 'bootfs UUID=$BOOT_UUID\nfs /initoverlayfs-test.img\nimage_mount $mode\ntimeout 5\n' >'$root/etc/initoverlayfs.conf'
-		cp \"\$PROGRAM\" '$root/init'
-		for lib in \$(ldd \"\$PROGRAM\" | grep -o '/[^ ]*'); do
-			mkdir -p \"$root\$(dirname \$lib)\"
-			cp -L \$lib \"$root\$lib\"
-		done
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" \
+			"image_mount $mode" "timeout 5")
 		rc=0
 		unshare -p -f chroot '$root' /init >'$WORK/out' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out'
@@ -466,6 +471,31 @@ pin_case() {
 	image_unchanged
 }
 
+# A next init the image lacks: the check comes before any mount is moved,
+# so the fallback (the emergency shell here) still has /proc, /sys, /dev.
+case_init_mode_missing_next_init_keeps_apifs() {
+	local root=$WORK/initramfs-noinit
+	mkdir -p "$root"
+	in_ns "
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" \
+			"init /sbin/no-such-init" "timeout 5")
+		mkdir -p '$root/bin'
+		cp /bin/busybox '$root/bin/busybox'
+		ln -s busybox '$root/bin/sh'
+		rc=0
+		echo 'echo SHELL-REACHED; /bin/busybox awk \"{ print \\\"MOUNT \\\" \\\$5 }\" /proc/self/mountinfo; exit 0' |
+			unshare -p -f chroot '$root' /init >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+	"
+	cat "$WORK/out"
+	assert_contains "$WORK/out" "SHELL-REACHED"
+	assert_contains "$WORK/out" "MOUNT /proc"
+	assert_contains "$WORK/out" "MOUNT /sys"
+	assert_contains "$WORK/out" "MOUNT /dev"
+	assert_contains "$WORK/out" "MOUNT /boot"
+	assert_not_contains "$WORK/out" "MOUNT /initoverlayfs/proc"
+}
+
 case_nothing_pins_boot_loop() {
 	pin_case loop
 	assert_contains "$WORK/out" "image loop /dev/loop"
@@ -499,6 +529,7 @@ run_case fail-bad-config case_fail_bad_config
 run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
 run_case fail-missing-next-init case_fail_missing_next_init
 run_case init-mode-switch-root case_init_mode_switch_root
+run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs
 run_case nothing-pins-boot-loop case_nothing_pins_boot_loop
 run_case nothing-pins-boot-file case_nothing_pins_boot_file
 
