@@ -357,6 +357,14 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 	return 0;
 }
 
+/* The overlay's layers: the image's mount and the upper tmpfs' mount. */
+static int layer_paths(struct boot_context *ctx, char lower[PATH_MAX], char upper[PATH_MAX])
+{
+	int r = ctx_path(ctx, lower, PATH_MAX, LOWER_DIR);
+
+	return r < 0 ? r : ctx_path(ctx, upper, PATH_MAX, UPPER_DIR);
+}
+
 static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t detail_size)
 {
 	char lower[PATH_MAX], upper[PATH_MAX], new_root[PATH_MAX], merged[PATH_MAX];
@@ -365,9 +373,7 @@ static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t det
 	const char *failed = NULL;
 	int r;
 
-	r = ctx_path(ctx, lower, sizeof(lower), LOWER_DIR);
-	if (r >= 0)
-		r = ctx_path(ctx, upper, sizeof(upper), UPPER_DIR);
+	r = layer_paths(ctx, lower, upper);
 	if (r >= 0)
 		r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
 	if (r >= 0)
@@ -403,9 +409,7 @@ static int step_release_layers(struct boot_context *ctx, char *detail, size_t de
 	const char *failed = NULL;
 	int r;
 
-	r = ctx_path(ctx, lower, sizeof(lower), LOWER_DIR);
-	if (r >= 0)
-		r = ctx_path(ctx, upper, sizeof(upper), UPPER_DIR);
+	r = layer_paths(ctx, lower, upper);
 	if (r >= 0)
 		r = overlay_release_layers(lower, upper, &failed);
 	if (r < 0) {

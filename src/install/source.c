@@ -168,49 +168,51 @@ int get_full_content(struct run *r)
 	return 0;
 }
 
-/* Whether path exists in the full content, resolved the way the boot
- * will see it: symlinks inside the tree, never out of it. */
-static bool tree_has(const struct run *r, const char *path)
+/* path opened (O_PATH) in the full content, resolved the way the boot
+ * will see it: symlinks inside the tree, never out of it; the last one
+ * followed only with follow. A negative errno when it is not there. */
+static int tree_open(const struct run *r, const char *path, bool follow)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int root = open(r->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	long fd;
 
 	if (root < 0)
-		return false;
+		return -errno;
 	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
 	close(root);
+	return (int)fd;
+}
+
+/* Whether path exists in the full content. */
+static bool tree_has(const struct run *r, const char *path)
+{
+	int fd = tree_open(r, path, false);
+
 	if (fd < 0)
 		return false;
-	close((int)fd);
+	close(fd);
 	return true;
 }
 
-/* Whether path, resolved inside the tree (symlinks too, the last one
- * included), is an executable regular file: what the boot program's
- * check of the next init will find. */
+/* Whether path, its last symlink followed too, is an executable regular
+ * file in the content: what the boot program's check of the next init
+ * will find. */
 static bool tree_has_program(const struct run *r, const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int root = open(r->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = tree_open(r, path, true);
 	struct stat st;
 	bool ok;
-	long fd;
 
-	if (root < 0)
-		return false;
-	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
-	close(root);
 	if (fd < 0)
 		return false;
-	ok = fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-	close((int)fd);
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	close(fd);
 	return ok;
 }
 
