@@ -67,3 +67,14 @@ int overlay_mount(const char *lower_dir, const char *upper_base, const char *new
 	}
 	return r;
 }
+
+int overlay_release_layers(const char *lower_dir, const char *upper_base, const char **failed_path)
+{
+	*failed_path = lower_dir;
+	if (umount2(lower_dir, MNT_DETACH) < 0)
+		return -errno;
+	*failed_path = upper_base;
+	if (umount2(upper_base, MNT_DETACH) < 0)
+		return -errno;
+	return 0;
+}

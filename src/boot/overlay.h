@@ -8,3 +8,11 @@
  * accepts it (no syncs: the upper layer dies with the boot anyway). */
 int overlay_mount(const char *lower_dir, const char *upper_base, const char *new_root,
 		  bool *is_volatile, const char **failed_path);
+
+/* Detaches (MNT_DETACH) the mounts of lower_dir and upper_base once the
+ * overlay is up: the overlay holds its layers itself, so they stay alive
+ * as long as it does and no longer: when the next root is switched away
+ * from and freed, the image (and the loop device, the boot file system
+ * below it) is let go of too, instead of staying pinned by mounts left
+ * beneath the old root. Returns 0 or a negative errno with *failed_path. */
+int overlay_release_layers(const char *lower_dir, const char *upper_base, const char **failed_path);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "boot/apifs.h"
@@ -326,11 +327,18 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 
 	if (ctx->verity_device[0]) {
 		r = mount_verity_device(ctx, target);
-		if (r == 0)
-			snprintf(detail, detail_size, "%s on %s (%s, verity %s over loop %s)",
-				 ctx->image_path, target, ctx->cfg.fstype, ctx->verity_device,
-				 ctx->loop_device);
-		return r;
+		if (r < 0)
+			return r;
+		/* From here the mount holds the device: it goes with the mount. */
+		r = verity_close_deferred();
+		if (r < 0)
+			log_warning("mount image: %s: deferred removal: %s (%s), the device "
+				    "stays after the boot",
+				    VERITY_DM_NAME, strerror(-r), errno_name(-r));
+		snprintf(detail, detail_size, "%s on %s (%s, verity %s over loop %s%s)",
+			 ctx->image_path, target, ctx->cfg.fstype, ctx->verity_device,
+			 ctx->loop_device, r < 0 ? "" : ", removed once unmounted");
+		return 0;
 	}
 	r = image_mount(ctx->image_path, target, ctx->cfg.fstype, ctx->cfg.image_mount, &result,
 			&failed);
@@ -349,6 +357,14 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 	return 0;
 }
 
+/* The overlay's layers: the image's mount and the upper tmpfs' mount. */
+static int layer_paths(struct boot_context *ctx, char lower[PATH_MAX], char upper[PATH_MAX])
+{
+	int r = ctx_path(ctx, lower, PATH_MAX, LOWER_DIR);
+
+	return r < 0 ? r : ctx_path(ctx, upper, PATH_MAX, UPPER_DIR);
+}
+
 static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t detail_size)
 {
 	char lower[PATH_MAX], upper[PATH_MAX], new_root[PATH_MAX], merged[PATH_MAX];
@@ -357,9 +373,7 @@ static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t det
 	const char *failed = NULL;
 	int r;
 
-	r = ctx_path(ctx, lower, sizeof(lower), LOWER_DIR);
-	if (r >= 0)
-		r = ctx_path(ctx, upper, sizeof(upper), UPPER_DIR);
+	r = layer_paths(ctx, lower, upper);
 	if (r >= 0)
 		r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
 	if (r >= 0)
@@ -383,6 +397,33 @@ static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t det
 		 "entries copied",
 		 merged, lower, upper, ctx->overlay_volatile ? ", volatile" : "", new_root,
 		 stats.bound, stats.copied);
+	return 0;
+}
+
+/* Nothing but the overlay needs the layers' own mounts: detached, they
+ * no longer pin the image, and through it /boot, once the overlay goes.
+ * A failure costs a clean /boot, not the boot: a warning. */
+static int step_release_layers(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char lower[PATH_MAX], upper[PATH_MAX];
+	const char *failed = NULL;
+	int r;
+
+	r = layer_paths(ctx, lower, upper);
+	if (r >= 0)
+		r = overlay_release_layers(lower, upper, &failed);
+	if (r < 0) {
+		log_warning("release layers: %s: %s (%s), it stays mounted",
+			    failed ? failed : LOWER_DIR, strerror(-r), errno_name(-r));
+		snprintf(detail, detail_size, "not all released");
+		return 0;
+	}
+	snprintf(detail, detail_size, "%s and %s detached, held by the overlay only%s", lower,
+		 upper,
+		 ctx->image_file_backed	 ? ""
+		 : ctx->verity_device[0] ? "; dm and loop devices go with it"
+		 : ctx->loop_device[0]	 ? "; loop device autoclears"
+					 : "");
 	return 0;
 }
 
@@ -459,11 +500,21 @@ const struct boot_step boot_steps[] = {
 	{ "verity", step_verity, false },
 	{ "mount image", step_mount_image, false },
 	{ "mount overlay", step_mount_overlay, false },
-	{ "move mounts", step_move_mounts, false },
+	{ "release layers", step_release_layers, false },
 	{ "check next init", step_check_init, false },
+	{ "move mounts", step_move_mounts, false },
 	{ "switch root", step_switch_root, true },
 };
 const size_t boot_steps_count = sizeof(boot_steps) / sizeof(boot_steps[0]);
+
+static void close_fds_from(int first)
+{
+	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0)
+		return;
+	/* Before 5.9: every fd this program can have opened. */
+	for (int fd = first; fd < 1024; fd++)
+		close(fd);
+}
 
 static int exec_next_init(struct boot_context *ctx)
 {
@@ -478,6 +529,9 @@ static int exec_next_init(struct boot_context *ctx)
 
 	log_info("exec %s", ctx->cfg.init);
 	log_close();
+	/* Nothing of ours may stay open in the next init (and pin what it
+	 * is on): only standard input, output and error go on. */
+	close_fds_from(3);
 	execv(ctx->cfg.init, argv);
 	return log_step_error("exec next init", ctx->cfg.init, -errno);
 }

@@ -137,9 +137,9 @@ static int probe_first_block(const char *path, unsigned block_size)
 	return r;
 }
 
-static int remove_device(int control_fd)
+static int remove_device(int control_fd, uint32_t flags)
 {
-	dm_header(0);
+	dm_header(flags);
 	return dm_ioctl_do(control_fd, DM_DEV_REMOVE);
 }
 
@@ -184,7 +184,7 @@ static int create_and_activate(int control_fd, const struct config_verity *v, de
 	out->dev = (dev_t)dm_buf.io.dev;
 	r = activate(control_fd, v, data_dev, out, stage);
 	if (r < 0) {
-		e = remove_device(control_fd);
+		e = remove_device(control_fd, 0);
 		if (e < 0)
 			log_warning("verity: cannot remove %s after the failure: %s",
 				    VERITY_DM_NAME, strerror(-e));
@@ -211,14 +211,24 @@ int verity_open(const struct config_verity *v, dev_t data_dev, struct verity_dev
 	return r;
 }
 
-int verity_close(void)
+static int close_device(uint32_t flags)
 {
 	int control_fd, r;
 
 	control_fd = open_control();
 	if (control_fd < 0)
 		return control_fd;
-	r = remove_device(control_fd);
+	r = remove_device(control_fd, flags);
 	close(control_fd);
 	return r;
+}
+
+int verity_close(void)
+{
+	return close_device(0);
+}
+
+int verity_close_deferred(void)
+{
+	return close_device(DM_DEFERRED_REMOVE);
 }

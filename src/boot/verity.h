@@ -29,3 +29,9 @@ int verity_open(const struct config_verity *v, dev_t data_dev, struct verity_dev
 
 /* Removes the dm device VERITY_DM_NAME (DM_DEV_REMOVE). */
 int verity_close(void);
+
+/* Marks VERITY_DM_NAME for removal once nothing has it open any more
+ * (DM_DEV_REMOVE with DM_DEFERRED_REMOVE): after the image is mounted,
+ * the device goes away with the mount, and the loop device below it
+ * with the device (autoclear). */
+int verity_close_deferred(void);

@@ -187,11 +187,11 @@ static const struct stage {
 	{ "lock the boot directory", lock_and_clean },
 	{ "work directory", make_work_dir },
 	{ "full initrd content", get_full_content },
+	{ "adapt the config to the full initrd", adapt_config_to_full },
 	{ "stage the mini-initramfs", stage_mini },
 	{ "check the space", check_space },
 	{ "write the config", write_config },
 	{ "EROFS image", make_image },
-	{ "adapt the config to the full initrd", adapt_config_to_full },
 	{ "mini-initramfs", make_initramfs },
 	{ "remove stale images", remove_stale },
 };

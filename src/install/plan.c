@@ -717,8 +717,9 @@ static void print_mini(const struct plan *p, FILE *out)
 	fprintf(out, "  /init  the boot program %s\n", p->boot_program);
 	for (size_t i = 0; i < p->libs.n; i++)
 		fprintf(out, "  %s  needed by the boot program\n", p->libs.v[i]);
-	fprintf(out, "  /etc/initoverlayfs.conf  the config, fs naming the image (from an "
-		     "initramfs-tools full initrd also init /init, newroot tmpfs)\n");
+	fprintf(out, "  /etc/initoverlayfs.conf  the config, fs naming the image, init the "
+		     "full initrd's /init unless configured (from an initramfs-tools full "
+		     "initrd also newroot tmpfs)\n");
 	for (size_t i = 0; i < p->modules.files.n; i++) {
 		const char *f = p->modules.files.v[i];
 

@@ -41,10 +41,11 @@ struct run {
 int make_work_dir(struct run *r);
 int get_full_content(struct run *r);
 int check_space(struct run *r);
-/* The mini-initramfs' config for an initramfs-tools full initrd: its /init
- * as the next init (unless 'init' is not the default) and a tmpfs root (its
- * run-init refuses any other root). Changes r->cfg, so only the
- * mini-initramfs carries it. */
+/* The mini-initramfs' config for the full initrd: its /init as the next
+ * init when 'init' is the default (-ENOENT, logged, when neither that
+ * nor the configured init is an executable in it) and, for initramfs-
+ * tools, a tmpfs root (its run-init refuses any other root). Changes
+ * r->cfg, so only the mini-initramfs carries it. */
 int adapt_config_to_full(struct run *r);
 
 /* image.c */

@@ -168,40 +168,90 @@ int get_full_content(struct run *r)
 	return 0;
 }
 
-/* Whether path exists in the full content, resolved the way the boot
- * will see it: symlinks inside the tree, never out of it. */
-static bool tree_has(const struct run *r, const char *path)
+/* path opened (O_PATH) in the full content, resolved the way the boot
+ * will see it: symlinks inside the tree, never out of it; the last one
+ * followed only with follow. A negative errno when it is not there. */
+static int tree_open(const struct run *r, const char *path, bool follow)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int root = open(r->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	long fd;
 
 	if (root < 0)
-		return false;
+		return -errno;
 	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
 	close(root);
+	return (int)fd;
+}
+
+/* Whether path exists in the full content. */
+static bool tree_has(const struct run *r, const char *path)
+{
+	int fd = tree_open(r, path, false);
+
 	if (fd < 0)
 		return false;
-	close((int)fd);
+	close(fd);
 	return true;
+}
+
+/* Whether path, its last symlink followed too, is an executable regular
+ * file in the content: what the boot program's check of the next init
+ * will find. */
+static bool tree_has_program(const struct run *r, const char *path)
+{
+	int fd = tree_open(r, path, true);
+	struct stat st;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+	close(fd);
+	return ok;
+}
+
+/* The full initrd's entry point, what the mini-initramfs execs (init
+ * mode) or checks before the switch (both modes). The default
+ * /sbin/init is a guess: dracut 106 (Debian 13) has /init and no
+ * /sbin/init, initramfs-tools' /sbin/init is busybox's init applet. Its
+ * own /init is the entry point every initrd layout has, so that is what
+ * the mini-initramfs records. A configured init that is not the default
+ * is the admin's word, but it must be there. */
+static int pick_next_init(struct run *r, bool initramfs_tools)
+{
+	bool is_default = strcmp(r->cfg.init, CONFIG_DEFAULT_INIT) == 0;
+
+	if (is_default && tree_has_program(r, "/init")) {
+		log_info("%s: the next init is its /init",
+			 initramfs_tools ? "initramfs-tools initrd" : "full initrd");
+		fmt_path(r->cfg.init, sizeof(r->cfg.init), "/init");
+		return 0;
+	}
+	if (tree_has_program(r, r->cfg.init))
+		return 0;
+	log_error("full initrd: no next init: %s%s is not an executable file in it", r->cfg.init,
+		  is_default ? " (nor /init)" : "");
+	return -ENOENT;
 }
 
 int adapt_config_to_full(struct run *r)
 {
 	/* What initramfs-tools' /init sources first: its layout, whatever
 	 * made the file. */
-	if (!tree_has(r, "conf/initramfs.conf") || !tree_has(r, "scripts/functions"))
-		return 0;
-	/* Its entry point is /init; its /sbin/init, if any, is busybox's
-	 * init applet, which knows nothing of the initrd. */
-	if (strcmp(r->cfg.init, CONFIG_DEFAULT_INIT) == 0 && tree_has(r, "init")) {
-		log_info("initramfs-tools initrd: the next init is its /init");
-		fmt_path(r->cfg.init, sizeof(r->cfg.init), "/init");
-	}
-	if (r->cfg.new_root != NEW_ROOT_TMPFS) {
+	bool initramfs_tools =
+		tree_has(r, "conf/initramfs.conf") && tree_has(r, "scripts/functions");
+	int e;
+
+	e = pick_next_init(r, initramfs_tools);
+	if (e < 0)
+		return e;
+	if (initramfs_tools && r->cfg.new_root != NEW_ROOT_TMPFS) {
 		log_info("initramfs-tools initrd: its run-init needs a tmpfs root: newroot tmpfs");
 		r->cfg.new_root = NEW_ROOT_TMPFS;
 	}

@@ -245,9 +245,10 @@ expect_error() {
 # make_tree DIR SEED: a small full-initrd-like tree with every file type
 make_tree() {
 	local d=$1
-	mkdir -p "$d/bin" "$d/etc" "$d/usr/lib/modules" "$d/dev" "$d/empty" "$d/odd dir"
+	mkdir -p "$d/bin" "$d/sbin" "$d/etc" "$d/usr/lib/modules" "$d/dev" "$d/empty" "$d/odd dir"
 	cp /bin/busybox "$d/bin/busybox" 2>/dev/null || cp /bin/true "$d/bin/busybox"
 	ln -s busybox "$d/bin/sh"
+	ln -s ../bin/busybox "$d/sbin/init"
 	ln -s usr/lib "$d/lib"
 	ln -s /nonexistent/absolute "$d/dangling"
 	echo "seed $2" >"$d/etc/seed"
@@ -327,7 +328,8 @@ case_source_dracut() {
 case_dracut_image() {
 	new_case dracut-image
 	[ -s "$DRACUT_IMG" ] || fail "no dracut image (source-dracut failed?)"
-	INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source "$DRACUT_IMG" >"$C/out"
+	INITOVERLAYFS_INSTALL_KEEP_WORK=1 iofs -f --source "$DRACUT_IMG" >"$C/out" 2>"$C/err"
+	cat "$C/err"
 	tee "$WORK/dracut-summary" <"$C/out"
 	local img
 	img=$(the_image)
@@ -358,6 +360,10 @@ case_dracut_image() {
 		fail "config fs is not $BOOT/$(basename "$img")"
 	[ "$(conf_value "$MINI_DIR/etc/initoverlayfs.conf" bootfs)" = "UUID=$FAKE_UUID" ] ||
 		fail "config bootfs not kept"
+	# dracut's entry point is /init (dracut 106 has no /sbin/init at all)
+	[ "$(conf_value "$MINI_DIR/etc/initoverlayfs.conf" init)" = /init ] ||
+		fail "config init is not /init: $(conf_value "$MINI_DIR/etc/initoverlayfs.conf" init)"
+	assert_contains "$C/err" "full initrd: the next init is its /init"
 	# reproducible: a second run gives identical bytes
 	sha256sum "$img" "$out" >"$C/sums1"
 	rm -rf "$C"/tmp/*
@@ -429,6 +435,11 @@ case_directory() {
 		fail "hard link or ownership wrong in the image"
 	check_mini "$BOOT/initrd.img-$KVER" "vfat nls_utf8"
 	check_private "$img" "$BOOT/initrd.img-$KVER"
+	# only /sbin/init: the default stays
+	case $(conf_value "$MINI_DIR/etc/initoverlayfs.conf" init) in
+	"" | /sbin/init) ;;
+	*) fail "config init: $(conf_value "$MINI_DIR/etc/initoverlayfs.conf" init), not the default" ;;
+	esac
 }
 
 # Concatenated segments: an uncompressed early archive, zero padding, then a
@@ -535,6 +546,9 @@ case_config_kept() {
 	printf '# mine\nbootfs LABEL=myboot\nbootfstype vfat\ntimeout 7\nmodules dm_crypt\ninit /lib/systemd/systemd\ncompression lz4\n' >"$CONF"
 	sha256sum "$CONF" >"$C/conf.sum"
 	make_tree "$C/src" D
+	# the configured init must be in the content (through its lib -> usr/lib)
+	mkdir -p "$C/src/usr/lib/systemd"
+	cp /bin/busybox "$C/src/usr/lib/systemd/systemd"
 	iofs -f --source "$C/src" --initramfs-compression zstd,3 >"$C/out"
 	sha256sum -c "$C/conf.sum" || fail "the config file was changed"
 	extract_mini "$BOOT/initrd.img-$KVER" "$C/m"
@@ -650,6 +664,11 @@ case_errors() {
 	[ ! -e "$C/tmp/escape" ] && [ ! -e "$C/escape" ] || fail "wrote outside"
 	echo "--- unknown module"
 	expect_error "no_such_module_xyz" iofs -f --source "$C/src" --add-modules no_such_module_xyz
+	echo "--- no next init in the full initrd"
+	make_tree "$C/noinit" N
+	rm "$C/noinit/sbin/init"
+	expect_error "full initrd: no next init: /sbin/init (nor /init) is not an executable file in it" \
+		iofs -f --source "$C/noinit"
 	echo "--- systemd mode without the dracut module"
 	mkdir -p "$C/dracutbase/modules.d"
 	expect_error "dracut module 'initoverlayfs' is not installed" env dracutbasedir="$C/dracutbase" \

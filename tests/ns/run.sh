@@ -88,18 +88,17 @@ run_systemd_mode() {
 }
 
 # What every successful mount must show: overlay up, image readable,
-# writes in tmpfs only.
+# writable; the layers' own mounts released (the overlay holds them):
+# nothing but the overlay is left mounted to pin the image. (No "! cmd"
+# in these checks: bash -e ignores its failure.)
 COMMON_CHECKS='
 	findmnt -n -o FSTYPE "$ROOT/initoverlayfs" | grep -qx overlay
-	findmnt -n -o FSTYPE "$ROOT/initrofs" | grep -qx erofs
-	findmnt -n -o FSTYPE "$ROOT/overlay" | grep -qx tmpfs
+	[ "$(grep -cE " $ROOT/(initrofs|overlay)[ /]" /proc/self/mountinfo)" = 0 ]
 	grep -qx "hello from the image" "$ROOT/initoverlayfs/data/hello.txt"
 	[ -n "${BREAK_ME:-}" ] && false
 	[ "$(readlink "$ROOT/initoverlayfs/hello-link")" = data/hello.txt ]
 	echo written >"$ROOT/initoverlayfs/data/new.txt"
-	[ -f "$ROOT/overlay/upper/data/new.txt" ]
-	[ ! -e "$ROOT/initrofs/data/new.txt" ]
-	if touch "$ROOT/initrofs/x" 2>/dev/null; then echo "lower is writable"; exit 1; fi
+	grep -qx written "$ROOT/initoverlayfs/data/new.txt"
 '
 
 expect_success() {
@@ -123,9 +122,7 @@ case_file_backed() {
 	local root
 	root=$(new_root file-backed "fs /image.img")
 	cp "$WORK/image.img" "$root/image.img"
-	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
-		findmnt -n -o SOURCE '$root/initrofs' | grep -qx '$root/image.img'" \
-		--image-mount file
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS" --image-mount file
 	cat "$WORK/out"
 	expect_success
 	assert_contains "$WORK/out" "(erofs, file-backed)"
@@ -149,10 +146,11 @@ case_loop_forced() {
 image_mount loop")
 	cp "$WORK/image.img" "$root/image.img"
 	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
-		dev=\$(findmnt -n -o SOURCE '$root/initrofs')
+		dev=\$(sed -n 's|.*(erofs, loop \\(/dev/loop[0-9]*\\)).*|\\1|p' '$WORK/out')
 		case \$dev in /dev/loop*) ;; *) echo \"not a loop: \$dev\"; exit 1;; esac
 		[ \"\$(cat /sys/block/\${dev#/dev/}/ro)\" = 1 ]
-		[ \"\$(cat /sys/block/\${dev#/dev/}/loop/autoclear)\" = 1 ]"
+		[ \"\$(cat /sys/block/\${dev#/dev/}/loop/autoclear)\" = 1 ]
+		[ \"\$(cat /sys/block/\${dev#/dev/}/loop/backing_file)\" = '$root/image.img' ]"
 	cat "$WORK/out"
 	expect_success
 	assert_contains "$WORK/out" "(erofs, loop /dev/loop"
@@ -168,7 +166,7 @@ fs /initoverlayfs-test.img
 timeout 5")
 	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS
 		findmnt -n -o SOURCE '$root/initoverlayfs/boot' | grep -qx '$BOOT_DEV'
-		! findmnt -n '$root/boot' >/dev/null
+		[ -z \"\$(findmnt -n '$root/boot')\" ]
 		[ -f '$root/initoverlayfs/boot/initoverlayfs-test.img' ]"
 	cat "$WORK/out"
 	expect_success
@@ -198,7 +196,7 @@ timeout 5")
 		ROOT='$root'; $COMMON_CHECKS
 		findmnt -n -o PROPAGATION '$root' | grep -q shared
 		findmnt -n -o SOURCE '$root/initoverlayfs/boot' | grep -qx '$BOOT_DEV'
-		! findmnt -n '$root/boot' >/dev/null
+		[ -z \"\$(findmnt -n '$root/boot')\" ]
 		[ -f '$root/initoverlayfs/boot/initoverlayfs-test.img' ]"
 	cat "$WORK/out"
 	expect_success
@@ -219,16 +217,14 @@ newroot tmpfs")
 		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out'
 		findmnt -n -o FSTYPE '$root/initoverlayfs' | grep -qx tmpfs
-		findmnt -n -o FSTYPE '$root/overlay/root' | grep -qx overlay
-		findmnt -n -o FSTYPE '$root/initrofs' | grep -qx erofs
+		[ \"\$(grep -cE ' $root/(initrofs|overlay)[ /]' /proc/self/mountinfo)\" = 0 ]
 		findmnt -n -o FSTYPE '$root/initoverlayfs/data' | grep -qx overlay
 		findmnt -n -o FSTYPE '$root/initoverlayfs/sbin' | grep -qx overlay
 		grep -qx 'hello from the image' '$root/initoverlayfs/data/hello.txt'
 		[ \"\$(readlink '$root/initoverlayfs/hello-link')\" = data/hello.txt ]
-		! findmnt -n '$root/initoverlayfs/hello-link' >/dev/null
+		[ -z \"\$(findmnt -n '$root/initoverlayfs/hello-link')\" ]
 		echo written >'$root/initoverlayfs/data/new.txt'
-		[ -f '$root/overlay/upper/data/new.txt' ]
-		[ ! -e '$root/initrofs/data/new.txt' ]
+		grep -qx written '$root/initoverlayfs/data/new.txt'
 		[ -x '$root/initoverlayfs/sbin/init' ]"
 	cat "$WORK/out"
 	expect_success
@@ -256,7 +252,7 @@ case_next_init_check_under_mount_churn() {
 				fails=\$((fails + 1))
 				cat '$WORK/churn.out'
 			fi
-			umount -R '$root/initoverlayfs' '$root/overlay' '$root/initrofs'
+			umount -R '$root/initoverlayfs'
 		done
 		kill \$spin
 		wait
@@ -367,6 +363,24 @@ init /sbin/no-such-init")
 	expect_failure "initoverlayfs: error: check next init: /sbin/no-such-init in /initoverlayfs: No such file or directory (ENOENT)"
 }
 
+# stage_initramfs ROOT CONFIG-LINE...: shell lines (for in_ns) that
+# mount a tmpfs at ROOT, like the kernel's rootfs, holding the program as
+# /init, its libraries and a config of those lines.
+stage_initramfs() {
+	local root=$1
+	shift
+	cat <<-EOF
+	mount -t tmpfs initramfs '$root'
+	mkdir -p '$root/etc' '$root/lib64'
+	printf '%s\\n' $(printf "'%s' " "$@") >'$root/etc/initoverlayfs.conf'
+	cp "\$PROGRAM" '$root/init'
+	for lib in \$(ldd "\$PROGRAM" | grep -o '/[^ ]*'); do
+		mkdir -p "$root\$(dirname \$lib)"
+		cp -L \$lib "$root\$lib"
+	done
+	EOF
+}
+
 # Init mode for real: the program is PID 1 (new PID namespace) of a
 # chroot on a tmpfs, like the kernel's rootfs. It must mount the API
 # filesystems, switch root into the overlay, free the old root and exec
@@ -375,15 +389,8 @@ case_init_mode_switch_root() {
 	local root=$WORK/initramfs view=$WORK/initramfs-view
 	mkdir -p "$root" "$view"
 	in_ns "
-		mount -t tmpfs initramfs '$root'
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" "timeout 5")
 		mount --bind '$root' '$view'
-		mkdir -p '$root/etc' '$root/lib64'
-		printf 'bootfs UUID=$BOOT_UUID\nfs /initoverlayfs-test.img\ntimeout 5\n' >'$root/etc/initoverlayfs.conf'
-		cp \"\$PROGRAM\" '$root/init'
-		for lib in \$(ldd \"\$PROGRAM\" | grep -o '/[^ ]*'); do
-			mkdir -p \"$root\$(dirname \$lib)\"
-			cp -L \$lib \"$root\$lib\"
-		done
 		rc=0
 		unshare -p -f chroot '$root' /init extra-arg >'$WORK/out' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out'
@@ -402,9 +409,104 @@ case_init_mode_switch_root() {
 	assert_contains "$WORK/out" "MOUNT /run tmpfs"
 	assert_contains "$WORK/out" "ARGS extra-arg"
 	assert_contains "$WORK/out" "exit=0"
-	# Only the mount points still in use may stay behind.
-	[ "$(tr '\n' ' ' <"$WORK/left")" = "initrofs overlay " ] ||
-		fail "old root not freed: $(cat "$WORK/left")"
+	# Nothing: the layers' mount points were released before the switch.
+	[ ! -s "$WORK/left" ] || fail "old root not freed: $(cat "$WORK/left")"
+}
+
+# Nothing may pin /boot once the next root is let go of. As on a real
+# system: /boot (ext4, rw) is mounted in the outer namespace too, the
+# program is PID 1 on a tmpfs "rootfs" and switches into the overlay; the
+# full initrd's own switch detaches that overlay (systemd does, with
+# MNT_DETACH), while the rootfs below it stays for good. Then no layer
+# mount may be left on the rootfs, the loop device (autoclear) must go,
+# /boot must unmount for real and its file system be clean.
+pin_case() {
+	local mode=$1 root=$WORK/pin-$1 realboot=$WORK/realboot-$1 dev=${BOOT_DEV#/dev/}
+	mkdir -p "$root" "$realboot"
+	in_ns "
+		mount '$BOOT_DEV' '$realboot'
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" \
+			"image_mount $mode" "timeout 5")
+		rc=0
+		unshare -p -f chroot '$root' /init >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		echo '--- mountinfo after the switch:' >>'$WORK/out'
+		grep ' $root[ /]' /proc/self/mountinfo >>'$WORK/out' || true
+		if grep -E ' $root/(initrofs|overlay)[ /]' /proc/self/mountinfo; then
+			echo 'PIN: layer mount left on the rootfs' >>'$WORK/out'
+		fi
+		# PID 1 logs to /dev/kmsg: find the image's loop device by its file.
+		loop=
+		for f in /sys/block/loop*/loop/backing_file; do
+			if [ \"\$(cat \$f 2>/dev/null)\" = '$root/boot/initoverlayfs-test.img' ]; then
+				loop=/dev/\$(basename \$(dirname \$(dirname \$f)))
+			fi
+		done
+		echo \"image loop \${loop:-none} autoclear \$([ -z \"\$loop\" ] || losetup -n -O AUTOCLEAR \$loop | tr -d \" \")\" >>'$WORK/out'
+		# The full initrd's switch: the overlay (and all beneath it) goes.
+		umount -l '$root'
+		findmnt -n -o FSTYPE '$root' | grep -qx tmpfs
+		for i in \$(seq 50); do
+			[ -z \"\$loop\" ] || [ ! -e /sys/block/\${loop#/dev/}/loop/backing_file ] && break
+			sleep 0.1
+		done
+		if [ -n \"\$loop\" ] && [ -e /sys/block/\${loop#/dev/}/loop/backing_file ]; then
+			echo \"PIN: \$loop still attached to \$(cat /sys/block/\${loop#/dev/}/loop/backing_file)\" >>'$WORK/out'
+		fi
+		umount '$realboot' && echo 'realboot unmounted' >>'$WORK/out'
+		for i in \$(seq 50); do [ -e /sys/fs/ext4/$dev ] || break; sleep 0.1; done
+		[ ! -e /sys/fs/ext4/$dev ] || echo 'PIN: the boot file system is still alive' >>'$WORK/out'
+		# still in the namespace: a superblock left alive has its journal
+		# open (needs_recovery) here, not only after the namespace is gone
+		dumpe2fs -h '$WORK/boot.ext4' 2>/dev/null | grep -i '^Filesystem features' >>'$WORK/out'
+	"
+	e2fsck -fn "$WORK/boot.ext4" >>"$WORK/out" 2>&1
+	echo "e2fsck=$?" >>"$WORK/out"
+	cat "$WORK/out"
+	assert_contains "$WORK/out" "NEXT-INIT-REACHED pid=1"
+	assert_contains "$WORK/out" "MOUNT /boot ext4"
+	assert_contains "$WORK/out" "exit=0"
+	assert_not_contains "$WORK/out" "PIN:"
+	assert_contains "$WORK/out" "realboot unmounted"
+	assert_contains "$WORK/out" "Filesystem features:"
+	assert_not_contains "$WORK/out" "needs_recovery"
+	assert_contains "$WORK/out" "e2fsck=0"
+	image_unchanged
+}
+
+# A next init the image lacks: the check comes before any mount is moved,
+# so the fallback (the emergency shell here) still has /proc, /sys, /dev.
+case_init_mode_missing_next_init_keeps_apifs() {
+	local root=$WORK/initramfs-noinit
+	mkdir -p "$root"
+	in_ns "
+		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" \
+			"init /sbin/no-such-init" "timeout 5")
+		mkdir -p '$root/bin'
+		cp /bin/busybox '$root/bin/busybox'
+		ln -s busybox '$root/bin/sh'
+		rc=0
+		echo 'echo SHELL-REACHED; /bin/busybox awk \"{ print \\\"MOUNT \\\" \\\$5 }\" /proc/self/mountinfo; exit 0' |
+			unshare -p -f chroot '$root' /init >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+	"
+	cat "$WORK/out"
+	assert_contains "$WORK/out" "SHELL-REACHED"
+	assert_contains "$WORK/out" "MOUNT /proc"
+	assert_contains "$WORK/out" "MOUNT /sys"
+	assert_contains "$WORK/out" "MOUNT /dev"
+	assert_contains "$WORK/out" "MOUNT /boot"
+	assert_not_contains "$WORK/out" "MOUNT /initoverlayfs/proc"
+}
+
+case_nothing_pins_boot_loop() {
+	pin_case loop
+	assert_contains "$WORK/out" "image loop /dev/loop"
+	assert_contains "$WORK/out" "autoclear 1"
+}
+case_nothing_pins_boot_file() {
+	pin_case file
+	assert_contains "$WORK/out" "image loop none"
 }
 
 make_image
@@ -430,5 +532,8 @@ run_case fail-bad-config case_fail_bad_config
 run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
 run_case fail-missing-next-init case_fail_missing_next_init
 run_case init-mode-switch-root case_init_mode_switch_root
+run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs
+run_case nothing-pins-boot-loop case_nothing_pins_boot_loop
+run_case nothing-pins-boot-file case_nothing_pins_boot_file
 
 runner_summary ns

@@ -193,10 +193,11 @@ expect_booted() {
 	vm_case_note "marker at $(vm_marker_field "$1" uptime) s"
 }
 
-# expect_busybox_initrd LOG DEV: the busybox full initrd ran from the
-# overlay and found the real root.
+# expect_busybox_initrd LOG DEV [INIT]: the busybox full initrd ran from
+# the overlay as INIT (default its /init, which the installer recorded)
+# and found the real root.
 expect_busybox_initrd() {
-	vm_assert_log_has "$1" "IOFS-INITRD: started as ${3:-/sbin/init} on  / overlay "
+	vm_assert_log_has "$1" "IOFS-INITRD: started as ${3:-/init} on  / overlay "
 	vm_assert_log_has "$1" "IOFS-INITRD: root UUID=$ROOT_UUID is $2, switching"
 }
 
@@ -273,7 +274,8 @@ case_no_bootfs() {
 	vm_assert_log_has "$log" "initoverlayfs: find boot device: no bootfs configured, image is in the initramfs"
 	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: nothing to mount"
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /images/initoverlayfs.img on /initrofs (erofs, $AUTO_MOUNT)"
-	expect_busybox_initrd "$log" /dev/vda
+	# the hand-written config has no init: the default, /sbin/init
+	expect_busybox_initrd "$log" /dev/vda /sbin/init
 }
 
 # The config names a UUID that is not attached; the command line names the

@@ -656,17 +656,18 @@ vm_cases_report() {
 	done
 }
 
-# vm_assert_steps LOG: the boot program (init mode) logged every step, the
-# "ready" line and the exec of /sbin/init (kernel without quiet).
+# vm_assert_steps LOG [INIT]: the boot program (init mode) logged every
+# step, the "ready" line and the exec of INIT (default /init, the full
+# initrd's entry point the installer records) (kernel without quiet).
 vm_assert_steps() {
 	local s
 	for s in "mount API filesystems" "read config" "load modules" "find boot device" \
-		"mount boot filesystem" "mount image" "mount overlay" "move mounts" \
-		"check next init" "switch root"; do
+		"mount boot filesystem" "mount image" "mount overlay" "release layers" \
+		"check next init" "move mounts" "switch root"; do
 		vm_assert_log_has "$1" "initoverlayfs: $s: " || return 1
 	done
 	vm_assert_log_has "$1" "initoverlayfs: ready after " &&
-		vm_assert_log_has "$1" "initoverlayfs: exec /sbin/init"
+		vm_assert_log_has "$1" "initoverlayfs: exec ${2:-/init}"
 }
 
 # vm_boot_case NAME [vm_boot options]: vm_boot of the tier's $KERNEL with

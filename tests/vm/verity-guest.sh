@@ -51,21 +51,32 @@ one_error() {
 	[ "$(grep -c "$ERR" /tmp/out)" = 1 ] || { why="not exactly one error line"; return 1; }
 }
 mounted() { grep -q " $1 " /proc/mounts; }
+# The image's EROFS is on dm-0 (its sysfs directory is named after the
+# device) and only the overlay holds it: the layer mounts were released.
 verity_mounted() {
-	grep -q "^/dev/dm-0 $1/initrofs erofs ro" /proc/mounts ||
-		{ why="$1/initrofs is not /dev/dm-0 (erofs, ro)"; return 1; }
+	mounted "$1/initoverlayfs" || { why="$1/initoverlayfs is not mounted"; return 1; }
+	[ -e /sys/fs/erofs/dm-0 ] || { why="no EROFS on /dev/dm-0"; return 1; }
+	! mounted "$1/initrofs" && ! mounted "$1/overlay" ||
+		{ why="$1/initrofs or $1/overlay is still mounted"; return 1; }
+	dmsetup info initoverlayfs 2>/dev/null | grep -q "DEFERRED REMOVE" ||
+		{ why="initoverlayfs: no deferred removal pending"; return 1; }
 }
 
-# undo ROOT: unmount and remove the dm device; the loop device goes with
-# it (autoclear).
+# undo ROOT: unmount the overlay; the dm device must go by itself (its
+# removal was deferred until unused) and the loop device with it
+# (autoclear). If it does not, remove it and fail.
 undo() {
-	for m in initoverlayfs overlay initrofs; do
-		mounted "$1/$m" && umount "$1/$m"
+	mounted "$1/initoverlayfs" && umount "$1/initoverlayfs"
+	for i in 1 2 3 4 5; do
+		[ -e /sys/block/dm-0 ] || [ -e /sys/block/loop0/loop/backing_file ] || break
+		sleep 1
 	done
 	if [ -e /sys/block/dm-0 ]; then
 		dmsetup remove --noudevsync initoverlayfs 2>&1 | sed "s/^/[$CASE] dmsetup: /"
+		why=${why:-"dm device left after the unmount"}
+		return 1
 	fi
-	return 0
+	no_device_left
 }
 
 no_device_left() {
@@ -90,14 +101,15 @@ c_verified_mount_reads() {
 	has "exit=0" && lacks "$ERR" &&
 		has "initoverlayfs: verity: /dev/dm-0 (initoverlayfs) over /dev/loop" &&
 		has "initoverlayfs: mount image: /r1/image.img on /r1/initrofs (erofs, verity /dev/dm-0 over loop /dev/loop" &&
+		has ", removed once unmounted)" &&
 		verity_mounted /r1 &&
 		[ "$(cat /r1/initoverlayfs/data/other.txt)" = "other file ok" ] &&
-		cmp /r1/initoverlayfs/data/victim.bin /r1/initrofs/data/victim.bin &&
+		cat /r1/initoverlayfs/data/victim.bin >/dev/null &&
 		[ "$(wc -c </r1/initoverlayfs/data/big.bin)" = 65536 ] &&
 		grep -q "^initoverlayfs" /sys/block/dm-0/dm/name ||
 		{ why=${why:-"files not readable"}; false; }
 	rc=$?
-	undo /r1
+	undo /r1 || rc=1
 	return $rc
 }
 
@@ -119,7 +131,7 @@ c_tampered_block_eio() {
 		[ -x /r2/initoverlayfs/sbin/init ] || { [ $rc = 0 ] && why="other files unreadable"; rc=1; }
 	dmesg | grep -q "device-mapper: verity: 7:[0-9]*: data block $VICTIM_BLOCK is corrupted" ||
 		{ [ $rc = 0 ] && why="no kernel line for data block $VICTIM_BLOCK"; rc=1; }
-	undo /r2
+	undo /r2 || rc=1
 	return $rc
 }
 
@@ -143,7 +155,7 @@ c_cmdline_cannot_clear_roothash() {
 		has "initoverlayfs.verity_cmdline_override ignored" &&
 		has "initoverlayfs: verity: /dev/dm-0" && verity_mounted /r4
 	rc=$?
-	undo /r4
+	undo /r4 || rc=1
 	return $rc
 }
 
@@ -163,7 +175,7 @@ c_cmdline_override_allowed() {
 	run /r6 --cmdline "initoverlayfs.verity_roothash=$ROOTHASH"
 	has "exit=0" && lacks "$ERR" && lacks "ignored" && verity_mounted /r6
 	rc=$?
-	undo /r6
+	undo /r6 || rc=1
 	return $rc
 }
 
@@ -176,7 +188,7 @@ on_corruption() {
 	has "exit=0" && has "on corruption $1" && grep -q " 1 $2\$" /tmp/table ||
 		{ why=${why:-"no $2 in the table"}; false; }
 	rc=$?
-	undo "/r-$1"
+	undo "/r-$1" || rc=1
 	return $rc
 }
 c_on_corruption_restart_in_table() { on_corruption restart restart_on_corruption; }

@@ -202,8 +202,8 @@ case_verity_pair_boots() {
 	vm_assert_booted "$log"
 	vm_assert_log_lacks "$log" "$ERR"
 	vm_assert_log_has "$log" "initoverlayfs: verity: /dev/dm-0 (initoverlayfs) over /dev/loop0: sha256 "
-	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0)"
-	vm_assert_log_has "$log" "IOFS-INITRD: started as /sbin/init on  / overlay "
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(cat "$IN/verity/fs") on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0, removed once unmounted)"
+	vm_assert_log_has "$log" "IOFS-INITRD: started as /init on  / overlay "
 	vm_assert_log_lacks "$log" "is corrupted"
 	note_step_times "$log"
 }
@@ -232,7 +232,7 @@ case_verity_tampered_refused() {
 	vm_assert_log_has "$log" "device-mapper: verity: 7:0: data block $(($(cat "$IN/tampered.offset") / 4096)) is corrupted"
 	# exec fails; the fallback's /bin/sh is the image's (tampered) busybox
 	# too, so it fails the same way, and the machine reboots
-	for l in "exec next init: /sbin/init: Input/output error (EIO)" \
+	for l in "exec next init: /init: Input/output error (EIO)" \
 		"starting emergency shell /bin/sh" \
 		"emergency shell: /bin/sh: Input/output error (EIO)" \
 		"no emergency shell (/bin/sh), rebooting in 10 s"; do
