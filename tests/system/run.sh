@@ -28,6 +28,8 @@
 # Environment: SYSTEM_CACHE (/var/cache/initoverlayfs-tests), SYSTEM_WORK
 #   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
 #   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
+#   SYSTEM_ICOUNT_SHIFT (1: boot with -icount shift=1,sleep=off, guest
+#   times that do not depend on the host's load; empty: plain TCG),
 #   TEST_LOG_DIR.
 #
 # Only `set -u` at the top: run_case (tests/lib/runner.sh) must see a
@@ -58,6 +60,10 @@ vm_need_cmd mmdebstrap dpkg-buildpackage qemu-system-x86_64 mkfs.ext4 e2fsck dum
 	sfdisk unshare chroot zstd cpio shellcheck || die "missing tools (scripts/deps.txt)"
 
 BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-300}
+# Guest time that counts instructions (-icount shift=N,sleep=off and
+# idle=poll, see tests/vm/README.md): the guest times measured here do not
+# depend on the host's load. shift=1 is about as fast as plain TCG here.
+ICOUNT_SHIFT=${SYSTEM_ICOUNT_SHIFT-1}
 ROOT_UUID=5b8e0c2a-7d14-4f3e-9a61-2c0b1e9d3001
 BOOT_UUID=8f2d4a6c-1e3b-4d5f-8a7c-9b0e1d2c3002
 ROOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4001
@@ -138,10 +144,16 @@ make_disk() {
 # boot_system NAME INITRD: boot a writable copy of the disk ($WORK/NAME.disk)
 # with the system's kernel and INITRD; the serial log is $LOGS/NAME.log.
 boot_system() {
-	local name=$1 initrd=$2 log=$LOGS/$1.log
+	local name=$1 initrd=$2 log=$LOGS/$1.log append=$APPEND
+	local -a icount=()
 	cp --sparse=always "$WORK/disk.img" "$WORK/$name.disk"
+	if [ -n "$ICOUNT_SHIFT" ]; then
+		# shellcheck disable=SC2054 # commas belong to the qemu option value
+		icount=(-q -icount -q "shift=$ICOUNT_SHIFT,sleep=off")
+		append="$append idle=poll"
+	fi
 	vm_boot -k "$BOOTDIR/vmlinuz-$(kver)" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
-		-a "$APPEND" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" ||
+		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" ||
 		{ vm_log_tail "$log" 60; fail "$name: the VM did not power off by itself"; }
 	vm_assert_no_panic "$log"
 	vm_log_has "$log" "IOFS-SYS end: poweroff" || { vm_log_tail "$log" 60; fail "$name: no complete report"; }
