@@ -28,6 +28,7 @@
 # Environment: SYSTEM_CACHE (/var/cache/initoverlayfs-tests), SYSTEM_WORK
 #   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
 #   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
+#   SYSTEM_KEEP_WORK=1 (keep the work files of a passing run),
 #   SYSTEM_ICOUNT_SHIFT (1: boot with -icount shift=1,sleep=off, guest
 #   times that do not depend on the host's load; empty: plain TCG),
 #   TEST_LOG_DIR.
@@ -424,4 +425,10 @@ else
 	for s in $(sys_names); do run_system "$s"; done
 fi
 echo "system: total $(($(date +%s) - T0)) s"
+# The work files (disk images, about 3 GB) are kept for a failed run only.
+if [ "${SYSTEM_KEEP_WORK:-0}" = 1 ] || [ "$RUNNER_FAILED" -gt 0 ]; then
+	echo "system: work files kept in $SYSTEM_WORK"
+else
+	rm -rf "$SYSTEM_WORK"
+fi
 runner_summary system
