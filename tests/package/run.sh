@@ -35,6 +35,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/runner.sh"
+# tree_files
+. "$HERE/../lib/tree.sh"
 
 die() {
 	echo "package: setup failed: $*" >&2
@@ -114,18 +116,6 @@ KREL=$(vm_kernel_release) || die "no bootable kernel"
 KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
 
 # ------------------------------------------------------------- helpers
-
-# tree_files: the working tree's files a fresh clone would have (tracked,
-# and new files not ignored), NUL-separated; files deleted in the working
-# tree are left out.
-tree_files() {
-	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard) |
-		while IFS= read -r -d '' f; do
-			if [ -e "$TOP/$f" ] || [ -L "$TOP/$f" ]; then
-				printf '%s\0' "$f"
-			fi
-		done
-}
 
 # boot_snapshot: every file under /boot with its type, size, mode, mtime
 # and content hash.

@@ -314,22 +314,49 @@ VM_GPT_START_MIB=1
 # Linux partition (chosen PARTUUID/PARTLABEL) at 1 MiB whose content is
 # FSIMG, written with dd conv=notrunc (no loop device, no mount).
 vm_make_gpt_disk() {
-	local out=$1 fsimg=$2 partuuid=$3 partlabel=$4 fsbytes fsmib sectors disk_mib
-	[ -r "$fsimg" ] || vm_err vm_make_gpt_disk "filesystem image $fsimg is missing" || return 1
-	fsbytes=$(stat -c %s "$fsimg") || vm_err vm_make_gpt_disk "stat $fsimg failed" || return 1
-	fsmib=$(((fsbytes + 1048575) / 1048576))
-	sectors=$((fsmib * 2048))
-	# 1 MiB before the partition, 1 MiB after for the backup GPT.
-	disk_mib=$((fsmib + VM_GPT_START_MIB + 1))
-	rm -f "$out" || vm_err vm_make_gpt_disk "cannot remove old $out" || return 1
-	vm_run "vm_make_gpt_disk: create ${disk_mib} MiB file $out" truncate -s "${disk_mib}M" "$out" || return 1
-	vm_run "vm_make_gpt_disk: sfdisk GPT on $out" sfdisk --quiet --no-reread --no-tell-kernel "$out" <<-EOF || return 1
-	label: gpt
-	start=$((VM_GPT_START_MIB * 2048)), size=$sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$partuuid, name="$partlabel"
-	EOF
-	vm_run "vm_make_gpt_disk: dd $fsimg into partition 1 of $out" \
-		dd if="$fsimg" of="$out" bs=1M seek="$VM_GPT_START_MIB" conv=notrunc status=none || return 1
-	vm_check_gpt_disk "$out" "$partuuid" "$partlabel" || return 1
+	vm_make_gpt_parts "$1" "$2:$3:$4" || return 1
+	vm_check_gpt_disk "$1" "$3" "$4" || return 1
+}
+
+# vm_make_gpt_parts OUT FSIMG:PARTUUID:PARTLABEL...: GPT disk OUT with one
+# Linux filesystem partition per argument, in order, the first at
+# VM_GPT_START_MIB, each as large as its image (whole MiB), filled with it.
+# vm_part_offset OUT N prints partition N's byte offset.
+vm_make_gpt_parts() {
+	local out=$1 p fsimg rest partuuid partlabel fsbytes fsmib start table="label: gpt"
+	local -a imgs=() starts=()
+	shift
+	start=$VM_GPT_START_MIB
+	for p in "$@"; do
+		fsimg=${p%%:*}
+		rest=${p#*:}
+		partuuid=${rest%%:*}
+		partlabel=${rest#*:}
+		[ -r "$fsimg" ] || vm_err vm_make_gpt_parts "filesystem image $fsimg is missing" || return 1
+		fsbytes=$(stat -c %s "$fsimg") || vm_err vm_make_gpt_parts "stat $fsimg failed" || return 1
+		fsmib=$(((fsbytes + 1048575) / 1048576))
+		table="$table
+start=$((start * 2048)), size=$((fsmib * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$partuuid, name=\"$partlabel\""
+		imgs+=("$fsimg")
+		starts+=("$start")
+		start=$((start + fsmib))
+	done
+	rm -f "$out" || vm_err vm_make_gpt_parts "cannot remove old $out" || return 1
+	# 1 MiB after the last partition for the backup GPT.
+	vm_run "vm_make_gpt_parts: create $((start + 1)) MiB file $out" truncate -s "$((start + 1))M" "$out" || return 1
+	vm_run "vm_make_gpt_parts: sfdisk GPT on $out" sfdisk --quiet --no-reread --no-tell-kernel "$out" <<<"$table" || return 1
+	for p in "${!imgs[@]}"; do
+		vm_run "vm_make_gpt_parts: dd ${imgs[$p]} into partition $((p + 1)) of $out" \
+			dd if="${imgs[$p]}" of="$out" bs=1M seek="${starts[$p]}" conv=notrunc,sparse status=none || return 1
+	done
+}
+
+# vm_part_offset DISK N: byte offset of partition N (1-based) of DISK.
+vm_part_offset() {
+	local start
+	start=$(sfdisk --dump "$1" 2>/dev/null | sed -n 's/^.* : start= *\([0-9]*\),.*/\1/p' | sed -n "$2p")
+	[ -n "$start" ] || vm_err vm_part_offset "$1 has no partition $2" || return 1
+	echo $((start * 512))
 }
 
 # vm_check_gpt_disk DISK PARTUUID PARTLABEL: verify partition 1 of DISK has

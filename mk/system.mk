@@ -1,0 +1,19 @@
+# System tier (tests/system/, root): real Debian installations, built with
+# mmdebstrap (cached in $(SYSTEM_CACHE), keyed by their inputs), with this
+# tree's .deb installed inside and the pair made by the distro's own kernel
+# hooks, boot through initoverlayfs in QEMU (TCG) to a running systemd.
+#
+#   make check-system [SYSTEMS="bookworm-initramfs-tools"]
+#
+# Not in CHECK_TARGETS yet: two of its assertions fail until the boot
+# program stops pinning /boot (a loop device left attached, /boot needing
+# journal recovery after poweroff) and update-initramfs keeps the pair
+# (tests/system/README.md). Add `CHECK_TARGETS += check-system` here once
+# `make check-system` passes.
+
+SYSTEM_CACHE ?= /var/cache/initoverlayfs-tests
+SYSTEMS ?=
+
+.PHONY: check-system
+check-system:
+	SYSTEM_CACHE=$(SYSTEM_CACHE) tests/system/run.sh $(SYSTEMS)

@@ -1,0 +1,434 @@
+#!/bin/bash
+# System tier (make check-system, root): a real Debian installation boots
+# through initoverlayfs, with the pair made by the distro's own hooks.
+#
+#   1. the base system (tests/system/base.sh: mmdebstrap, cached under
+#      $SYSTEM_CACHE keyed by its inputs) and the .deb of this tree
+#      (dpkg-buildpackage in a copy, cached by the tree's content hash);
+#   2. inside a chroot of the system: dpkg -i the .deb, /etc/initoverlayfs.conf
+#      the README's way (bootfs UUID= of the /boot partition, ext4), fstab by
+#      UUID, then `dpkg-reconfigure linux-image-KVER`: the kernel's postinst
+#      runs /etc/kernel/postinst.d (initramfs-tools, then zz-initoverlayfs)
+#      and the hooks make the pair in /boot, a mount of its own as on the
+#      disk; mkinitramfs makes the full initrd once more for the comparison;
+#   3. one GPT disk (ext4 /boot, ext4 root, fixed UUIDs) made without
+#      mounting; QEMU (TCG) boots the kernel and mini-initramfs from that
+#      /boot, writable disk; iofs-report.service (tests/system/guest/) writes
+#      the report to the console and powers off;
+#   4. the host asserts: initoverlayfs' steps (a loop device on 6.1), the
+#      system `running`, / and /boot the expected UUIDs; then that nothing
+#      pins /boot (no loop device left, umount /boot, e2fsck -fn clean in
+#      the guest, `dumpe2fs -h` clean on the host after poweroff);
+#   5. the same disk boots the distro's full initrd (the comparison), and
+#      after `update-initramfs -u -k all` in the system it still boots
+#      through initoverlayfs.
+#
+# Usage: tests/system/run.sh [SYSTEM]   (root; default: every system of
+#   tests/system/base.sh's table, today bookworm-initramfs-tools)
+# Environment: SYSTEM_CACHE (/var/cache/initoverlayfs-tests), SYSTEM_WORK
+#   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
+#   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
+#   SYSTEM_KEEP_WORK=1 (keep the work files of a passing run),
+#   SYSTEM_ICOUNT_SHIFT (1: boot with -icount shift=1,sleep=off, guest
+#   times that do not depend on the host's load; empty: plain TCG),
+#   TEST_LOG_DIR.
+#
+# Only `set -u` at the top: run_case (tests/lib/runner.sh) must see a
+# failing case's status; setup steps check every command through die().
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib/runner.sh"
+# tree_files, tree_hash
+. "$HERE/../lib/tree.sh"
+# SYSTEMS, sys_base_tar, SYSTEM_CACHE
+. "$HERE/base.sh"
+
+die() {
+	echo "system: setup failed: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (mmdebstrap, chroot, dpkg)"
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
+SYSTEM_WORK=${SYSTEM_WORK:-/var/tmp/initoverlayfs-system}
+export VM_WORK=$SYSTEM_WORK/vm
+. "$TOP/tests/vm/lib.sh"
+
+vm_need_cmd mmdebstrap dpkg-buildpackage qemu-system-x86_64 mkfs.ext4 e2fsck dumpe2fs \
+	sfdisk unshare chroot zstd cpio shellcheck || die "missing tools (scripts/deps.txt)"
+
+BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-300}
+# Guest time that counts instructions (-icount shift=N,sleep=off and
+# idle=poll, see tests/vm/README.md): the guest times measured here do not
+# depend on the host's load. shift=1 is about as fast as plain TCG here.
+ICOUNT_SHIFT=${SYSTEM_ICOUNT_SHIFT-1}
+ROOT_UUID=5b8e0c2a-7d14-4f3e-9a61-2c0b1e9d3001
+BOOT_UUID=8f2d4a6c-1e3b-4d5f-8a7c-9b0e1d2c3002
+ROOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4001
+BOOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4002
+BOOT_MB=256
+MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
+APPEND="root=UUID=$ROOT_UUID ro"
+LOOP_LINE="(erofs, loop /dev/loop0)"
+
+# ------------------------------------------------------------- helpers
+
+# in_system CMD...: run CMD chrooted into $ROOT, in a private mount
+# namespace (every mount ends with it): /proc, /sys, /dev, tmpfs /run and
+# /tmp, and /boot a file system of its own, as on the disk: a tmpfs that
+# holds a copy of $BOOTDIR, copied back after CMD (a bind mount of $BOOTDIR
+# would not do: the installer names the image by its path in the file
+# system, which would be $BOOTDIR's path on the host's).
+in_system() {
+	# shellcheck disable=SC2016 # the inner shell's own variables
+	unshare --mount --propagation private -- /bin/sh -ec '
+		root=$1 boot=$2
+		shift 2
+		mount --bind "$root" "$root"
+		mount -t tmpfs -o mode=0755 tmpfs "$root/boot"
+		cp -a "$boot/." "$root/boot/"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"
+		mount --rbind /dev "$root/dev"
+		mount -t tmpfs tmpfs "$root/run"
+		mount -t tmpfs tmpfs "$root/tmp"
+		rc=0
+		chroot "$root" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" || rc=$?
+		find "$boot" -mindepth 1 -delete
+		cp -a "$root/boot/." "$boot/"
+		exit $rc
+	' sh "$ROOT" "$BOOTDIR" "$@"
+}
+
+# kver: the kernel release installed in the system (the newest).
+kver() {
+	local k
+	k=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
+	[ -n "$k" ] || fail "no kernel under $ROOT/lib/modules"
+	echo "$k"
+}
+
+# mini_config INITRD: the config inside a mini-initramfs (zstd cpio).
+mini_config() {
+	zstd -dc "$1" | cpio -i --quiet --to-stdout etc/initoverlayfs.conf
+}
+
+# is_mini INITRD: INITRD is the initoverlayfs mini-initramfs: its /init is
+# the system's boot program.
+is_mini() {
+	local d
+	d=$(mktemp -d "$WORK/mini.XXXXXX")
+	zstd -dc "$1" 2>/dev/null | (cd "$d" && cpio -i --quiet --make-directories init) || true
+	if cmp -s "$d/init" "$ROOT/usr/sbin/initoverlayfs"; then
+		rm -rf "$d"
+		return 0
+	fi
+	rm -rf "$d"
+	return 1
+}
+
+# make_disk OUT: the GPT disk of the system: /boot (ext4, BOOT_UUID) and
+# root (ext4, ROOT_UUID), from $BOOTDIR and $ROOT without mounting.
+make_disk() {
+	vm_make_ext4 "$WORK/bootfs.img" "$BOOTDIR" "$BOOT_MB" "$BOOT_UUID" boot
+	vm_make_ext4 "$WORK/rootfs.img" "$ROOT" "" "$ROOT_UUID" root
+	vm_make_gpt_parts "$1" "$WORK/bootfs.img:$BOOT_PARTUUID:boot" "$WORK/rootfs.img:$ROOT_PARTUUID:root"
+	rm -f "$WORK/bootfs.img" "$WORK/rootfs.img"
+	[ "$(vm_fs_tag "$1" UUID "$(vm_part_offset "$1" 1)")" = "$BOOT_UUID" ] || fail "partition 1 is not /boot"
+	[ "$(vm_fs_tag "$1" UUID "$(vm_part_offset "$1" 2)")" = "$ROOT_UUID" ] || fail "partition 2 is not the root"
+}
+
+# boot_system NAME INITRD: boot a writable copy of the disk ($WORK/NAME.disk)
+# with the system's kernel and INITRD; the serial log is $LOGS/NAME.log.
+boot_system() {
+	local name=$1 initrd=$2 log=$LOGS/$1.log append=$APPEND
+	local -a icount=()
+	cp --sparse=always "$WORK/disk.img" "$WORK/$name.disk"
+	if [ -n "$ICOUNT_SHIFT" ]; then
+		# shellcheck disable=SC2054 # commas belong to the qemu option value
+		icount=(-q -icount -q "shift=$ICOUNT_SHIFT,sleep=off")
+		append="$append idle=poll"
+	fi
+	vm_boot -k "$BOOTDIR/vmlinuz-$(kver)" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
+		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" ||
+		{ vm_log_tail "$log" 60; fail "$name: the VM did not power off by itself"; }
+	vm_assert_no_panic "$log"
+	vm_log_has "$log" "IOFS-SYS end: poweroff" || { vm_log_tail "$log" 60; fail "$name: no complete report"; }
+	echo "$name: host wall ${VM_WALL_S}s"
+}
+
+# report LOG KEY: the value of the guest's "IOFS-SYS KEY: VALUE" line.
+report() {
+	vm_log_clean "$1" | sed -n "s/^.*IOFS-SYS $2: //p" | head -n 1
+}
+
+# report_block LOG KEY: the lines of the guest's "IOFS-SYS KEY| ..." block.
+report_block() {
+	vm_log_clean "$1" | sed -n "s/^.*IOFS-SYS $2| //p"
+}
+
+# expect_running LOG: the guest's `systemctl is-system-running --wait`.
+expect_running() {
+	local state
+	state=$(report "$1" state)
+	report_block "$1" failed
+	[ "$state" = running ] || fail "is-system-running: '$state', expected running (failed units above)"
+}
+
+# expect_uuids LOG: / and /boot are the disk's partitions, by UUID.
+expect_uuids() {
+	report_block "$1" findmnt
+	report_block "$1" findmnt-boot
+	[ "$(report "$1" root-uuid)" = "$ROOT_UUID" ] || fail "/ is UUID '$(report "$1" root-uuid)', expected $ROOT_UUID"
+	[ "$(report "$1" boot-uuid)" = "$BOOT_UUID" ] || fail "/boot is UUID '$(report "$1" boot-uuid)', expected $BOOT_UUID"
+}
+
+# expect_through_initoverlayfs LOG: the boot went through initoverlayfs' steps,
+# the image mounted through a loop device (6.1), into initramfs-tools' /init.
+expect_through_initoverlayfs() {
+	local img
+	img=$(mini_config "$BOOTDIR/initrd.img-$(kver)" | sed -n 's/^fs //p')
+	[ -n "$img" ] || fail "no fs in the mini-initramfs' config"
+	vm_assert_steps "$1" /init
+	vm_assert_log_has "$1" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vda1 (ext4)"
+	vm_assert_log_has "$1" "initoverlayfs: mount image: /boot$img on /initrofs $LOOP_LINE"
+	vm_assert_log_lacks "$1" "initoverlayfs: error:"
+}
+
+# expect_boot_unpinned LOG DISK: nothing pins /boot: no loop device left
+# after the boot, `umount /boot` works, e2fsck -fn finds the filesystem
+# unused and clean, and after poweroff the host finds it clean (no
+# needs_recovery). Every check is shown; the case fails naming each one
+# that did not hold.
+expect_boot_unpinned() {
+	local off sb=$WORK/$2.bootfs bad=""
+	report_block "$1" losetup
+	[ "$(report "$1" loop-devices)" = 0 ] || bad="$bad; $(report "$1" loop-devices) loop device(s) left after the boot"
+	report_block "$1" umount-boot
+	[ "$(report "$1" umount-boot-rc)" = 0 ] || bad="$bad; umount /boot failed (status $(report "$1" umount-boot-rc))"
+	report_block "$1" e2fsck-boot
+	[ "$(report "$1" e2fsck-boot-rc)" = 0 ] || bad="$bad; e2fsck -fn of /boot: status $(report "$1" e2fsck-boot-rc)"
+	if report_block "$1" e2fsck-boot | grep -q 'is in use'; then
+		bad="$bad; e2fsck: the /boot partition is still in use after umount /boot"
+	fi
+	if report_block "$1" e2fsck-boot | grep -q 'journal recovery'; then
+		bad="$bad; e2fsck: the /boot journal needs recovery after umount /boot"
+	fi
+	off=$(vm_part_offset "$WORK/$2.disk" 1)
+	dd if="$WORK/$2.disk" of="$sb" bs=1M skip=$((off / 1048576)) count="$BOOT_MB" status=none
+	echo "host, after poweroff: dumpe2fs -h of /boot:"
+	dumpe2fs -h "$sb" 2>/dev/null | grep -E '^(Filesystem state|Filesystem features):'
+	if dumpe2fs -h "$sb" 2>/dev/null | grep -q '^Filesystem features:.*needs_recovery'; then
+		bad="$bad; /boot needs journal recovery after poweroff (needs_recovery)"
+	fi
+	dumpe2fs -h "$sb" 2>/dev/null | grep -q '^Filesystem state: *clean$' || bad="$bad; /boot is not clean after poweroff"
+	rm -f "$sb"
+	[ -z "$bad" ] || fail "${bad#; }"
+}
+
+# note KEY VALUE: a measurement for the summary at the end.
+note() {
+	echo "$1 $2" >>"$WORK/notes"
+	echo "measured: $1 $2"
+}
+
+# multi_user_s LOG: guest seconds to multi-user.target (its monotonic
+# activation time).
+multi_user_s() {
+	awk -v us="$(report "$1" multi-user-us)" 'BEGIN { printf "%.2f", us / 1000000 }'
+}
+
+# timeline TAG LOG: guest seconds at the kernel's `Run /init`, at the real
+# root's systemd, at multi-user.target; the host's wall time of the boot.
+timeline() {
+	note "$1-run-init-s" "$(vm_kmsg_time "$2" "Run /init as init process")"
+	note "$1-root-systemd-s" "$(vm_kmsg_time "$2" "running in system mode")"
+	note "$1-multi-user-s" "$(multi_user_s "$2")"
+	note "$1-wall-s" "$VM_WALL_S"
+}
+
+# ------------------------------------------------------------- cases
+
+case_base_system() {
+	local tar t0
+	t0=$(date +%s)
+	tar=$(sys_base_tar "$NAME")
+	echo "$tar" >"$WORK/base.path"
+	note base-s $(($(date +%s) - t0))
+}
+
+# The .deb of this tree: built once per tree content (the package tier's
+# way: dpkg-buildpackage -us -uc -b in a copy of the files a clone has).
+case_package() {
+	local hash dir src version t0
+	t0=$(date +%s)
+	hash=$(tree_hash)
+	dir=$SYSTEM_CACHE/deb/$hash
+	if ! ls "$dir"/initoverlayfs_*.deb >/dev/null 2>&1; then
+		version=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
+		src=$(mktemp -d /var/tmp/initoverlayfs-system-deb.XXXXXX)
+		mkdir -p "$src/initoverlayfs-$version"
+		tree_files | tar -C "$TOP" --null -T - -cf - | tar -C "$src/initoverlayfs-$version" -xf -
+		(cd "$src/initoverlayfs-$version" && env -u TEST_LOG_DIR dpkg-buildpackage -us -uc -b) \
+			>"$src/build.log" 2>&1 || { tail -n 40 "$src/build.log"; fail "dpkg-buildpackage failed"; }
+		rm -rf "$SYSTEM_CACHE/deb"
+		mkdir -p "$dir"
+		cp "$src"/initoverlayfs_*.deb "$dir/"
+		rm -rf "$src"
+		echo "built $(ls "$dir")"
+	else
+		echo "cache hit $dir"
+	fi
+	ls "$dir"/initoverlayfs_*.deb >"$WORK/deb.path"
+	note package-s $(($(date +%s) - t0))
+}
+
+case_install_package() {
+	local deb
+	[ -s "$WORK/base.path" ] || fail "no base system (see base-system)"
+	[ -s "$WORK/deb.path" ] || fail "no package (see package)"
+	deb=$(cat "$WORK/deb.path")
+	mkdir -p "$ROOT" "$BOOTDIR"
+	tar -C "$ROOT" -xf "$(cat "$WORK/base.path")"
+	# /boot is a partition of its own.
+	mv "$ROOT"/boot/* "$BOOTDIR/"
+	echo "system: kernel $(kver), /boot: $(find "$BOOTDIR" -mindepth 1 -printf '%f ')"
+	echo "iofs-$NAME" >"$ROOT/etc/hostname"
+	echo "$MACHINE_ID" >"$ROOT/etc/machine-id"
+	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' \
+		"$ROOT_UUID" "$BOOT_UUID" >"$ROOT/etc/fstab"
+	# The report, and no getty on the console it writes to.
+	install -m 0755 "$HERE/guest/iofs-report" "$ROOT/usr/local/sbin/iofs-report"
+	install -m 0644 "$HERE/guest/iofs-report.service" "$ROOT/etc/systemd/system/iofs-report.service"
+	mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
+	ln -sf ../iofs-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/iofs-report.service"
+	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
+	cp "$deb" "$ROOT/tmp.deb"
+	(cd "$BOOTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$WORK/boot-before"
+	in_system dpkg -i /tmp.deb
+	rm -f "$ROOT/tmp.deb"
+	in_system dpkg-query -W initoverlayfs
+	(cd "$BOOTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | diff -u "$WORK/boot-before" - ||
+		fail "dpkg -i changed /boot"
+	# Enabled the README's way.
+	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$ROOT/etc/initoverlayfs.conf"
+}
+
+# The distro's own path: the kernel package's postinst runs its hooks.
+case_kernel_hooks_make_pair() {
+	local k img
+	k=$(kver)
+	du -b "$BOOTDIR/initrd.img-$k" | cut -f1 >"$WORK/distro-initrd-bytes"
+	in_system dpkg-reconfigure "linux-image-$k" 2>&1 | tee "$WORK/reconfigure.log"
+	assert_contains "$WORK/reconfigure.log" "initoverlayfs: building the pair for $k"
+	is_mini "$BOOTDIR/initrd.img-$k" || fail "/boot/initrd.img-$k is not the mini-initramfs"
+	mini_config "$BOOTDIR/initrd.img-$k"
+	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
+	[ -s "$BOOTDIR$img" ] || fail "the mini-initramfs names $img, not in /boot"
+	ls -l "$BOOTDIR"
+	note distro-initrd-bytes "$(cat "$WORK/distro-initrd-bytes")"
+	note mini-initramfs-bytes "$(stat -c %s "$BOOTDIR/initrd.img-$k")"
+	note image-bytes "$(stat -c %s "$BOOTDIR$img")"
+	# The installer does not keep the full initrd: make it again, for the
+	# comparison boot.
+	in_system mkinitramfs -o "/boot/full-initrd-$k.img" "$k"
+	note full-initrd-bytes "$(stat -c %s "$BOOTDIR/full-initrd-$k.img")"
+}
+
+case_disk() {
+	make_disk "$WORK/disk.img"
+	sfdisk --dump "$WORK/disk.img"
+}
+
+case_boot_initoverlayfs() {
+	boot_system iofs "$BOOTDIR/initrd.img-$(kver)"
+	report_block "$LOGS/iofs.log" analyze
+	timeline iofs "$LOGS/iofs.log"
+}
+
+case_iofs_steps() { expect_through_initoverlayfs "$LOGS/iofs.log"; }
+case_iofs_running() { expect_running "$LOGS/iofs.log"; }
+case_iofs_uuids() { expect_uuids "$LOGS/iofs.log"; }
+case_iofs_boot_unpinned() { expect_boot_unpinned "$LOGS/iofs.log" iofs; }
+
+case_boot_full_initrd() {
+	local log=$LOGS/full.log
+	boot_system full "$BOOTDIR/full-initrd-$(kver).img"
+	report_block "$log" analyze
+	vm_assert_log_lacks "$log" "initoverlayfs:"
+	expect_running "$log"
+	expect_uuids "$log"
+	timeline full "$log"
+}
+
+# Lifecycle: update-initramfs rewrites the initrd; the system must still
+# boot through initoverlayfs afterwards.
+case_update_initramfs() {
+	local k
+	k=$(kver)
+	in_system update-initramfs -u -k all 2>&1 | tee "$WORK/update.log"
+	ls -l "$BOOTDIR"
+	is_mini "$BOOTDIR/initrd.img-$k" ||
+		fail "after update-initramfs -u, /boot/initrd.img-$k is not the mini-initramfs ($(stat -c %s "$BOOTDIR/initrd.img-$k") bytes)"
+	make_disk "$WORK/disk.img"
+	boot_system updated "$BOOTDIR/initrd.img-$k"
+	expect_through_initoverlayfs "$LOGS/updated.log"
+	expect_running "$LOGS/updated.log"
+	expect_uuids "$LOGS/updated.log"
+}
+
+case_shellcheck() {
+	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh"
+	shellcheck "$HERE/guest/iofs-report"
+}
+
+# ------------------------------------------------------------- run
+
+run_system() {
+	NAME=$1
+	WORK=$SYSTEM_WORK/$NAME
+	ROOT=$WORK/root
+	BOOTDIR=$WORK/boot
+	LOGS=$WORK/logs
+	rm -rf "$WORK" || die "cannot remove $WORK"
+	mkdir -p "$WORK" "$LOGS" || die "cannot create $WORK"
+	: >"$WORK/notes"
+	echo "system: $NAME, work $WORK, cache $SYSTEM_CACHE"
+	run_case "$NAME-base-system" case_base_system
+	run_case "$NAME-package" case_package
+	run_case "$NAME-install-package" case_install_package
+	run_case "$NAME-kernel-hooks-make-pair" case_kernel_hooks_make_pair
+	run_case "$NAME-disk" case_disk
+	run_case "$NAME-boot-initoverlayfs" case_boot_initoverlayfs
+	run_case "$NAME-iofs-steps-loop" case_iofs_steps
+	run_case "$NAME-iofs-system-running" case_iofs_running
+	run_case "$NAME-iofs-root-boot-by-uuid" case_iofs_uuids
+	run_case "$NAME-boot-full-initrd" case_boot_full_initrd
+	run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
+	run_case "$NAME-update-initramfs-still-iofs" case_update_initramfs
+	echo "system: $NAME measurements:"
+	sed 's/^/  /' "$WORK/notes"
+}
+
+T0=$(date +%s)
+run_case shellcheck case_shellcheck
+if [ $# -gt 0 ]; then
+	for s in "$@"; do
+		sys_get "$s" suite >/dev/null || die "unknown system $s"
+		run_system "$s"
+	done
+else
+	for s in $(sys_names); do run_system "$s"; done
+fi
+echo "system: total $(($(date +%s) - T0)) s"
+# The work files (disk images, about 3 GB) are kept for a failed run only.
+if [ "${SYSTEM_KEEP_WORK:-0}" = 1 ] || [ "$RUNNER_FAILED" -gt 0 ]; then
+	echo "system: work files kept in $SYSTEM_WORK"
+else
+	rm -rf "$SYSTEM_WORK"
+fi
+runner_summary system
