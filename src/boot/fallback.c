@@ -2,7 +2,6 @@
 #include "boot/fallback.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,34 +11,17 @@
 #include "common/log.h"
 
 #define EMERGENCY_SHELL	 "/bin/sh"
-#define CONSOLE		 "/dev/console"
 #define REBOOT_DELAY_SEC 10
 
-/* The console as the shell's controlling terminal, so that job control
+/* Standard input (the console at boot: the kernel and console_ensure_stdio
+ * put it there) as the shell's controlling terminal, so that job control
  * and Ctrl-C work; PID 1 starts without one. */
-static int console_as_ctty(void)
+static int stdin_as_ctty(void)
 {
-	int fd;
-
 	if (setsid() < 0 && errno != EPERM)
 		return -errno;
-	fd = open(CONSOLE, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
+	if (ioctl(STDIN_FILENO, TIOCSCTTY, 1) < 0)
 		return -errno;
-	if (ioctl(fd, TIOCSCTTY, 1) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	for (int i = 0; i < 3; i++)
-		if (dup2(fd, i) < 0) {
-			int e = -errno;
-
-			close(fd);
-			return e;
-		}
-	close(fd);
 	return 0;
 }
 
@@ -52,10 +34,11 @@ static void run_shell(void)
 		log_step_error("emergency shell", EMERGENCY_SHELL, -errno);
 		return;
 	}
-	e = console_as_ctty();
+	e = stdin_as_ctty();
 	if (e < 0)
-		log_warning("emergency shell: no controlling terminal on %s: %s", CONSOLE,
-			    strerror(-e));
+		log_warning(
+			"emergency shell: standard input cannot be its controlling terminal: %s",
+			strerror(-e));
 	log_error("starting emergency shell %s", EMERGENCY_SHELL);
 	execl(EMERGENCY_SHELL, EMERGENCY_SHELL, (char *)NULL);
 	log_step_error("emergency shell", EMERGENCY_SHELL, -errno);

@@ -370,7 +370,7 @@ case_on_failure_shell() {
 	failure_policy_case ENV=/etc/iofs-shell-test "$IN/mini-shell.img"
 	has_line "$log" "$ERR $MISSING_IMAGE_LINE"
 	has_line "$log" "$ERR starting emergency shell /bin/sh"
-	vm_assert_log_lacks "$log" "no controlling terminal"
+	vm_assert_log_lacks "$log" "cannot be its controlling terminal"
 	line=$(vm_log_plain "$log" | grep -m1 '^IOFS-SHELL: ') || fail "the shell did not run its script"
 	echo "$line"
 	echo "$line" | grep -qE '^IOFS-SHELL: pid 1 session 1 tty_nr [1-9][0-9]* stdin /dev/console$' ||
