@@ -324,7 +324,9 @@ case_kernel_hooks_make_pair() {
 	k=$(kver)
 	du -b "$BOOTDIR/initrd.img-$k" | cut -f1 >"$WORK/distro-initrd-bytes"
 	in_system dpkg-reconfigure "linux-image-$k" 2>&1 | tee "$WORK/reconfigure.log"
-	assert_contains "$WORK/reconfigure.log" "initoverlayfs: building the pair for $k"
+	# initramfs-tools' own hook ran update-initramfs, whose post-update.d
+	# hook made the pair (zz-initoverlayfs defers to it)
+	assert_contains "$WORK/reconfigure.log" "update-initramfs: Generating /boot/initrd.img-$k"
 	is_mini "$BOOTDIR/initrd.img-$k" || fail "/boot/initrd.img-$k is not the mini-initramfs"
 	mini_config "$BOOTDIR/initrd.img-$k"
 	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
