@@ -11,6 +11,7 @@
 #define NEWC_FIELD_MODE	    1
 #define NEWC_FIELD_FILESIZE 6
 #define NEWC_FIELD_NAMESIZE 11
+#define NEWC_FIELDS	    13 /* the last one, the checksum, included */
 
 static const char trailer_name[11] = "TRAILER!!!";
 
@@ -52,18 +53,22 @@ static uint64_t pad4(uint64_t n)
  * and the body (with its own) reach. */
 static int header_done(struct cpio_scan *s)
 {
-	uint32_t mode;
+	uint32_t mode, field;
 
 	if (memcmp(s->header, "07070", 5) != 0 || (s->header[5] != '1' && s->header[5] != '2'))
 		return -EBADMSG;
-	if (newc_field(s->header, NEWC_FIELD_NAMESIZE, &s->namesize) < 0 ||
-	    newc_field(s->header, NEWC_FIELD_FILESIZE, &s->filesize) < 0)
-		return -EBADMSG;
+	/* Every field, not only the sizes: libarchive takes a header with a
+	 * non-hex field for junk and searches on for the next one, which
+	 * would then lie where this splitter sees file data. */
+	for (unsigned i = 0; i < NEWC_FIELDS; i++)
+		if (newc_field(s->header, i, &field) < 0)
+			return -EBADMSG;
+	newc_field(s->header, NEWC_FIELD_NAMESIZE, &s->namesize);
+	newc_field(s->header, NEWC_FIELD_FILESIZE, &s->filesize);
 	if (s->namesize == 0 || s->namesize > PATH_MAX)
 		return -EBADMSG;
 	/* a reader holds a symlink's target in memory: PATH_MAX at most */
-	if (newc_field(s->header, NEWC_FIELD_MODE, &mode) < 0)
-		return -EBADMSG;
+	newc_field(s->header, NEWC_FIELD_MODE, &mode);
 	if ((mode & S_IFMT) == S_IFLNK && s->filesize > PATH_MAX)
 		return -ENAMETOOLONG;
 	s->state = CPIO_NAME;

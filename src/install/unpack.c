@@ -358,8 +358,12 @@ static la_ssize_t stream_read(struct archive *a, void *data, const void **buf)
 		return 0;
 	n = cpio_scan_feed(&s->scan, s->buf + s->start, s->end - s->start);
 	if (n < 0) {
-		archive_set_error(a, EBADMSG, "%s at +%llu", cpio_scan_strerror(n),
-				  (unsigned long long)(s->pos + (uint64_t)s->scan.offset));
+		char why[96];
+
+		/* archive_set_error knows no %llu */
+		snprintf(why, sizeof(why), "%s at +%llu", cpio_scan_strerror(n),
+			 (unsigned long long)(s->pos + (uint64_t)s->scan.offset));
+		archive_set_error(a, EBADMSG, "%s", why);
 		return ARCHIVE_FATAL;
 	}
 	*buf = s->buf + s->start;

@@ -268,6 +268,15 @@ case_oversized_headers() {
 	} | gzip -c >"$C/link.gz"
 	unpack "$C/link.gz"
 	refused "a symlink target over PATH_MAX"
+	# a non-hex field libarchive would skip as junk, with a header hidden
+	# in the data behind it that claims a 4 GiB name
+	{
+		newc entry 100644 73 1 "070707$(printf '%070d' 0)77777777777$(printf '%011d' 0)" |
+			sed 's/^\(070701\(........\)\{5\}\)......../\1@F33F700/'
+		trailer
+	} | gzip -c >"$C/nonhex.gz"
+	unpack "$C/nonhex.gz"
+	refused "not a newc cpio header at +0"
 	printf '070701zzzzzzzz' >"$C/bad.cpio"
 	head -c 200 /dev/zero >>"$C/bad.cpio"
 	unpack "$C/bad.cpio"
