@@ -56,14 +56,12 @@ __attribute__((noreturn)) static void stop_machine(int how, const char *what)
 /* PID 1 must never return: the kernel would panic (unless asked to). */
 void fallback_run(enum on_failure policy)
 {
-	if (policy == ON_FAILURE_AUTO && access(EMERGENCY_SHELL, X_OK) < 0) {
+	if (policy == ON_FAILURE_AUTO || policy == ON_FAILURE_SHELL) {
+		if (policy == ON_FAILURE_SHELL || access(EMERGENCY_SHELL, X_OK) == 0)
+			run_shell();
+		/* the line a failed boot has always ended with */
 		log_error("no emergency shell (%s), rebooting in %d s", EMERGENCY_SHELL,
 			  REBOOT_DELAY_SEC);
-		policy = ON_FAILURE_REBOOT;
-	} else if (policy == ON_FAILURE_AUTO || policy == ON_FAILURE_SHELL) {
-		run_shell();
-		log_error("on_failure %s: no shell, rebooting in %d s",
-			  on_failure_to_string(policy), REBOOT_DELAY_SEC);
 		policy = ON_FAILURE_REBOOT;
 	} else if (policy == ON_FAILURE_REBOOT) {
 		log_error("on_failure reboot: rebooting in %d s", REBOOT_DELAY_SEC);
