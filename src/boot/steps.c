@@ -6,15 +6,16 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "boot/apifs.h"
 #include "boot/bootdev.h"
+#include "boot/fdutil.h"
 #include "boot/image.h"
 #include "boot/modules.h"
 #include "boot/mountutil.h"
 #include "boot/newroot.h"
+#include "boot/oldroot.h"
 #include "boot/overlay.h"
 #include "boot/switchroot.h"
 #include "boot/verity.h"
@@ -491,6 +492,33 @@ static int step_switch_root(struct boot_context *ctx, char *detail, size_t detai
 	return 0;
 }
 
+/* A tmpfs root is for a next init whose own switch never detaches it
+ * (klibc run-init): a helper detaches what is left in it once PID 1 has
+ * switched away. The overlay as root is detached by the next init's own
+ * switch (systemd's): nothing to do. A failure costs a clean /boot, not
+ * the boot: a warning. */
+static int step_release_old_root(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	pid_t pid;
+
+	if (ctx->cfg.new_root != NEW_ROOT_TMPFS) {
+		snprintf(detail, detail_size, "the next init's switch detaches the overlay");
+		return 0;
+	}
+	pid = oldroot_release_spawn();
+	if (pid < 0) {
+		log_warning("release old root: cannot start its helper: %s (%s), the overlay "
+			    "and /boot stay held after the next switch",
+			    strerror((int)-pid), errno_name((int)-pid));
+		snprintf(detail, detail_size, "no helper");
+		return 0;
+	}
+	snprintf(detail, detail_size,
+		 "pid %d detaches the tmpfs root's mounts once the next init has left it",
+		 (int)pid);
+	return 0;
+}
+
 const struct boot_step boot_steps[] = {
 	{ "mount API filesystems", step_mount_apifs, true },
 	{ "read config", step_read_config, false },
@@ -504,17 +532,9 @@ const struct boot_step boot_steps[] = {
 	{ "check next init", step_check_init, false },
 	{ "move mounts", step_move_mounts, false },
 	{ "switch root", step_switch_root, true },
+	{ "release old root", step_release_old_root, true },
 };
 const size_t boot_steps_count = sizeof(boot_steps) / sizeof(boot_steps[0]);
-
-static void close_fds_from(int first)
-{
-	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0)
-		return;
-	/* Before 5.9: every fd this program can have opened. */
-	for (int fd = first; fd < 1024; fd++)
-		close(fd);
-}
 
 static int exec_next_init(struct boot_context *ctx)
 {

@@ -45,6 +45,46 @@ make_image() {
 	echo "ARGS $*"
 	EOF
 	chmod 0755 "$tree/sbin/init"
+	# An initramfs-tools-like /init for 'newroot tmpfs': mount the real
+	# root at /root, move the API file systems into it and switch the way
+	# klibc's run-init does (busybox switch_root: delete the tmpfs root's
+	# files, move the real root over it, chroot), which never detaches
+	# the old root.
+	mkdir -p "$tree/root"
+	cat >"$tree/init" <<-'EOF'
+	#!/bin/busybox sh
+	bb=/bin/busybox
+	$bb mount -t tmpfs realroot /root
+	$bb mkdir -p /root/bin /root/sbin /root/proc /root/sys /root/dev /root/run
+	$bb cp /bin/busybox /root/bin/busybox
+	$bb cp /realroot-init /root/sbin/init
+	for fs in proc sys dev run; do $bb mount --move /$fs /root/$fs; done
+	exec $bb switch_root /root /sbin/init
+	EOF
+	# The real root's init: waits (up to 10 s) until no overlay mount and
+	# no loop device of the image is left, and says which it found.
+	cat >"$tree/realroot-init" <<-'EOF'
+	#!/bin/busybox sh
+	bb=/bin/busybox
+	echo "REAL-ROOT-REACHED pid=$$"
+	held() {
+		$bb grep -q ' - overlay ' /proc/self/mountinfo && echo overlay
+		for f in /sys/block/loop*/loop/backing_file; do
+			case $($bb cat "$f" 2>/dev/null) in
+			*/initoverlayfs-test.img) echo "loop $f" ;;
+			esac
+		done
+	}
+	i=0
+	while [ -n "$(held)" ] && [ $i -lt 100 ]; do $bb sleep 0.1; i=$((i + 1)); done
+	if [ -n "$(held)" ]; then
+		echo "PIN: still held after 10 s: $(held)"
+		$bb cat /proc/self/mountinfo
+	else
+		echo "OLD-ROOT-RELEASED"
+	fi
+	EOF
+	chmod 0755 "$tree/init" "$tree/realroot-init"
 	echo "ID=iofs-test" >"$tree/etc/os-release"
 	mkfs.erofs -zlz4hc "$WORK/image.img" "$tree" >/dev/null || die "mkfs.erofs"
 	sha256sum "$WORK/image.img" | cut -d' ' -f1 >"$WORK/image.sha256"
@@ -420,13 +460,16 @@ case_init_mode_switch_root() {
 # MNT_DETACH), while the rootfs below it stays for good. Then no layer
 # mount may be left on the rootfs, the loop device (autoclear) must go,
 # /boot must unmount for real and its file system be clean.
+# pin_case MODE [CONFIG-LINE...]: image_mount MODE, and more config lines.
 pin_case() {
 	local mode=$1 root=$WORK/pin-$1 realboot=$WORK/realboot-$1 dev=${BOOT_DEV#/dev/}
+	shift
+	[ $# -eq 0 ] || root=$root-more realboot=$realboot-more
 	mkdir -p "$root" "$realboot"
 	in_ns "
 		mount '$BOOT_DEV' '$realboot'
 		$(stage_initramfs "$root" "bootfs UUID=$BOOT_UUID" "fs /initoverlayfs-test.img" \
-			"image_mount $mode" "timeout 5")
+			"image_mount $mode" "timeout 5" "$@")
 		rc=0
 		unshare -p -f chroot '$root' /init >'$WORK/out' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out'
@@ -463,8 +506,6 @@ pin_case() {
 	e2fsck -fn "$WORK/boot.ext4" >>"$WORK/out" 2>&1
 	echo "e2fsck=$?" >>"$WORK/out"
 	cat "$WORK/out"
-	assert_contains "$WORK/out" "NEXT-INIT-REACHED pid=1"
-	assert_contains "$WORK/out" "MOUNT /boot ext4"
 	assert_contains "$WORK/out" "exit=0"
 	assert_not_contains "$WORK/out" "PIN:"
 	assert_contains "$WORK/out" "realboot unmounted"
@@ -499,13 +540,30 @@ case_init_mode_missing_next_init_keeps_apifs() {
 	assert_not_contains "$WORK/out" "MOUNT /initoverlayfs/proc"
 }
 
+# The same with initramfs-tools' way to switch (see make_image): the real
+# root is moved over the tmpfs root, so the boot program's helper must
+# detach the tmpfs root's bind mounts of the overlay once PID 1 has left.
+case_nothing_pins_boot_run_init() {
+	pin_case loop "newroot tmpfs" "init /init"
+	assert_contains "$WORK/out" "REAL-ROOT-REACHED pid=1"
+	assert_contains "$WORK/out" "OLD-ROOT-RELEASED"
+}
+
+# What the image's /sbin/init saw.
+expect_next_init_saw_boot() {
+	assert_contains "$WORK/out" "NEXT-INIT-REACHED pid=1"
+	assert_contains "$WORK/out" "MOUNT /boot ext4"
+}
+
 case_nothing_pins_boot_loop() {
 	pin_case loop
+	expect_next_init_saw_boot
 	assert_contains "$WORK/out" "image loop /dev/loop"
 	assert_contains "$WORK/out" "autoclear 1"
 }
 case_nothing_pins_boot_file() {
 	pin_case file
+	expect_next_init_saw_boot
 	assert_contains "$WORK/out" "image loop none"
 }
 
@@ -535,5 +593,6 @@ run_case init-mode-switch-root case_init_mode_switch_root
 run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs
 run_case nothing-pins-boot-loop case_nothing_pins_boot_loop
 run_case nothing-pins-boot-file case_nothing_pins_boot_file
+run_case nothing-pins-boot-run-init case_nothing_pins_boot_run_init
 
 runner_summary ns

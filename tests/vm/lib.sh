@@ -690,7 +690,7 @@ vm_assert_steps() {
 	local s
 	for s in "mount API filesystems" "read config" "load modules" "find boot device" \
 		"mount boot filesystem" "mount image" "mount overlay" "release layers" \
-		"check next init" "move mounts" "switch root"; do
+		"check next init" "move mounts" "switch root" "release old root"; do
 		vm_assert_log_has "$1" "initoverlayfs: $s: " || return 1
 	done
 	vm_assert_log_has "$1" "initoverlayfs: ready after " &&
