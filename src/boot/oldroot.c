@@ -21,6 +21,8 @@
 /* PID 1's root is checked at every mount event, and at least this
  * often: chroot(2) itself is not a mount event. */
 #define RECHECK_MS 1000
+/* Mounts stacked on one entry of the old root, at most. */
+#define MAX_STACKED 16
 
 /* 1 when PID 1's root is no longer the directory root_st describes, 0
  * while it is, or a negative errno. */
@@ -71,7 +73,10 @@ static int detach_entry(int root_fd, const char *name)
 }
 
 /* Detaches every mount whose mount point is an entry of the old root;
- * what is mounted beneath them goes with them. Returns how many. */
+ * what is mounted beneath them goes with them. Mounts stack: under the
+ * API file systems the next init mounted and moved away, ours stay, and
+ * under those the tmpfs root's bind mount of the overlay's directory.
+ * Returns how many. */
 static unsigned detach_all(int root_fd, const struct stat *root_st, unsigned *failed)
 {
 	unsigned detached = 0;
@@ -95,18 +100,20 @@ static unsigned detach_all(int root_fd, const struct stat *root_st, unsigned *fa
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		/* The last component crosses a mount: st is what is mounted. */
-		if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode) || st.st_dev == root_st->st_dev)
-			continue;
-		r = detach_entry(root_fd, de->d_name);
-		if (r < 0) {
-			log_warning("release old root: /%s: %s (%s), it stays mounted", de->d_name,
-				    strerror(-r), errno_name(-r));
-			(*failed)++;
-			continue;
+		for (unsigned depth = 0;; depth++) {
+			/* The last component crosses mounts: st is the top one. */
+			if (fstatat(root_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode) || st.st_dev == root_st->st_dev)
+				break;
+			r = depth < MAX_STACKED ? detach_entry(root_fd, de->d_name) : -ELOOP;
+			if (r < 0) {
+				log_warning("release old root: /%s: %s (%s), it stays mounted",
+					    de->d_name, strerror(-r), errno_name(-r));
+				(*failed)++;
+				break;
+			}
+			detached++;
 		}
-		detached++;
 	}
 	closedir(dir);
 	return detached;

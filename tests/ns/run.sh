@@ -50,10 +50,16 @@ make_image() {
 	# klibc's run-init does (busybox switch_root: delete the tmpfs root's
 	# files, move the real root over it, chroot), which never detaches
 	# the old root.
-	mkdir -p "$tree/root"
+	# As in a distro initrd, the API file systems' mount points are
+	# directories of the image: on the tmpfs root, bind mounts under them.
+	mkdir -p "$tree/root" "$tree/proc" "$tree/sys" "$tree/dev" "$tree/run"
 	cat >"$tree/init" <<-'EOF'
 	#!/bin/busybox sh
 	bb=/bin/busybox
+	# initramfs-tools mounts its own /proc, /sys, /dev and /run over
+	# those it was given, and moves only its own.
+	$bb mount -t proc proc /proc
+	$bb mount -t tmpfs run /run
 	$bb mount -t tmpfs realroot /root
 	$bb mkdir -p /root/bin /root/sbin /root/proc /root/sys /root/dev /root/run
 	$bb cp /bin/busybox /root/bin/busybox

@@ -207,6 +207,8 @@ expect_through_initoverlayfs() {
 expect_boot_unpinned() {
 	local off sb=$WORK/$2.bootfs bad=""
 	report_block "$1" losetup
+	report_block "$1" loop-holders
+	report_block "$1" old-root-procs
 	[ "$(report "$1" loop-devices)" = 0 ] || bad="$bad; $(report "$1" loop-devices) loop device(s) left after the boot"
 	report_block "$1" umount-boot
 	[ "$(report "$1" umount-boot-rc)" = 0 ] || bad="$bad; umount /boot failed (status $(report "$1" umount-boot-rc))"
