@@ -27,6 +27,18 @@ SYSTEMS=(
 # without a network: its dependencies must be there already).
 SYS_PACKAGES="linux-image-amd64 systemd-sysv udev e2fsprogs dmsetup erofs-utils kmod zstd libarchive13 libssl3"
 SYS_VARIANT=apt
+# The lifecycle's second kernel: the cloud flavour (small, and it has
+# virtio, ext4, erofs, overlay and loop), downloaded with what it needs
+# into /var/cache/iofs-second-kernel of the system (a cache directory of
+# its own: apt's holds the base system's packages during the build), for
+# `apt-get install` without a network later.
+SYS_SECOND_KERNEL=linux-image-cloud-amd64
+# shellcheck disable=SC2016 # $1: mmdebstrap's hook argument, the root
+SYS_SECOND_KERNEL_HOOK='set -e; d=/var/cache/iofs-second-kernel
+	mkdir -p "$1$d/partial"
+	chroot "$1" apt-get install --download-only -y -o Dir::Cache::Archives="$d/" '"$SYS_SECOND_KERNEL"'
+	rm -rf "$1$d/partial" "$1$d/lock"
+	ls "$1$d/"*.deb'
 
 # sys_names: the systems of the table, one a line.
 sys_names() {
@@ -100,6 +112,7 @@ sys_inputs() {
 	echo "suite $(sys_get "$1" suite)"
 	echo "variant $SYS_VARIANT"
 	echo "packages $(sys_packages "$1")"
+	echo "second kernel $SYS_SECOND_KERNEL"
 	sys_sources "$1" | sed 's/^/source /'
 	echo "builder $(sha256sum <"$SYS_BASE_FILE" | cut -d' ' -f1)"
 }
@@ -115,6 +128,7 @@ sys_build_base() {
 	mapfile -t sources < <(sys_sources "$name") || return 1
 	[ "${#sources[@]}" -gt 0 ] || return 1
 	mmdebstrap --variant="$SYS_VARIANT" --include="$pkgs" \
+		--customize-hook="$SYS_SECOND_KERNEL_HOOK" \
 		--aptopt='APT::Install-Recommends "false"' \
 		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \

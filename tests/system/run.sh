@@ -69,7 +69,7 @@ ROOT_UUID=5b8e0c2a-7d14-4f3e-9a61-2c0b1e9d3001
 BOOT_UUID=8f2d4a6c-1e3b-4d5f-8a7c-9b0e1d2c3002
 ROOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4001
 BOOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4002
-BOOT_MB=256
+BOOT_MB=384
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
 APPEND="root=UUID=$ROOT_UUID ro"
 LOOP_LINE="(erofs, loop /dev/loop0)"
@@ -104,11 +104,18 @@ in_system() {
 	' sh "$ROOT" "$BOOTDIR" "$@"
 }
 
-# kver: the kernel release installed in the system (the newest).
+# kver: the kernel release the base system came with (the newest under
+# its /lib/modules when the package is installed), fixed then: the
+# lifecycle installs a second kernel beside it.
 kver() {
 	local k
+	if [ -s "$WORK/kver" ]; then
+		cat "$WORK/kver"
+		return
+	fi
 	k=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
 	[ -n "$k" ] || fail "no kernel under $ROOT/lib/modules"
+	echo "$k" >"$WORK/kver"
 	echo "$k"
 }
 
@@ -142,10 +149,12 @@ make_disk() {
 	[ "$(vm_fs_tag "$1" UUID "$(vm_part_offset "$1" 2)")" = "$ROOT_UUID" ] || fail "partition 2 is not the root"
 }
 
-# boot_system NAME INITRD: boot a writable copy of the disk ($WORK/NAME.disk)
-# with the system's kernel and INITRD; the serial log is $LOGS/NAME.log.
+# boot_system NAME INITRD [KVER]: boot a writable copy of the disk
+# ($WORK/NAME.disk) with the kernel KVER (default: the system's) and
+# INITRD; the serial log is $LOGS/NAME.log.
 boot_system() {
-	local name=$1 initrd=$2 log=$LOGS/$1.log append=$APPEND
+	local name=$1 initrd=$2 k=${3:-} log=$LOGS/$1.log append=$APPEND
+	[ -n "$k" ] || k=$(kver)
 	local -a icount=()
 	cp --sparse=always "$WORK/disk.img" "$WORK/$name.disk"
 	if [ -n "$ICOUNT_SHIFT" ]; then
@@ -153,7 +162,7 @@ boot_system() {
 		icount=(-q -icount -q "shift=$ICOUNT_SHIFT,sleep=off")
 		append="$append idle=poll"
 	fi
-	vm_boot -k "$BOOTDIR/vmlinuz-$(kver)" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
+	vm_boot -k "$BOOTDIR/vmlinuz-$k" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
 		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" ||
 		{ vm_log_tail "$log" 60; fail "$name: the VM did not power off by itself"; }
 	vm_assert_no_panic "$log"
@@ -187,11 +196,14 @@ expect_uuids() {
 	[ "$(report "$1" boot-uuid)" = "$BOOT_UUID" ] || fail "/boot is UUID '$(report "$1" boot-uuid)', expected $BOOT_UUID"
 }
 
-# expect_through_initoverlayfs LOG: the boot went through initoverlayfs' steps,
-# the image mounted through a loop device (6.1), into initramfs-tools' /init.
+# expect_through_initoverlayfs LOG [KVER]: the boot went through
+# initoverlayfs' steps, the image of KVER (default: the system's kernel)
+# mounted through a loop device (6.1), into initramfs-tools' /init.
 expect_through_initoverlayfs() {
-	local img
-	img=$(mini_config "$BOOTDIR/initrd.img-$(kver)" | sed -n 's/^fs //p')
+	local img k=${2:-}
+	[ -n "$k" ] || k=$(kver)
+	vm_assert_log_has "$1" "Linux version $k " || return 1
+	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
 	[ -n "$img" ] || fail "no fs in the mini-initramfs' config"
 	vm_assert_steps "$1" /init
 	vm_assert_log_has "$1" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vda1 (ext4)"
@@ -357,7 +369,15 @@ case_boot_initoverlayfs() {
 case_iofs_steps() { expect_through_initoverlayfs "$LOGS/iofs.log"; }
 case_iofs_running() { expect_running "$LOGS/iofs.log"; }
 case_iofs_uuids() { expect_uuids "$LOGS/iofs.log"; }
-case_iofs_boot_unpinned() { expect_boot_unpinned "$LOGS/iofs.log" iofs; }
+case_iofs_boot_unpinned() {
+	# A tmpfs root (initramfs-tools' run-init) is released by the boot
+	# program's helper once PID 1 has left it.
+	if mini_config "$BOOTDIR/initrd.img-$(kver)" | grep -qx 'newroot tmpfs'; then
+		vm_assert_log_has "$LOGS/iofs.log" "initoverlayfs: release old root: PID 1 left it; "
+		vm_assert_log_lacks "$LOGS/iofs.log" "release old root: .*stays mounted"
+	fi
+	expect_boot_unpinned "$LOGS/iofs.log" iofs
+}
 
 case_boot_full_initrd() {
 	local log=$LOGS/full.log
@@ -383,6 +403,59 @@ case_update_initramfs() {
 	expect_through_initoverlayfs "$LOGS/updated.log"
 	expect_running "$LOGS/updated.log"
 	expect_uuids "$LOGS/updated.log"
+}
+
+# expect_pair KVER: /boot/initrd.img-KVER is the mini-initramfs and the
+# image it names is in /boot; prints the image's path.
+expect_pair() {
+	local img
+	is_mini "$BOOTDIR/initrd.img-$1" || fail "/boot/initrd.img-$1 is not the mini-initramfs"
+	img=$(mini_config "$BOOTDIR/initrd.img-$1" | sed -n 's/^fs //p')
+	[ -n "$img" ] || fail "the mini-initramfs of $1 names no image"
+	[ -s "$BOOTDIR$img" ] || fail "the mini-initramfs of $1 names $img, not in /boot"
+	echo "$img"
+}
+
+# Lifecycle: a second kernel (the cloud flavour, downloaded into the base
+# system by its builder) installed with apt gets a pair of its own and
+# boots through initoverlayfs; the first kernel's pair is kept.
+case_second_kernel_installed() {
+	local k1 k2 img1 img2
+	k1=$(kver)
+	img1=$(expect_pair "$k1")
+	in_system sh -c 'apt-get install -y --no-download /var/cache/iofs-second-kernel/*.deb' 2>&1 |
+		tee "$WORK/second-install.log"
+	k2=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 ! -name "$k1" -printf '%f\n')
+	[ "$(echo "$k2" | wc -w)" = 1 ] || fail "expected one second kernel, found '$k2'"
+	echo "$k2" >"$WORK/kver2"
+	img2=$(expect_pair "$k2")
+	[ "$img1" != "$img2" ] || fail "both kernels name the image $img1"
+	[ "$(expect_pair "$k1")" = "$img1" ] || fail "the first kernel's pair changed"
+	ls -l "$BOOTDIR"
+	make_disk "$WORK/disk.img"
+	boot_system second "$BOOTDIR/initrd.img-$k2" "$k2"
+	expect_through_initoverlayfs "$LOGS/second.log" "$k2"
+	expect_running "$LOGS/second.log"
+	expect_uuids "$LOGS/second.log"
+}
+
+# ... and removed: its pair goes, the first kernel's stays and boots.
+case_second_kernel_removed() {
+	local k1 k2 img1 img2
+	[ -s "$WORK/kver2" ] || fail "no second kernel (see second-kernel-installed)"
+	k1=$(kver)
+	k2=$(cat "$WORK/kver2")
+	img1=$(expect_pair "$k1")
+	img2=$(mini_config "$BOOTDIR/initrd.img-$k2" | sed -n 's/^fs //p')
+	in_system apt-get purge -y "linux-image-$k2" 2>&1 | tee "$WORK/second-remove.log"
+	ls -l "$BOOTDIR"
+	[ ! -e "$BOOTDIR/initrd.img-$k2" ] || fail "/boot/initrd.img-$k2 is left after the purge"
+	[ ! -e "$BOOTDIR$img2" ] || fail "the removed kernel's image $img2 is left"
+	[ "$(expect_pair "$k1")" = "$img1" ] || fail "the first kernel's pair changed"
+	make_disk "$WORK/disk.img"
+	boot_system removed "$BOOTDIR/initrd.img-$k1"
+	expect_through_initoverlayfs "$LOGS/removed.log"
+	expect_running "$LOGS/removed.log"
 }
 
 case_shellcheck() {
@@ -414,6 +487,8 @@ run_system() {
 	run_case "$NAME-boot-full-initrd" case_boot_full_initrd
 	run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
 	run_case "$NAME-update-initramfs-still-iofs" case_update_initramfs
+	run_case "$NAME-second-kernel-installed" case_second_kernel_installed
+	run_case "$NAME-second-kernel-removed" case_second_kernel_removed
 	echo "system: $NAME measurements:"
 	sed 's/^/  /' "$WORK/notes"
 }
