@@ -105,6 +105,24 @@ void bootdev_format_found(const struct bootdev_found *found, char *out, size_t s
 		snprintf(out + used, size - used, " and %u more", found->n - kept);
 }
 
+const char *bootdev_mount_data(const char *fstype)
+{
+	static const struct {
+		const char *fstype, *data;
+	} table[] = {
+		/* Root only, as the system's own mount of an EFI system
+		 * partition usually is: the mount can outlive the boot (the
+		 * system's mount of the same device then reuses it). */
+		{ "vfat", "umask=0077" },
+		{ "msdos", "umask=0077" },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(fstype, table[i].fstype) == 0)
+			return table[i].data;
+	return NULL;
+}
+
 /* Skips devices that cannot hold /boot and only cost probing time: RAM
  * disks, and devices without media (a loop device with nothing attached,
  * an empty card reader) whose sysfs size is 0. */

@@ -41,6 +41,11 @@ int bootdev_choose(const struct bootdev_found *found, dev_t hint_rdev);
  * (truncated to size). */
 void bootdev_format_found(const struct bootdev_found *found, char *out, size_t size);
 
+/* Mount data for a boot filesystem of type fstype, NULL for none. FAT
+ * has no owners or modes: without umask= it takes the mounting process'
+ * umask and shows the image (0600 where modes exist) to everyone. */
+const char *bootdev_mount_data(const char *fstype);
+
 /* One pass: the hint first (may be NULL or ""): if it carries spec, it is
  * the boot device and nothing else is probed. Otherwise every block device
  * in /sys/class/block is probed, and a spec only one of them carries

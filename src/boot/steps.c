@@ -240,6 +240,7 @@ static int step_find_bootfs(struct boot_context *ctx, char *detail, size_t detai
 static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
 {
 	char target[PATH_MAX], alias[CONFIG_VALUE_MAX + 8];
+	const char *data;
 	int r;
 
 	if (!ctx->boot_device[0]) {
@@ -261,12 +262,16 @@ static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t deta
 	r = mkdir_parents(target, 0755);
 	if (r < 0)
 		return log_step_error("mount boot filesystem", target, r);
-	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, NULL);
+	/* Read-write like the system's own mount, which may find this one
+	 * still there and reuse it (a read-only one would make it EBUSY). */
+	data = bootdev_mount_data(ctx->boot_fstype);
+	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, data);
 	if (r < 0)
-		return log_errno(r, "mount boot filesystem: %s on %s (%s)", ctx->boot_device,
-				 target, ctx->boot_fstype);
+		return log_errno(r, "mount boot filesystem: %s on %s (%s%s%s)", ctx->boot_device,
+				 target, ctx->boot_fstype, data ? ", " : "", data ? data : "");
 	ctx->boot_mounted = true;
-	snprintf(detail, detail_size, "%s on %s (%s)", ctx->boot_device, target, ctx->boot_fstype);
+	snprintf(detail, detail_size, "%s on %s (%s%s%s)", ctx->boot_device, target,
+		 ctx->boot_fstype, data ? ", " : "", data ? data : "");
 	return 0;
 }
 

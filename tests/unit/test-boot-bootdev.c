@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for src/boot/bootdev.c: which of the devices carrying the
- * bootfs spec is the boot device, and how the refusal names them. */
+ * bootfs spec is the boot device, how the refusal names them, and the
+ * mount data of a boot filesystem. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -118,6 +119,16 @@ static void test_format_truncates(void **state)
 	bootdev_format_found(&found, out, 0); /* nothing written, no crash */
 }
 
+/* FAT is mounted root-only; filesystems with modes get no data. */
+static void test_mount_data(void **state)
+{
+	assert_string_equal(bootdev_mount_data("vfat"), "umask=0077");
+	assert_string_equal(bootdev_mount_data("msdos"), "umask=0077");
+	assert_null(bootdev_mount_data("ext4"));
+	assert_null(bootdev_mount_data("xfs"));
+	assert_null(bootdev_mount_data(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_more_than_kept),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_truncates),
+		cmocka_unit_test(test_mount_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
