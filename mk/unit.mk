@@ -14,8 +14,12 @@
 # Installer parts: tests/unit/test-install-NAME.c links src/install/NAME.c
 # (never main.c) and the installer's libraries; a part that needs more of
 # the installer lists those objects as extra prerequisites below.
-UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs
-UNIT_TESTS := config cmdline bootspec path log verity $(patsubst %,install-%,$(UNIT_INSTALL_PARTS))
+UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods
+# Boot program parts: tests/unit/test-boot-NAME.c links src/boot/NAME.c
+# (pure logic beside the system calls; libblkid and libkmod linked).
+UNIT_BOOT_PARTS := bootdev
+UNIT_TESTS := config cmdline bootspec path log verity $(patsubst %,install-%,$(UNIT_INSTALL_PARTS)) \
+	$(patsubst %,boot-%,$(UNIT_BOOT_PARTS))
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
 UNIT_COMMON_OBJS := $(call asan_obj,$(COMMON_SRC))
@@ -42,6 +46,8 @@ unit-cc-stamp-force:
 # elfdeps runs the loader (exec.c) and reads its output (fsutil.c)
 UNIT_INSTALL_EXTRA := $(call asan_obj,src/install/exec.c src/install/fsutil.c)
 $(UNIT_DIR)/test-install-elfdeps: $(UNIT_INSTALL_EXTRA)
+# kmods keeps its lists in elfdeps.c's strv
+$(UNIT_DIR)/test-install-kmods: $(call asan_obj,src/install/elfdeps.c) $(UNIT_INSTALL_EXTRA)
 # refs reads initramfs files (unpack.c, segment.c, compress.c) and keeps a
 # list (elfdeps.c's strv)
 UNIT_REFS_EXTRA := $(call asan_obj,src/install/unpack.c src/install/segment.c \
@@ -52,13 +58,17 @@ UNIT_PLAN_EXTRA := $(call asan_obj,$(filter-out src/install/main.c src/install/p
 	$(INSTALL_SRC)))
 $(UNIT_DIR)/test-install-plan: $(UNIT_PLAN_EXTRA)
 
-$(UNIT_COMMON_OBJS) $(UNIT_INSTALL_OBJS) $(UNIT_INSTALL_EXTRA) $(UNIT_REFS_EXTRA) $(UNIT_PLAN_EXTRA) \
+UNIT_BOOT_OBJS := $(call asan_obj,$(patsubst %,src/boot/%.c,$(UNIT_BOOT_PARTS)))
+$(UNIT_COMMON_OBJS) $(UNIT_INSTALL_OBJS) $(UNIT_BOOT_OBJS) $(UNIT_INSTALL_EXTRA) $(UNIT_REFS_EXTRA) $(UNIT_PLAN_EXTRA) \
 	$(UNIT_TEST_OBJS): $(UNIT_CC_STAMP)
 
 $(foreach p,$(UNIT_INSTALL_PARTS),$(eval \
 	$(UNIT_DIR)/test-install-$(p): $(call asan_obj,src/install/$(p).c)))
 $(patsubst %,$(UNIT_DIR)/test-install-%,$(UNIT_INSTALL_PARTS)): \
 	UNIT_LIBS = $(INSTALL_LIBS) $(BLKID_LIBS) $(KMOD_LIBS)
+$(foreach p,$(UNIT_BOOT_PARTS),$(eval \
+	$(UNIT_DIR)/test-boot-$(p): $(call asan_obj,src/boot/$(p).c)))
+$(patsubst %,$(UNIT_DIR)/test-boot-%,$(UNIT_BOOT_PARTS)): UNIT_LIBS = $(BLKID_LIBS) $(KMOD_LIBS)
 
 $(UNIT_BINS): $(UNIT_DIR)/%: $(call asan_obj,tests/unit/%.c) $(UNIT_COMMON_OBJS)
 	@mkdir -p $(dir $@)

@@ -178,8 +178,29 @@ static void wait_for_devices(struct boot_context *ctx)
 	usleep(BOOTDEV_POLL_MS * 1000);
 }
 
+/* A cloned disk: the same UUID or LABEL on two devices. Which one holds
+ * the image this mini-initramfs belongs with is a guess; the boot stops
+ * instead, naming them all, until bootfs_hint names one (ENOTUNIQ: the
+ * name is not unique, as systemd says of duplicate partitions). */
+static int log_not_unique(const struct boot_context *ctx, const struct bootdev_found *found)
+{
+	char devices[512];
+
+	bootdev_format_found(found, devices, sizeof(devices));
+	if (ctx->cfg.bootfs_hint[0])
+		log_error("find boot device: %s is on %s: refusing to guess, bootfs_hint %s is "
+			  "none of them (ENOTUNIQ)",
+			  ctx->cfg.bootfs, devices, ctx->cfg.bootfs_hint);
+	else
+		log_error("find boot device: %s is on %s: refusing to guess, set bootfs_hint to "
+			  "the right one (ENOTUNIQ)",
+			  ctx->cfg.bootfs, devices);
+	return -ENOTUNIQ;
+}
+
 static int step_find_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
 {
+	struct bootdev_found found;
 	struct bootdev_match match;
 	struct bootspec spec;
 	uint64_t deadline;
@@ -195,7 +216,9 @@ static int step_find_bootfs(struct boot_context *ctx, char *detail, size_t detai
 
 	deadline = now_usec() + (uint64_t)ctx->cfg.timeout_sec * 1000000ULL;
 	for (;;) {
-		r = bootdev_find(&spec, ctx->cfg.bootfs_hint, &match);
+		r = bootdev_find(&spec, ctx->cfg.bootfs_hint, &match, &found);
+		if (r == -ENOTUNIQ)
+			return log_not_unique(ctx, &found);
 		if (r < 0)
 			return log_step_error("find boot device", ctx->cfg.bootfs, r);
 		if (r > 0)
@@ -218,6 +241,7 @@ static int step_find_bootfs(struct boot_context *ctx, char *detail, size_t detai
 static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
 {
 	char target[PATH_MAX], alias[CONFIG_VALUE_MAX + 8];
+	const char *data;
 	int r;
 
 	if (!ctx->boot_device[0]) {
@@ -239,12 +263,16 @@ static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t deta
 	r = mkdir_parents(target, 0755);
 	if (r < 0)
 		return log_step_error("mount boot filesystem", target, r);
-	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, NULL);
+	/* Read-write like the system's own mount, which may find this one
+	 * still there and reuse it (a read-only one would make it EBUSY). */
+	data = bootdev_mount_data(ctx->boot_fstype);
+	r = mount_fs(ctx->boot_device, target, ctx->boot_fstype, MS_NOSUID | MS_NODEV, data);
 	if (r < 0)
-		return log_errno(r, "mount boot filesystem: %s on %s (%s)", ctx->boot_device,
-				 target, ctx->boot_fstype);
+		return log_errno(r, "mount boot filesystem: %s on %s (%s%s%s)", ctx->boot_device,
+				 target, ctx->boot_fstype, data ? ", " : "", data ? data : "");
 	ctx->boot_mounted = true;
-	snprintf(detail, detail_size, "%s on %s (%s)", ctx->boot_device, target, ctx->boot_fstype);
+	snprintf(detail, detail_size, "%s on %s (%s%s%s)", ctx->boot_device, target,
+		 ctx->boot_fstype, data ? ", " : "", data ? data : "");
 	return 0;
 }
 

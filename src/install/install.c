@@ -245,6 +245,23 @@ static void cleanup(struct run *r)
 		close(r->lock_fd);
 }
 
+/* The mini-initramfs' config also loads what the boot file system's
+ * mount asks the kernel for by name (modset.preload), after the config's
+ * own modules; the host's config stays as it is. */
+static int add_preload(struct config *cfg, const struct strv *preload)
+{
+	char list[CONFIG_MODULES_MAX];
+	size_t used;
+
+	used = (size_t)snprintf(list, sizeof(list), "%s", cfg->modules);
+	for (size_t i = 0; i < preload->n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? " " : "",
+					 preload->v[i]);
+	if (used >= sizeof(list))
+		return -ENAMETOOLONG;
+	return config_set(cfg, "modules", list);
+}
+
 static int apply(const struct plan *p, uint64_t t_start)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -256,6 +273,12 @@ static int apply(const struct plan *p, uint64_t t_start)
 	r->lock_fd = -1;
 	r->work_lock_fd = -1;
 	r->cfg = p->cfg;
+	e = add_preload(&r->cfg, &p->modules.preload);
+	if (e < 0) {
+		log_step_error("config: modules", p->cfg.modules, e);
+		free(r);
+		return e;
+	}
 	log_info("kernel %s, boot directory %s, source %s, mode %s, output %s", p->kver,
 		 p->boot_dir, p->o->source ? p->o->source : source_names[p->source],
 		 p->o->mode == MODE_INIT ? "init" : "systemd", p->output);

@@ -146,4 +146,59 @@ void modset_free(struct modset *set)
 	strv_free(&set->why);
 	strv_free(&set->builtin);
 	strv_free(&set->absent);
+	strv_free(&set->preload);
+}
+
+static const char *next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl ? nl + 1 : NULL;
+}
+
+/* The value of "NAME=" at the start of a line of config, without quotes,
+ * if it is made of [A-Za-z0-9_-] only. */
+static int kconfig_value(const char *config, const char *name, char *out, size_t size)
+{
+	size_t len = strlen(name);
+
+	for (const char *line = config; line && *line; line = next_line(line)) {
+		const char *v = line + len;
+		size_t n;
+
+		if (strncmp(line, name, len) != 0 || line[len] != '=')
+			continue;
+		v++;
+		if (*v == '"')
+			v++;
+		n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+		if (n == 0 || n >= size || (v[n] != '\0' && v[n] != '\n' && v[n] != '"'))
+			return -EINVAL;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int kconfig_fat_nls(const char *config, struct strv *names)
+{
+	char value[64], name[80];
+	int found = 0, r;
+
+	if (kconfig_value(config, "CONFIG_FAT_DEFAULT_CODEPAGE", value, sizeof(value)) == 0) {
+		snprintf(name, sizeof(name), "nls_cp%s", value);
+		r = strv_add(names, name);
+		if (r < 0)
+			return r;
+		found++;
+	}
+	if (kconfig_value(config, "CONFIG_FAT_DEFAULT_IOCHARSET", value, sizeof(value)) == 0) {
+		snprintf(name, sizeof(name), "nls_%s", value);
+		r = strv_add(names, name);
+		if (r < 0)
+			return r;
+		found++;
+	}
+	return found;
 }

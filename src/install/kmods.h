@@ -15,6 +15,10 @@ struct modset {
 	struct strv why;     /* for each file, why it is in */
 	struct strv builtin; /* wanted names the kernel has built in */
 	struct strv absent;  /* optional names this kernel does not have */
+	/* Names the boot program must load itself before mounting: the
+	 * kernel asks for them by name during the mount (request_module),
+	 * and nothing in the mini-initramfs answers that (no modprobe). */
+	struct strv preload;
 };
 
 /* Resolves one wanted name into set; why says what wants it (e.g. "boot
@@ -43,3 +47,11 @@ struct boot_module {
 extern const struct boot_module boot_modules[];
 
 void modset_free(struct modset *set);
+
+/* The nls modules a FAT mount with the kernel's defaults loads by name,
+ * from the text of the kernel's config (/boot/config-KVER):
+ * CONFIG_FAT_DEFAULT_CODEPAGE=437 gives "nls_cp437",
+ * CONFIG_FAT_DEFAULT_IOCHARSET="ascii" "nls_ascii" ("iso8859-1":
+ * "nls_iso8859-1", "utf8": "nls_utf8"), each added to names. Returns how
+ * many were (0: no FAT in this config), or -ENOMEM. */
+int kconfig_fat_nls(const char *config, struct strv *names);

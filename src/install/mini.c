@@ -98,12 +98,69 @@ static int add_name_list(struct modset *set, const char *moddir, const char *lis
 	return e;
 }
 
+/* Where distributions keep the kernel's config (moddir is
+ * /lib/modules/KVER): Fedora and Arch beside the modules, Debian (and
+ * Fedora) in /boot, a kernel built here in its build tree. */
+static int read_kernel_config(const char *moddir, char **text, char *path, size_t size)
+{
+	const char *kver = strrchr(moddir, '/') ? strrchr(moddir, '/') + 1 : moddir;
+	const char *const places[][2] = {
+		{ moddir, "/config" },
+		{ "/boot/config-", kver },
+		{ moddir, "/build/.config" },
+	};
+	size_t len;
+	int e = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]) && e == -ENOENT; i++)
+		if (fmt_path(path, size, "%s%s", places[i][0], places[i][1]) == 0)
+			e = read_file_alloc(path, text, &len);
+	return e;
+}
+
+/* A FAT mount looks its code page and I/O charset up by name (fs/fat's
+ * load_nls: request_module("nls_cp437")), and the mini-initramfs has no
+ * modprobe for the kernel to run: the modules the kernel's defaults
+ * name go in, and into the names the boot program loads itself. Without
+ * the kernel's config, the usual defaults. */
+static int add_fat_nls(struct modset *set, const char *moddir)
+{
+	static const char *const usual[] = { "nls_cp437", "nls_ascii", "nls_iso8859-1",
+					     "nls_utf8" };
+	struct strv names = { 0 };
+	char path[PATH_MAX], why[PATH_MAX + 64];
+	char *text = NULL;
+	int e;
+
+	e = read_kernel_config(moddir, &text, path, sizeof(path));
+	if (e == 0) {
+		e = kconfig_fat_nls(text, &names);
+		free(text);
+		if (e < 0)
+			return log_step_error("mini-initramfs: kernel config", path, e);
+		fmt_path(why, sizeof(why), "a FAT default code page or charset (%s)", path);
+	}
+	if (e <= 0) {
+		log_debug("mini-initramfs: no FAT defaults in the kernel's config, the usual nls "
+			  "modules");
+		for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]) && e >= 0; i++)
+			e = strv_add(&names, usual[i]);
+		fmt_path(why, sizeof(why), "a usual FAT code page or charset");
+	}
+	for (size_t i = 0; i < names.n && e >= 0; i++) {
+		e = modset_add(set, moddir, names.v[i], false, why);
+		if (e == 0 && !strv_contains(&set->absent, names.v[i]) &&
+		    !strv_contains(&set->preload, names.v[i]))
+			e = strv_add(&set->preload, names.v[i]);
+	}
+	strv_free(&names);
+	return e < 0 ? e : 0;
+}
+
 int mini_resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
 			 struct modset *set)
 {
 	char fs_why[CONFIG_VALUE_MAX + 32];
-	static const char *const nls[] = { "nls_cp437", "nls_ascii", "nls_iso8859_1", "nls_utf8",
-					   NULL };
 	int e = 0;
 
 	for (const struct boot_module *m = boot_modules; m->name && e == 0; m++)
@@ -121,8 +178,7 @@ int mini_resolve_modules(const char *moddir, const struct config *cfg, const cha
 			e = modset_add(set, moddir, alias, true, fs_why);
 		if (e == 0 &&
 		    (strcmp(cfg->bootfstype, "vfat") == 0 || strcmp(cfg->bootfstype, "msdos") == 0))
-			for (size_t i = 0; nls[i] && e == 0; i++)
-				e = modset_add(set, moddir, nls[i], false, "a vfat code page");
+			e = add_fat_nls(set, moddir);
 	} else if (e == 0) {
 		log_warning("mini-initramfs: bootfstype is unknown: no file system module for the "
 			    "boot file system (set bootfstype in the config)");

@@ -720,6 +720,12 @@ static void print_mini(const struct plan *p, FILE *out)
 	fprintf(out, "  /etc/initoverlayfs.conf  the config, fs naming the image, init the "
 		     "full initrd's /init unless configured (from an initramfs-tools full "
 		     "initrd also newroot tmpfs)\n");
+	if (p->modules.preload.n > 0) {
+		fprintf(out, "    modules, loaded before the boot file system is mounted:");
+		for (size_t i = 0; i < p->modules.preload.n; i++)
+			fprintf(out, " %s", p->modules.preload.v[i]);
+		fprintf(out, " (its mount asks for them by name)\n");
+	}
 	for (size_t i = 0; i < p->modules.files.n; i++) {
 		const char *f = p->modules.files.v[i];
 

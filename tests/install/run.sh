@@ -562,6 +562,13 @@ case_config_kept() {
 	[ -n "$(find "$C/m/lib/modules" -name 'dm-crypt.ko*')" ] || fail "config module dm_crypt missing"
 	[ -n "$(find "$C/m/lib/modules" -name 'vfat.ko*')" ] || fail "bootfstype vfat module missing"
 	[ -n "$(find "$C/m/lib/modules" -name 'nls_cp437.ko*')" ] || fail "vfat codepage missing"
+	# the FAT mount asks for the kernel's default code page and charset
+	# by name: the mini-initramfs' config loads them after its own
+	local cp io
+	cp=$(sed -n 's/^CONFIG_FAT_DEFAULT_CODEPAGE=//p' "/boot/config-$KVER")
+	io=$(sed -n 's/^CONFIG_FAT_DEFAULT_IOCHARSET="\(.*\)"$/\1/p' "/boot/config-$KVER")
+	[ "$(conf_value "$mc" modules)" = "dm_crypt nls_cp$cp nls_$io" ] ||
+		fail "modules: $(conf_value "$mc" modules), not dm_crypt nls_cp$cp nls_$io"
 	# the config's compression was used for the image (lz4, not lz4hc)
 	assert_contains "$C/out" "lz4:"
 }

@@ -11,12 +11,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 PROGRAM=$(realpath "${1:-build/initoverlayfs}")
 WORK=$(mktemp -d /tmp/iofs-ns.XXXXXX)
-BOOT_UUID=5d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
-BOOT_LABEL=iofsboot
+# Fresh identities each run: the loop devices are the host's, where
+# another run of this tier (another checkout) may have its own attached,
+# and a UUID two devices carry is refused (find boot device: ENOTUNIQ).
+BOOT_UUID=$(cat /proc/sys/kernel/random/uuid)
+BOOT_LABEL=iofs-${BOOT_UUID:0:8}
 BOOT_DEV=""
+CLONE_DEV=""
 
 cleanup() {
 	[ -n "$BOOT_DEV" ] && losetup -d "$BOOT_DEV" 2>/dev/null
+	[ -n "$CLONE_DEV" ] && losetup -d "$CLONE_DEV" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -399,6 +404,57 @@ timeout 2")
 	[ "$elapsed" -ge 2 ] || fail "gave up after ${elapsed}s, before the 2 s timeout"
 }
 
+# A cloned boot disk: a second device carrying the same UUID and LABEL
+# (attached in the main shell for these cases only, see the end). The
+# boot refuses to pick one unless bootfs_hint names one of them; the
+# devices are named in version order.
+attach_clone() {
+	cp "$WORK/boot.ext4" "$WORK/clone.ext4" || die "copy the boot filesystem"
+	CLONE_DEV=$(losetup --find --show "$WORK/clone.ext4") || die "losetup the clone"
+	BOTH=$(printf '%s\n' "$BOOT_DEV" "$CLONE_DEV" | sort -V | paste -sd ' ' | sed 's/ / and /')
+}
+
+detach_clone() {
+	losetup -d "$CLONE_DEV" || die "losetup -d $CLONE_DEV"
+	CLONE_DEV=""
+}
+
+clone_case() {
+	local name=$1 spec=$2 hint=$3 root
+	root=$(new_root "$name" "bootfs $spec${hint:+
+bootfs_hint $hint}
+bootfstype ext4
+fs /initoverlayfs-test.img
+timeout 5")
+	run_systemd_mode "$root" "ROOT='$root'; [ -z \"\$(findmnt -n '$root/boot')\" ]
+		if [ -n \"\$(findmnt -n '$root/initoverlayfs/boot')\" ]; then
+			findmnt -n -o SOURCE '$root/initoverlayfs/boot' >'$WORK/boot-source'
+			$COMMON_CHECKS
+		fi"
+	cat "$WORK/out"
+}
+
+case_clone_uuid_refused() {
+	clone_case clone-uuid "UUID=$BOOT_UUID" ""
+	expect_failure "initoverlayfs: error: find boot device: UUID=$BOOT_UUID is on $BOTH: refusing to guess, set bootfs_hint to the right one (ENOTUNIQ)"
+	assert_not_contains "$WORK/out" "mount boot filesystem"
+}
+
+case_clone_label_hint_elsewhere_refused() {
+	clone_case clone-label-hint "LABEL=$BOOT_LABEL" /dev/null
+	expect_failure "initoverlayfs: error: find boot device: LABEL=$BOOT_LABEL is on $BOTH: refusing to guess, bootfs_hint /dev/null is none of them (ENOTUNIQ)"
+}
+
+# The hint names the clone, which then is what /boot is: not the device
+# the scan meets first, not the original.
+case_clone_hint_wins() {
+	clone_case clone-hint "UUID=$BOOT_UUID" "$CLONE_DEV"
+	expect_success
+	assert_contains "$WORK/out" "find boot device: UUID=$BOOT_UUID is $CLONE_DEV (ext4)"
+	[ "$(cat "$WORK/boot-source")" = "$CLONE_DEV" ] ||
+		fail "/boot is $(cat "$WORK/boot-source"), not $CLONE_DEV"
+}
+
 case_fail_missing_next_init() {
 	local root
 	root=$(new_root no-init "fs /image.img
@@ -594,6 +650,11 @@ run_case fail-wrong-fstype case_fail_wrong_fstype
 run_case fail-unknown-fstype case_fail_unknown_fstype
 run_case fail-bad-config case_fail_bad_config
 run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
+attach_clone
+run_case clone-uuid-refused case_clone_uuid_refused
+run_case clone-label-hint-elsewhere-refused case_clone_label_hint_elsewhere_refused
+run_case clone-hint-wins case_clone_hint_wins
+detach_clone
 run_case fail-missing-next-init case_fail_missing_next_init
 run_case init-mode-switch-root case_init_mode_switch_root
 run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs

@@ -44,6 +44,10 @@ GPT_FS_LABEL=iofsgptfs
 PARTUUID=0f3a9c2e-6b1d-4e7f-9a8b-1c2d3e4f5a6b
 PARTLABEL=iofs-boot-part
 MISSING_UUID=00000000-dead-4bad-8bad-000000000000
+# The vfat boot filesystem (an EFI system partition's kind): blkid shows
+# the volume id 1E5F2A3C as UUID=1E5F-2A3C.
+VFAT_VOLID=1E5F2A3C
+VFAT_UUID=1E5F-2A3C
 WAIT_S=3
 ERR="initoverlayfs: error:"
 REBOOT_LINE="$ERR no emergency shell (/bin/sh), rebooting in 10 s"
@@ -54,7 +58,7 @@ DRACUT_TIMEOUT=240
 DRACUT_APPEND="systemd.show_status=0 systemd.log_target=kmsg printk.devkmsg=on"
 
 vm_need_cmd qemu-system-x86_64 timeout mkfs.ext4 e2fsck sfdisk blkid cpio gzip zstd \
-	busybox awk || die "missing host tools"
+	busybox awk mkfs.vfat fsck.vfat mmd mcopy || die "missing host tools"
 KREL=$(vm_kernel_release) || die "no bootable kernel"
 # shellcheck disable=SC2034 # read by vm_boot_case (lib.sh)
 KERNEL=$(vm_kernel_image "$KREL") || die "kernel image"
@@ -115,15 +119,23 @@ build_inputs() {
 		[partuuid]="bootfs PARTUUID=$PARTUUID"
 		[partlabel]="bootfs PARTLABEL=$PARTLABEL"
 		[path]="bootfs /dev/vdb"
+		# the busybox full initrd loads no module: ext4 for the root
+		# comes from the mini-initramfs, as bootfstype ext4 does for the rest
+		[vfat]="bootfs UUID=$VFAT_UUID"$'\n'"modules ext4"
 	)
-	for v in uuid label partuuid partlabel path; do
+	declare -A fstype=([uuid]=ext4 [label]=ext4 [partuuid]=ext4 [partlabel]=ext4 [path]=ext4
+		[vfat]=vfat)
+	for v in uuid label partuuid partlabel path vfat; do
 		vm_pool_wait
-		make_pair "$v" "$IN/initrd-tree" "${conf[$v]}" "bootfstype ext4" >"$IN/pair-$v.log" 2>&1 &
+		make_pair "$v" "$IN/initrd-tree" "${conf[$v]}" "bootfstype ${fstype[$v]}" >"$IN/pair-$v.log" 2>&1 &
 	done
 	wait
-	for v in uuid label partuuid partlabel path; do
+	for v in uuid label partuuid partlabel path vfat; do
 		[ -s "$IN/$v/fs" ] || { cat "$IN/pair-$v.log"; die "pair $v"; }
 	done
+	# The vfat pair's image on a FAT boot filesystem, at its 'fs' path.
+	vm_make_vfat "$IN/esp.img" "$VFAT_VOLID" IOFSESP "$(cat "$IN/vfat/image"):$(cat "$IN/vfat/fs")" ||
+		die "vfat bootfs"
 
 	# One boot filesystem holds each pair's image at its 'fs' path.
 	local -a files=()
@@ -265,6 +277,49 @@ case_bootfs_label() { bootfs_case label "$IN/bootfs.img" /dev/vdb "LABEL=$BOOT_L
 case_bootfs_partuuid() { bootfs_case partuuid "$IN/gpt.img" /dev/vdb1 "PARTUUID=$PARTUUID"; }
 case_bootfs_partlabel() { bootfs_case partlabel "$IN/gpt.img" /dev/vdb1 "PARTLABEL=$PARTLABEL"; }
 case_bootfs_path() { bootfs_case path "$IN/bootfs.img" /dev/vdb /dev/vdb; }
+
+# /boot on vfat: the installer put vfat, fat and the nls modules of the
+# kernel's FAT defaults into the mini-initramfs and named the nls ones in
+# its config (the mount asks for them by name; no modprobe there); the
+# boot program loads them and mounts the FAT filesystem root-only.
+case_bootfs_vfat() {
+	local log=$LOGS/$CASE.log kconf=/boot/config-$KREL cp io
+	cp=$(sed -n 's/^CONFIG_FAT_DEFAULT_CODEPAGE=//p' "$kconf")
+	io=$(sed -n 's/^CONFIG_FAT_DEFAULT_IOCHARSET="\(.*\)"$/\1/p' "$kconf")
+	{ [ -n "$cp" ] && [ -n "$io" ]; } || fail "no FAT defaults in $kconf"
+	zstd -dc "$IN/vfat/mini.img" | cpio -i --quiet --to-stdout etc/initoverlayfs.conf |
+		grep -qx "modules ext4 nls_cp$cp nls_$io" ||
+		fail "the mini-initramfs' config does not load nls_cp$cp nls_$io after its own modules"
+	vm_boot_case "$CASE" -i "$IN/vfat/mini.img" -d "$IN/root.img" -d "$IN/esp.img" "${LIGHT[@]}"
+	expect_booted "$log"
+	vm_assert_steps "$log"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$VFAT_UUID is /dev/vdb (vfat)"
+	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: /dev/vdb on /boot (vfat, umask=0077)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of vfat) on /initrofs (erofs, $AUTO_MOUNT)"
+	vm_assert_log_lacks "$log" "FAT-fs (vdb)"
+	expect_busybox_initrd "$log" /dev/vda
+}
+
+# A cloned boot disk: vdb and vdc carry the same UUID, and only one of
+# them the image. Without a hint the boot refuses, naming both; with the
+# hint naming the one holding the image (listed second, so the scan's
+# order cannot be what picked it), it boots.
+case_clone_refused() {
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" \
+		-d "$IN/bootfs-empty.img" "${LIGHT_Q[@]}"
+	expect_failure "$LOGS/$CASE.log" "find boot device: UUID=$BOOT_UUID is on /dev/vdb and /dev/vdc: refusing to guess, set bootfs_hint to the right one (ENOTUNIQ)"
+}
+
+case_clone_hint_wins() {
+	local log=$LOGS/$CASE.log
+	vm_boot_case "$CASE" -i "$IN/uuid/mini.img" -d "$IN/root.img" -d "$IN/bootfs-empty.img" \
+		-d "$IN/bootfs.img" -t "$LIGHT_TIMEOUT" \
+		-a "root=UUID=$ROOT_UUID ro initoverlayfs.bootfs_hint=/dev/vdc"
+	expect_booted "$log"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vdc (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount boot filesystem: /dev/vdc on /boot (ext4)"
+	expect_busybox_initrd "$log" /dev/vda
+}
 
 # The image and its config inside the mini-initramfs; no boot disk at all.
 case_no_bootfs() {
@@ -439,6 +494,9 @@ CASES=(
 	"vm-bootfs-partuuid case_bootfs_partuuid"
 	"vm-bootfs-partlabel case_bootfs_partlabel"
 	"vm-bootfs-device-path case_bootfs_path"
+	"vm-bootfs-vfat case_bootfs_vfat"
+	"vm-bootfs-clone-refused case_clone_refused"
+	"vm-bootfs-clone-hint-wins case_clone_hint_wins"
 	"vm-no-bootfs-image-in-initramfs case_no_bootfs"
 	"vm-cmdline-overrides case_cmdline_overrides"
 	"vm-image-mount-loop-forced case_image_mount_loop"

@@ -307,6 +307,38 @@ vm_make_bootfs() {
 	rm -rf "$tree"
 }
 
+# vm_make_vfat OUT VOLID LABEL HOSTFILE:FSPATH...: FAT image (mkfs.vfat -C;
+# VOLID 8 hex digits, which blkid shows as the UUID XXXX-XXXX) holding each
+# HOSTFILE at FSPATH, directories made with mmd and files copied with
+# mcopy (no mounting), then checked with fsck.vfat -n.
+vm_make_vfat() {
+	local out=$1 volid=$2 label=$3 pair src dst dir part bytes=0 seen=" "
+	shift 3
+	vm_need_cmd mkfs.vfat fsck.vfat mmd mcopy || return 1
+	for pair in "$@"; do
+		case $pair in *:/*) ;; *) vm_err vm_make_vfat "argument '$pair' is not HOSTFILE:/PATH" || return 1 ;; esac
+		src=${pair%%:*}
+		bytes=$((bytes + $(stat -c %s "$src"))) || vm_err vm_make_vfat "stat $src failed" || return 1
+	done
+	rm -f "$out" || vm_err vm_make_vfat "cannot remove old $out" || return 1
+	vm_run "vm_make_vfat: mkfs.vfat $out" mkfs.vfat -C -i "$volid" -n "$label" "$out" \
+		$((bytes * 5 / 4 / 1024 + 16384)) || return 1
+	for pair in "$@"; do
+		src=${pair%%:*}
+		dst=${pair#*:}
+		dir=""
+		for part in $(dirname "$dst" | tr '/' ' '); do
+			dir=$dir/$part
+			case $seen in *" $dir "*) continue ;; esac
+			seen="$seen$dir "
+			MTOOLS_SKIP_CHECK=1 vm_run "vm_make_vfat: mmd $dir in $out" mmd -i "$out" "::$dir" || return 1
+		done
+		MTOOLS_SKIP_CHECK=1 vm_run "vm_make_vfat: mcopy $src to $dst in $out" \
+			mcopy -i "$out" "$src" "::$dst" || return 1
+	done
+	vm_run "vm_make_vfat: fsck of new image $out" fsck.vfat -n "$out" || return 1
+}
+
 # vm_gpt_part_start_mib: first partition offset on GPT disks (MiB).
 VM_GPT_START_MIB=1
 
