@@ -9,15 +9,24 @@
 
 typedef int (*boot_step_fn)(struct boot_context *ctx, char *detail, size_t detail_size);
 
+/* Undoes what its step did, as the context records it (a step's own
+ * failure leaves nothing behind). Logs its one line on failure and returns
+ * 0 or a negative errno; on success describes what it undid in detail. */
+typedef int (*boot_undo_fn)(struct boot_context *ctx, char *detail, size_t detail_size);
+
 struct boot_step {
 	const char *name;
 	boot_step_fn run;
 	bool init_mode_only;
+	boot_undo_fn undo; /* NULL: nothing to undo */
 };
 
 extern const struct boot_step boot_steps[];
 extern const size_t boot_steps_count;
 
 /* Runs the steps in order; stops at the first failure and returns it. In
- * init mode the last step execs the next init and only returns on error. */
+ * init mode the last step execs the next init and only returns on error
+ * (the fallback then finds the mounts as the failure left them). In
+ * systemd mode a failure first undoes, in reverse order, what the steps
+ * before it did, so that the service can be started again. */
 int boot_run(struct boot_context *ctx);
