@@ -11,8 +11,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 PROGRAM=$(realpath "${1:-build/initoverlayfs}")
 WORK=$(mktemp -d /tmp/iofs-ns.XXXXXX)
-BOOT_UUID=5d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
-BOOT_LABEL=iofsboot
+# Fresh for every run: the boot filesystem is a loop device every mount
+# namespace of the host sees, and a second run at the same time (another
+# worktree) must not find this one's by its UUID or label.
+BOOT_UUID=$(cat /proc/sys/kernel/random/uuid)
+BOOT_LABEL=iofs${BOOT_UUID:0:8}
 BOOT_DEV=""
 
 cleanup() {
