@@ -2,6 +2,7 @@
 #include "boot/steps.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -583,9 +584,44 @@ static int step_move_mounts(struct boot_context *ctx, char *detail, size_t detai
 	return 0;
 }
 
+/* systemd mode: systemd switches root (pre-initoverlayfs-switch-root.service
+ * runs "systemctl switch-root /initoverlayfs ${INITOVERLAYFS_INIT}" with
+ * this file as its EnvironmentFile=), into the next init checked here;
+ * without it systemctl would take the kernel's init=, meant for the real
+ * root, or its own guesses (systemd, /sbin/init). Single-quoted: the value
+ * is taken as it is, spaces included. */
+static int record_init(const char *path, const char *init)
+{
+	char line[CONFIG_PATH_MAX + 32];
+	char dir[PATH_MAX];
+	int fd, n, r;
+
+	if (strpbrk(init, "'\\\n"))
+		return -EINVAL;
+	n = snprintf(line, sizeof(line), "INITOVERLAYFS_INIT='%s'\n", init);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	r = str_copy(dir, sizeof(dir), path);
+	if (r < 0)
+		return r;
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_parents(dir, 0755);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, line, (size_t)n) == n ? 0 : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
 static int step_check_init(struct boot_context *ctx, char *detail, size_t detail_size)
 {
-	char new_root[PATH_MAX];
+	char new_root[PATH_MAX], env[PATH_MAX];
 	int r;
 
 	r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
@@ -593,7 +629,32 @@ static int step_check_init(struct boot_context *ctx, char *detail, size_t detail
 		r = switchroot_check_init(new_root, ctx->cfg.init);
 	if (r < 0)
 		return log_errno(r, "check next init: %s in %s", ctx->cfg.init, NEW_ROOT_DIR);
-	snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
+	if (ctx->mode == BOOT_MODE_INIT) {
+		snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
+		return 0;
+	}
+	r = ctx_path(ctx, env, sizeof(env), NEXT_INIT_ENV);
+	if (r >= 0)
+		r = record_init(env, ctx->cfg.init);
+	if (r < 0)
+		return log_errno(r, "check next init: record %s in %s", ctx->cfg.init,
+				 NEXT_INIT_ENV);
+	snprintf(detail, detail_size, "%s is executable in %s, recorded in %s for the switch",
+		 ctx->cfg.init, new_root, env);
+	return 0;
+}
+
+static int undo_check_init(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char env[PATH_MAX];
+	int r;
+
+	r = ctx_path(ctx, env, sizeof(env), NEXT_INIT_ENV);
+	if (r >= 0 && unlink(env) < 0)
+		r = -errno;
+	if (r < 0)
+		return undo_failed("check next init", NEXT_INIT_ENV, r, "it stays");
+	snprintf(detail, detail_size, "%s removed", env);
 	return 0;
 }
 
@@ -626,7 +687,7 @@ const struct boot_step boot_steps[] = {
 	{ "mount image", step_mount_image, false, undo_mount_image },
 	{ "mount overlay", step_mount_overlay, false, undo_mount_overlay },
 	{ "release layers", step_release_layers, false, NULL },
-	{ "check next init", step_check_init, false, NULL },
+	{ "check next init", step_check_init, false, undo_check_init },
 	{ "move mounts", step_move_mounts, false, NULL },
 	{ "switch root", step_switch_root, true, NULL },
 };

@@ -7,6 +7,10 @@
  * error line itself on failure (naming step, path and errno) and returns
  * 0 or a negative errno; on success it describes what it did in detail. */
 
+/* systemd mode: where "check next init" records the next init for the
+ * switch-root unit (an EnvironmentFile=, INITOVERLAYFS_INIT='PATH'). */
+#define NEXT_INIT_ENV "/run/initoverlayfs/next-init.env"
+
 typedef int (*boot_step_fn)(struct boot_context *ctx, char *detail, size_t detail_size);
 
 /* Undoes what its step did, as the context records it (a step's own

@@ -51,6 +51,10 @@ make_image() {
 	echo "ID=iofs-test" >"$tree/etc/os-release"
 	mkfs.erofs -zlz4hc "$WORK/image.img" "$tree" >/dev/null || die "mkfs.erofs"
 	sha256sum "$WORK/image.img" | cut -d' ' -f1 >"$WORK/image.sha256"
+	# The same with a file where /boot goes: "move mounts" fails.
+	cp -a "$tree" "$WORK/tree-boot-file" && echo "not a directory" >"$WORK/tree-boot-file/boot" &&
+		mkfs.erofs "$WORK/image-boot-file.img" "$WORK/tree-boot-file" >/dev/null ||
+		die "mkfs.erofs (boot file)"
 }
 
 # The boot filesystem: ext4 with the image inside, on a loop device so
@@ -58,6 +62,7 @@ make_image() {
 make_bootfs() {
 	mkdir -p "$WORK/bootfs"
 	cp "$WORK/image.img" "$WORK/bootfs/initoverlayfs-test.img"
+	cp "$WORK/image-boot-file.img" "$WORK/bootfs/initoverlayfs-boot-file.img"
 	mkfs.ext4 -q -F -U "$BOOT_UUID" -L "$BOOT_LABEL" -d "$WORK/bootfs" \
 		"$WORK/boot.ext4" 16M || die "mkfs.ext4"
 	BOOT_DEV=$(losetup --find --show "$WORK/boot.ext4") || die "losetup"
@@ -388,12 +393,14 @@ undo_restart_case() {
 		grep -E ' $root[ /]' /proc/self/mountinfo | sed 's/^/LEFT MOUNTED: /' >>'$WORK/out' || true
 		for i in \$(seq 50); do [ -z \"\$(image_loops)\" ] && break; sleep 0.1; done
 		image_loops | sed 's/^/LEFT ATTACHED: /' >>'$WORK/out'
+		[ ! -e '$root/run/initoverlayfs/next-init.env' ] || echo 'LEFT RECORDED: next-init.env' >>'$WORK/out'
 		$fix_it
 		rc=0
 		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out2' 2>&1 || rc=\$?
 		echo \"exit=\$rc\" >>'$WORK/out2'
 		grep -qx 'hello from the image' '$root/initoverlayfs/data/hello.txt'
 		findmnt -n -o FSTYPE '$root/initoverlayfs/boot' | grep -qx ext4
+		grep -qx \"INITOVERLAYFS_INIT='/sbin/init'\" '$root/run/initoverlayfs/next-init.env'
 		[ \"\$(grep -cE ' $root/(initrofs|overlay)[ /]' /proc/self/mountinfo)\" = 0 ]
 		echo 'second start checked' >>'$WORK/out2'
 	" || true
@@ -402,6 +409,7 @@ undo_restart_case() {
 	cat "$WORK/out2"
 	assert_not_contains "$WORK/out" "LEFT MOUNTED:"
 	assert_not_contains "$WORK/out" "LEFT ATTACHED:"
+	assert_not_contains "$WORK/out" "LEFT RECORDED:"
 	assert_not_contains "$WORK/out" "warning: undo"
 	assert_contains "$WORK/out" "undo mount boot filesystem: $root/boot unmounted"
 	assert_contains "$WORK/out2" "exit=0"
@@ -436,6 +444,18 @@ case_systemd_failed_overlay_undone() {
 	undo_restart_case undo-overlay "touch '$root/initoverlayfs'" "rm '$root/initoverlayfs'"
 	expect_failure "initoverlayfs: error: mount overlay: $root/initoverlayfs: Not a directory (ENOTDIR)"
 	assert_contains "$WORK/out" "undo mount image: $root/initrofs unmounted"
+}
+
+# The last step fails ("move mounts": the image has a file where /boot
+# goes): the next init recorded for the switch goes too.
+case_systemd_failed_move_undone() {
+	local root=$WORK/undo-move
+	undo_restart_case undo-move "" \
+		"sed -i 's|^fs .*|fs /initoverlayfs-test.img|' '$root/etc/initoverlayfs.conf'" \
+		"fs /initoverlayfs-boot-file.img" "image_mount loop"
+	expect_failure "initoverlayfs: error: move mounts: $root/boot: Not a directory (ENOTDIR)"
+	assert_contains "$WORK/out" "undo check next init: $root/run/initoverlayfs/next-init.env removed"
+	assert_contains "$WORK/out" "undo mount overlay: $root/initoverlayfs unmounted"
 }
 
 # stage_initramfs ROOT CONFIG-LINE...: shell lines (for in_ns) that
@@ -609,6 +629,7 @@ run_case fail-missing-next-init case_fail_missing_next_init
 run_case systemd-failed-start-undone-loop case_systemd_failed_start_undone_loop
 run_case systemd-failed-start-undone-tmpfs-root case_systemd_failed_start_undone_tmpfs_root
 run_case systemd-failed-overlay-undone case_systemd_failed_overlay_undone
+run_case systemd-failed-move-undone case_systemd_failed_move_undone
 run_case init-mode-switch-root case_init_mode_switch_root
 run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs
 run_case nothing-pins-boot-loop case_nothing_pins_boot_loop
