@@ -37,6 +37,9 @@ struct boot_context {
 	char verity_device[64]; /* /dev/dm-N when the image is verified */
 	bool image_file_backed;
 	bool overlay_volatile;
+	/* What is still mounted where the steps put it, for undoing them. */
+	bool lower_mounted; /* the image at LOWER_DIR */
+	bool upper_mounted; /* the upper tmpfs at UPPER_DIR */
 
 	int argc;
 	char **argv; /* forwarded to the next init */

@@ -37,6 +37,9 @@ static void print_help(FILE *out)
 		"  --systemd             run as a systemd service in the mini-initramfs: leave\n"
 		"                        /proc, /sys, /dev, /run, modules and the switch to\n"
 		"                        systemd and udev; exit 0 when %s is ready\n"
+		"                        (the next init recorded for the switch in\n"
+		"                        %s); on failure, undo\n"
+		"                        what was done, so that it can run again\n"
 		"  --root DIR            with --systemd: use DIR as the root for the config and\n"
 		"                        the mount points (for tests and staging)\n"
 		"  --config FILE         read FILE instead of %s\n"
@@ -70,8 +73,8 @@ static void print_help(FILE *out)
 		"halt, poweroff, or panic (init exits and the kernel panics).\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n",
 		CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR, UPPER_DIR, NEW_ROOT_DIR,
-		CONFIG_DEFAULT_INIT, NEW_ROOT_DIR, CONFIG_DEFAULT_PATH, BOOT_DIR, LOWER_DIR,
-		UPPER_DIR, NEW_ROOT_DIR);
+		CONFIG_DEFAULT_INIT, NEW_ROOT_DIR, NEXT_INIT_ENV, CONFIG_DEFAULT_PATH, BOOT_DIR,
+		LOWER_DIR, UPPER_DIR, NEW_ROOT_DIR);
 }
 
 /* For the shell hooks that create them (dracut, initramfs-tools). */

@@ -88,21 +88,23 @@ int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats
 		return r;
 	*failed_path = merged;
 	src_fd = open(merged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (src_fd < 0)
-		return -errno;
+	if (src_fd < 0) {
+		r = -errno;
+		goto out;
+	}
 	dst_fd = open(new_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dst_fd < 0) {
 		r = -errno;
 		close(src_fd);
 		*failed_path = new_root;
-		return r;
+		goto out;
 	}
 	dir = fdopendir(src_fd);
 	if (!dir) {
 		r = -errno;
 		close(src_fd);
 		close(dst_fd);
-		return r;
+		goto out;
 	}
 	while ((de = readdir(dir)) != NULL) {
 		char to[PATH_MAX];
@@ -143,5 +145,9 @@ int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats
 	}
 	closedir(dir);
 	close(dst_fd);
+out:
+	/* Nothing half set up stays: the tmpfs goes, and its binds with it. */
+	if (r < 0)
+		umount2(new_root, MNT_DETACH);
 	return r < 0 ? r : 0;
 }

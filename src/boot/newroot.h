@@ -14,6 +14,7 @@ struct newroot_stats {
 	unsigned copied; /* other entries copied */
 };
 
-/* Returns 0 or a negative errno with *failed_path naming the entry. */
+/* Returns 0 or a negative errno with *failed_path naming the entry; on
+ * failure nothing stays mounted at new_root. */
 int newroot_tmpfs(const char *merged, const char *new_root, struct newroot_stats *stats,
 		  const char **failed_path);

@@ -37,26 +37,28 @@ int overlay_mount(const char *lower_dir, const char *upper_base, const char *new
 	if (r >= 0)
 		r = path_join(work, sizeof(work), upper_base, "work");
 	if (r < 0)
-		return r;
+		goto out;
 	*failed_path = upper;
 	r = mkdir_parents(upper, 0755);
 	if (r < 0)
-		return r;
+		goto out;
 	*failed_path = work;
 	r = mkdir_parents(work, 0755);
 	if (r < 0)
-		return r;
+		goto out;
 
 	*failed_path = new_root;
+	r = -EINVAL;
 	if (!option_safe(lower_dir) || !option_safe(upper) || !option_safe(work))
-		return -EINVAL;
+		goto out;
 	r = mkdir_parents(new_root, 0755);
 	if (r < 0)
-		return r;
+		goto out;
+	r = -ENAMETOOLONG;
 	n = snprintf(options, sizeof(options), "lowerdir=%s,upperdir=%s,workdir=%s,volatile",
 		     lower_dir, upper, work);
 	if (n < 0 || (size_t)n >= sizeof(options))
-		return -ENAMETOOLONG;
+		goto out;
 	r = mount_fs("overlay", new_root, "overlay", 0, options);
 	if (r == -EINVAL) {
 		/* "volatile" is new in 5.10. */
@@ -65,7 +67,22 @@ int overlay_mount(const char *lower_dir, const char *upper_base, const char *new
 	} else if (r == 0) {
 		*is_volatile = true;
 	}
+out:
+	/* Nothing half set up stays: the tmpfs goes (the error is r's). */
+	if (r < 0)
+		umount2(upper_base, MNT_DETACH);
 	return r;
+}
+
+int overlay_unmount(const char *upper_base, const char *new_root, const char **failed_path)
+{
+	*failed_path = new_root;
+	if (umount2(new_root, MNT_DETACH) < 0)
+		return -errno;
+	*failed_path = upper_base;
+	if (umount2(upper_base, MNT_DETACH) < 0)
+		return -errno;
+	return 0;
 }
 
 int overlay_release_layers(const char *lower_dir, const char *upper_base, const char **failed_path)

@@ -2,6 +2,7 @@
 #include "boot/steps.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -31,6 +32,31 @@ static struct module_loader loader = { .kmod = NULL, .uevent_fd = -1 };
 int ctx_path(const struct boot_context *ctx, char *out, size_t size, const char *path)
 {
 	return path_join(out, size, ctx->root, path);
+}
+
+/* The line an undo that failed leaves: what stays, and why. Returns r. */
+static int undo_failed(const char *step, const char *path, int r, const char *what_stays)
+{
+	log_warning("undo %s: %s: %s (%s), %s", step, path, strerror(-r), errno_name(-r),
+		    what_stays);
+	return r;
+}
+
+/* What a step mounted goes as the layers' release does (MNT_DETACH): at
+ * once, with whatever is beneath it, even if something still has it open. */
+static int undo_mount(struct boot_context *ctx, const char *step, const char *dir, char *detail,
+		      size_t detail_size)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = ctx_path(ctx, path, sizeof(path), dir);
+	if (r >= 0 && umount2(path, MNT_DETACH) < 0)
+		r = -errno;
+	if (r < 0)
+		return undo_failed(step, dir, r, "it stays mounted");
+	snprintf(detail, detail_size, "%s unmounted", path);
+	return 0;
 }
 
 static int step_mount_apifs(struct boot_context *ctx, char *detail, size_t detail_size)
@@ -276,6 +302,18 @@ static int step_mount_bootfs(struct boot_context *ctx, char *detail, size_t deta
 	return 0;
 }
 
+static int undo_mount_bootfs(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	int r;
+
+	if (!ctx->boot_mounted)
+		return 0;
+	r = undo_mount(ctx, "mount boot filesystem", BOOT_DIR, detail, detail_size);
+	if (r == 0)
+		ctx->boot_mounted = false;
+	return r;
+}
+
 /* Where the image is: in the boot filesystem, else in the initramfs. */
 static int resolve_image_path(struct boot_context *ctx)
 {
@@ -324,6 +362,30 @@ static int step_verity(struct boot_context *ctx, char *detail, size_t detail_siz
 	return 0;
 }
 
+static int undo_verity(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	int r;
+
+	if (!ctx->verity_device[0])
+		return 0;
+	r = verity_close();
+	if (r == -ENXIO) {
+		/* The image's mount was its last user: deferred removal. */
+		snprintf(detail, detail_size, "%s (%s) went with the image's mount",
+			 ctx->verity_device, VERITY_DM_NAME);
+	} else if (r == -EBUSY && verity_close_deferred() == 0) {
+		snprintf(detail, detail_size, "%s (%s) busy, removed once closed",
+			 ctx->verity_device, VERITY_DM_NAME);
+	} else if (r < 0) {
+		return undo_failed("verity", VERITY_DM_NAME, r, "the device stays");
+	} else {
+		snprintf(detail, detail_size, "%s (%s) removed, loop %s autoclears",
+			 ctx->verity_device, VERITY_DM_NAME, ctx->loop_device);
+	}
+	ctx->verity_device[0] = '\0';
+	return 0;
+}
+
 /* The verified device is mounted like a disk; if the mount fails the
  * device goes away so that nothing unverified or half set up is left. */
 static int mount_verity_device(struct boot_context *ctx, const char *target)
@@ -364,6 +426,7 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 			log_warning("mount image: %s: deferred removal: %s (%s), the device "
 				    "stays after the boot",
 				    VERITY_DM_NAME, strerror(-r), errno_name(-r));
+		ctx->lower_mounted = true;
 		snprintf(detail, detail_size, "%s on %s (%s, verity %s over loop %s%s)",
 			 ctx->image_path, target, ctx->cfg.fstype, ctx->verity_device,
 			 ctx->loop_device, r < 0 ? "" : ", removed once unmounted");
@@ -380,9 +443,28 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 				 image_mount_to_string(ctx->cfg.image_mount));
 	}
 	ctx->image_file_backed = result.file_backed;
+	ctx->lower_mounted = true;
 	str_copy(ctx->loop_device, sizeof(ctx->loop_device), result.loop_device);
 	snprintf(detail, detail_size, "%s on %s (%s, %s%s)", ctx->image_path, target,
 		 ctx->cfg.fstype, result.file_backed ? "file-backed" : "loop ", result.loop_device);
+	return 0;
+}
+
+/* After the layers' release the overlay alone holds the image. */
+static int undo_mount_image(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	size_t n;
+	int r;
+
+	if (!ctx->lower_mounted)
+		return 0;
+	r = undo_mount(ctx, "mount image", LOWER_DIR, detail, detail_size);
+	if (r < 0)
+		return r;
+	ctx->lower_mounted = false;
+	n = strlen(detail);
+	if (ctx->loop_device[0] && !ctx->verity_device[0] && n < detail_size)
+		snprintf(detail + n, detail_size - n, ", loop %s autoclears", ctx->loop_device);
 	return 0;
 }
 
@@ -414,18 +496,56 @@ static int step_mount_overlay(struct boot_context *ctx, char *detail, size_t det
 	if (r < 0)
 		return log_step_error("mount overlay", failed, r);
 	if (!tmpfs_root) {
+		ctx->upper_mounted = true;
 		snprintf(detail, detail_size, "%s (lower %s, upper tmpfs %s%s)", new_root, lower,
 			 upper, ctx->overlay_volatile ? ", volatile" : "");
 		return 0;
 	}
 	r = newroot_tmpfs(merged, new_root, &stats, &failed);
-	if (r < 0)
-		return log_step_error("mount overlay: tmpfs root", failed, r);
+	if (r < 0) {
+		int e;
+
+		log_step_error("mount overlay: tmpfs root", failed, r);
+		/* Nothing half set up stays: the overlay and its tmpfs go too. */
+		e = overlay_unmount(upper, merged, &failed);
+		if (e < 0)
+			undo_failed("mount overlay", failed, e, "it stays mounted");
+		return r;
+	}
+	ctx->upper_mounted = true;
 	snprintf(detail, detail_size,
 		 "%s (lower %s, upper tmpfs %s%s); tmpfs root %s: %u directories bound, %u "
 		 "entries copied",
 		 merged, lower, upper, ctx->overlay_volatile ? ", volatile" : "", new_root,
 		 stats.bound, stats.copied);
+	return 0;
+}
+
+/* The next root (the overlay, or the tmpfs root over it), then, until
+ * the layers' release, the overlay and the upper tmpfs themselves. Once
+ * released, the next root is all that holds them: it alone goes. */
+static int undo_mount_overlay(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char lower[PATH_MAX], upper[PATH_MAX], merged[PATH_MAX];
+	bool tmpfs_root = ctx->cfg.new_root == NEW_ROOT_TMPFS;
+	const char *failed = NEW_ROOT_DIR;
+	int r;
+
+	if (tmpfs_root || !ctx->upper_mounted) {
+		r = undo_mount(ctx, "mount overlay", NEW_ROOT_DIR, detail, detail_size);
+		if (r < 0 || !ctx->upper_mounted)
+			return r;
+	}
+	r = layer_paths(ctx, lower, upper);
+	if (r >= 0)
+		r = ctx_path(ctx, merged, sizeof(merged), tmpfs_root ? MERGED_DIR : NEW_ROOT_DIR);
+	if (r >= 0)
+		r = overlay_unmount(upper, merged, &failed);
+	if (r < 0)
+		return undo_failed("mount overlay", failed, r, "it stays mounted");
+	ctx->upper_mounted = false;
+	snprintf(detail, detail_size, "%s and %s unmounted%s", merged, upper,
+		 tmpfs_root ? ", the tmpfs root before them" : "");
 	return 0;
 }
 
@@ -441,6 +561,9 @@ static int step_release_layers(struct boot_context *ctx, char *detail, size_t de
 	r = layer_paths(ctx, lower, upper);
 	if (r >= 0)
 		r = overlay_release_layers(lower, upper, &failed);
+	/* What stays mounted: the lower layer goes first. */
+	ctx->lower_mounted = r < 0 && failed != upper;
+	ctx->upper_mounted = r < 0;
 	if (r < 0) {
 		log_warning("release layers: %s: %s (%s), it stays mounted",
 			    failed ? failed : LOWER_DIR, strerror(-r), errno_name(-r));
@@ -490,9 +613,44 @@ static int step_move_mounts(struct boot_context *ctx, char *detail, size_t detai
 	return 0;
 }
 
+/* systemd mode: systemd switches root (pre-initoverlayfs-switch-root.service
+ * runs "systemctl switch-root /initoverlayfs ${INITOVERLAYFS_INIT}" with
+ * this file as its EnvironmentFile=), into the next init checked here;
+ * without it systemctl would take the kernel's init=, meant for the real
+ * root, or its own guesses (systemd, /sbin/init). Single-quoted: the value
+ * is taken as it is, spaces included. */
+static int record_init(const char *path, const char *init)
+{
+	char line[CONFIG_PATH_MAX + 32];
+	char dir[PATH_MAX];
+	int fd, n, r;
+
+	if (strpbrk(init, "'\\\n"))
+		return -EINVAL;
+	n = snprintf(line, sizeof(line), "INITOVERLAYFS_INIT='%s'\n", init);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	r = str_copy(dir, sizeof(dir), path);
+	if (r < 0)
+		return r;
+	*strrchr(dir, '/') = '\0';
+	r = mkdir_parents(dir, 0755);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, line, (size_t)n) == n ? 0 : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
 static int step_check_init(struct boot_context *ctx, char *detail, size_t detail_size)
 {
-	char new_root[PATH_MAX];
+	char new_root[PATH_MAX], env[PATH_MAX];
 	int r;
 
 	r = ctx_path(ctx, new_root, sizeof(new_root), NEW_ROOT_DIR);
@@ -500,7 +658,32 @@ static int step_check_init(struct boot_context *ctx, char *detail, size_t detail
 		r = switchroot_check_init(new_root, ctx->cfg.init);
 	if (r < 0)
 		return log_errno(r, "check next init: %s in %s", ctx->cfg.init, NEW_ROOT_DIR);
-	snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
+	if (ctx->mode == BOOT_MODE_INIT) {
+		snprintf(detail, detail_size, "%s is executable in %s", ctx->cfg.init, new_root);
+		return 0;
+	}
+	r = ctx_path(ctx, env, sizeof(env), NEXT_INIT_ENV);
+	if (r >= 0)
+		r = record_init(env, ctx->cfg.init);
+	if (r < 0)
+		return log_errno(r, "check next init: record %s in %s", ctx->cfg.init,
+				 NEXT_INIT_ENV);
+	snprintf(detail, detail_size, "%s is executable in %s, recorded in %s for the switch",
+		 ctx->cfg.init, new_root, env);
+	return 0;
+}
+
+static int undo_check_init(struct boot_context *ctx, char *detail, size_t detail_size)
+{
+	char env[PATH_MAX];
+	int r;
+
+	r = ctx_path(ctx, env, sizeof(env), NEXT_INIT_ENV);
+	if (r >= 0 && unlink(env) < 0)
+		r = -errno;
+	if (r < 0)
+		return undo_failed("check next init", NEXT_INIT_ENV, r, "it stays");
+	snprintf(detail, detail_size, "%s removed", env);
 	return 0;
 }
 
@@ -547,20 +730,23 @@ static int step_release_old_root(struct boot_context *ctx, char *detail, size_t 
 	return 0;
 }
 
+/* Undo (systemd mode): move mounts is the last step that can fail there,
+ * and when it does /boot is still where it was (or also bound beneath the
+ * next root, which goes with the overlay's undo). */
 const struct boot_step boot_steps[] = {
-	{ "mount API filesystems", step_mount_apifs, true },
-	{ "read config", step_read_config, false },
-	{ "load modules", step_load_modules, false },
-	{ "find boot device", step_find_bootfs, false },
-	{ "mount boot filesystem", step_mount_bootfs, false },
-	{ "verity", step_verity, false },
-	{ "mount image", step_mount_image, false },
-	{ "mount overlay", step_mount_overlay, false },
-	{ "release layers", step_release_layers, false },
-	{ "check next init", step_check_init, false },
-	{ "move mounts", step_move_mounts, false },
-	{ "switch root", step_switch_root, true },
-	{ "release old root", step_release_old_root, true },
+	{ "mount API filesystems", step_mount_apifs, true, NULL },
+	{ "read config", step_read_config, false, NULL },
+	{ "load modules", step_load_modules, false, NULL },
+	{ "find boot device", step_find_bootfs, false, NULL },
+	{ "mount boot filesystem", step_mount_bootfs, false, undo_mount_bootfs },
+	{ "verity", step_verity, false, undo_verity },
+	{ "mount image", step_mount_image, false, undo_mount_image },
+	{ "mount overlay", step_mount_overlay, false, undo_mount_overlay },
+	{ "release layers", step_release_layers, false, NULL },
+	{ "check next init", step_check_init, false, undo_check_init },
+	{ "move mounts", step_move_mounts, false, NULL },
+	{ "switch root", step_switch_root, true, NULL },
+	{ "release old root", step_release_old_root, true, NULL },
 };
 const size_t boot_steps_count = sizeof(boot_steps) / sizeof(boot_steps[0]);
 
@@ -584,6 +770,26 @@ static int exec_next_init(struct boot_context *ctx)
 	return log_step_error("exec next init", ctx->cfg.init, -errno);
 }
 
+/* systemd mode: a failed start leaves nothing behind for the next one to
+ * trip over (EBUSY, already mounted): what the steps before the failed one
+ * did is undone, last first, each undo that fails saying so once. Not in
+ * init mode: the fallback is an emergency shell, where the admin finds the
+ * mounts as the failure left them (the image on /boot, the overlay) to look
+ * at and repair, or a reboot, halt or panic, which ends them all anyway. */
+static void undo_steps(struct boot_context *ctx, size_t failed)
+{
+	for (size_t i = failed; i-- > 0;) {
+		const struct boot_step *step = &boot_steps[i];
+		char detail[PATH_MAX + 256];
+
+		if (!step->undo || (step->init_mode_only && ctx->mode != BOOT_MODE_INIT))
+			continue;
+		detail[0] = '\0';
+		if (step->undo(ctx, detail, sizeof(detail)) == 0 && detail[0])
+			log_info("undo %s: %s", step->name, detail);
+	}
+}
+
 int boot_run(struct boot_context *ctx)
 {
 	uint64_t boot_start = now_usec();
@@ -600,6 +806,8 @@ int boot_run(struct boot_context *ctx)
 		start = now_usec();
 		r = step->run(ctx, detail, sizeof(detail));
 		if (r < 0) {
+			if (ctx->mode == BOOT_MODE_SYSTEMD)
+				undo_steps(ctx, i);
 			modules_close(&loader);
 			return r;
 		}

@@ -92,7 +92,10 @@ case_units_content() {
 	assert_contains "$s" "StandardOutput=journal+console"
 	# the unit cannot ask the boot program where its root is: checked here
 	assert_contains "$TOP/systemd/pre-initoverlayfs-switch-root.service" \
-		"ExecStart=/usr/bin/systemctl --no-block switch-root $NEW_ROOT"
+		"ExecStart=/usr/bin/systemctl --no-block switch-root $NEW_ROOT \${INITOVERLAYFS_INIT}"
+	# where the boot program records the next init it checked (tests/ns)
+	assert_contains "$TOP/systemd/pre-initoverlayfs-switch-root.service" \
+		"EnvironmentFile=/run/initoverlayfs/next-init.env"
 	assert_contains "$TOP/systemd/pre-initoverlayfs.target" \
 		"Wants=pre-initoverlayfs.service pre-initoverlayfs-switch-root.service"
 }

@@ -99,6 +99,10 @@ make_image() {
 	echo "ID=iofs-test" >"$tree/etc/os-release"
 	mkfs.erofs -zlz4hc "$WORK/image.img" "$tree" >/dev/null || die "mkfs.erofs"
 	sha256sum "$WORK/image.img" | cut -d' ' -f1 >"$WORK/image.sha256"
+	# The same with a file where /boot goes: "move mounts" fails.
+	cp -a "$tree" "$WORK/tree-boot-file" && echo "not a directory" >"$WORK/tree-boot-file/boot" &&
+		mkfs.erofs "$WORK/image-boot-file.img" "$WORK/tree-boot-file" >/dev/null ||
+		die "mkfs.erofs (boot file)"
 }
 
 # The boot filesystem: ext4 with the image inside, on a loop device so
@@ -106,6 +110,7 @@ make_image() {
 make_bootfs() {
 	mkdir -p "$WORK/bootfs"
 	cp "$WORK/image.img" "$WORK/bootfs/initoverlayfs-test.img"
+	cp "$WORK/image-boot-file.img" "$WORK/bootfs/initoverlayfs-boot-file.img"
 	mkfs.ext4 -q -F -U "$BOOT_UUID" -L "$BOOT_LABEL" -d "$WORK/bootfs" \
 		"$WORK/boot.ext4" 16M || die "mkfs.ext4"
 	BOOT_DEV=$(losetup --find --show "$WORK/boot.ext4") || die "losetup"
@@ -465,6 +470,93 @@ init /sbin/no-such-init")
 	expect_failure "initoverlayfs: error: check next init: /sbin/no-such-init in /initoverlayfs: No such file or directory (ENOENT)"
 }
 
+# In systemd mode a failed start undoes what it did: nothing of it stays
+# mounted, no loop device stays attached to the image, and the next start
+# (systemctl restart) succeeds. undo_restart_case NAME BREAK FIX
+# CONFIG-LINE...: BREAK (bash, in the namespace) makes the first start fail
+# at a late step, FIX repairs it for the second start. Outputs in
+# $WORK/out and $WORK/out2.
+undo_restart_case() {
+	local name=$1 break_it=$2 fix_it=$3 root majmin
+	shift 3
+	root=$(new_root "$name" "$(printf '%s\n' "bootfs UUID=$BOOT_UUID" \
+		"fs /initoverlayfs-test.img" "timeout 5" "$@")")
+	# The image's loop devices: those whose backing file is on the boot fs.
+	majmin=$(lsblk -dno MAJ:MIN "$BOOT_DEV" | tr -d ' ')
+	in_ns "
+		image_loops() { losetup -n -l -O NAME,BACK-MAJ:MIN | awk '\$2 == \"$majmin\" { print \$1 }'; }
+		$break_it
+		rc=0
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out'
+		grep -E ' $root[ /]' /proc/self/mountinfo | sed 's/^/LEFT MOUNTED: /' >>'$WORK/out' || true
+		for i in \$(seq 50); do [ -z \"\$(image_loops)\" ] && break; sleep 0.1; done
+		image_loops | sed 's/^/LEFT ATTACHED: /' >>'$WORK/out'
+		[ ! -e '$root/run/initoverlayfs/next-init.env' ] || echo 'LEFT RECORDED: next-init.env' >>'$WORK/out'
+		$fix_it
+		rc=0
+		\"\$PROGRAM\" --systemd --root '$root' --cmdline '' >'$WORK/out2' 2>&1 || rc=\$?
+		echo \"exit=\$rc\" >>'$WORK/out2'
+		grep -qx 'hello from the image' '$root/initoverlayfs/data/hello.txt'
+		findmnt -n -o FSTYPE '$root/initoverlayfs/boot' | grep -qx ext4
+		grep -qx \"INITOVERLAYFS_INIT='/sbin/init'\" '$root/run/initoverlayfs/next-init.env'
+		[ \"\$(grep -cE ' $root/(initrofs|overlay)[ /]' /proc/self/mountinfo)\" = 0 ]
+		echo 'second start checked' >>'$WORK/out2'
+	" || true
+	cat "$WORK/out"
+	echo "--- second start:"
+	cat "$WORK/out2"
+	assert_not_contains "$WORK/out" "LEFT MOUNTED:"
+	assert_not_contains "$WORK/out" "LEFT ATTACHED:"
+	assert_not_contains "$WORK/out" "LEFT RECORDED:"
+	assert_not_contains "$WORK/out" "warning: undo"
+	assert_contains "$WORK/out" "undo mount boot filesystem: $root/boot unmounted"
+	assert_contains "$WORK/out2" "exit=0"
+	assert_not_contains "$WORK/out2" "error:"
+	assert_contains "$WORK/out2" "second start checked"
+}
+
+# The next init is missing: the overlay is up, its layers released.
+case_systemd_failed_start_undone_loop() {
+	undo_restart_case undo-loop "" \
+		"sed -i 's|^init .*|init /sbin/init|' '$WORK/undo-loop/etc/initoverlayfs.conf'" \
+		"image_mount loop" "init /sbin/not-yet"
+	expect_failure "initoverlayfs: error: check next init: /sbin/not-yet in /initoverlayfs: No such file or directory (ENOENT)"
+	assert_contains "$WORK/out" "(erofs, loop /dev/loop"
+	assert_contains "$WORK/out" "undo mount overlay: $WORK/undo-loop/initoverlayfs unmounted"
+}
+
+# The same with the tmpfs root (its bind mounts of the overlay's dirs).
+case_systemd_failed_start_undone_tmpfs_root() {
+	undo_restart_case undo-tmpfs-root "" \
+		"sed -i 's|^init .*|init /sbin/init|' '$WORK/undo-tmpfs-root/etc/initoverlayfs.conf'" \
+		"image_mount loop" "newroot tmpfs" "init /sbin/not-yet"
+	expect_failure "initoverlayfs: error: check next init: /sbin/not-yet in /initoverlayfs"
+	assert_contains "$WORK/out" "undo mount overlay: $WORK/undo-tmpfs-root/initoverlayfs unmounted"
+}
+
+# The overlay fails (its mount point is a file) after its upper tmpfs is
+# mounted: the tmpfs goes with the failure, the image (file-backed here
+# on 6.12+, not released yet) and /boot with the undo.
+case_systemd_failed_overlay_undone() {
+	local root=$WORK/undo-overlay
+	undo_restart_case undo-overlay "touch '$root/initoverlayfs'" "rm '$root/initoverlayfs'"
+	expect_failure "initoverlayfs: error: mount overlay: $root/initoverlayfs: Not a directory (ENOTDIR)"
+	assert_contains "$WORK/out" "undo mount image: $root/initrofs unmounted"
+}
+
+# The last step fails ("move mounts": the image has a file where /boot
+# goes): the next init recorded for the switch goes too.
+case_systemd_failed_move_undone() {
+	local root=$WORK/undo-move
+	undo_restart_case undo-move "" \
+		"sed -i 's|^fs .*|fs /initoverlayfs-test.img|' '$root/etc/initoverlayfs.conf'" \
+		"fs /initoverlayfs-boot-file.img" "image_mount loop"
+	expect_failure "initoverlayfs: error: move mounts: $root/boot: Not a directory (ENOTDIR)"
+	assert_contains "$WORK/out" "undo check next init: $root/run/initoverlayfs/next-init.env removed"
+	assert_contains "$WORK/out" "undo mount overlay: $root/initoverlayfs unmounted"
+}
+
 # stage_initramfs ROOT CONFIG-LINE...: shell lines (for in_ns) that
 # mount a tmpfs at ROOT, like the kernel's rootfs, holding the program as
 # /init, its libraries and a config of those lines.
@@ -656,6 +748,10 @@ run_case clone-label-hint-elsewhere-refused case_clone_label_hint_elsewhere_refu
 run_case clone-hint-wins case_clone_hint_wins
 detach_clone
 run_case fail-missing-next-init case_fail_missing_next_init
+run_case systemd-failed-start-undone-loop case_systemd_failed_start_undone_loop
+run_case systemd-failed-start-undone-tmpfs-root case_systemd_failed_start_undone_tmpfs_root
+run_case systemd-failed-overlay-undone case_systemd_failed_overlay_undone
+run_case systemd-failed-move-undone case_systemd_failed_move_undone
 run_case init-mode-switch-root case_init_mode_switch_root
 run_case init-mode-missing-next-init-keeps-apifs case_init_mode_missing_next_init_keeps_apifs
 run_case nothing-pins-boot-loop case_nothing_pins_boot_loop

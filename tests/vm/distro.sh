@@ -9,6 +9,11 @@
 #                      -> pre-initoverlayfs.service mounts the image holding
 #                      Debian's dracut initrd -> systemd switch-root into
 #                      /initoverlayfs -> the full initrd's systemd -> root
+#   systemd-restart    the same mini with a second cpio appended: a config
+#                      whose init is missing (the service fails at "check
+#                      next init", after every mount, and undoes them) and
+#                      a unit that OnFailure= restores the real config,
+#                      restarts the service and starts the switch -> root
 #   systemd-missing-image   the same mini, no image on the boot filesystem:
 #                      pre-initoverlayfs.service fails, emergency.target;
 #                      the VM waits there until the harness' timeout kills
@@ -187,6 +192,36 @@ build_inputs() {
 	echo "no image here" >"$IN/empty/README" || die "empty tree"
 	vm_make_bootfs "$IN/bootfs-empty.img" "$BOOT_UUID" "$BOOT_LABEL" "$IN/empty/README:/README" ||
 		die "empty bootfs"
+	make_restart_mini || die "restart mini-initramfs"
+}
+
+# The systemd-mode mini with a cpio appended inside its zstd stream (the
+# kernel unpacks both archives, later entries win): a config whose next init is missing, the real one
+# beside it, and a unit that pre-initoverlayfs.service's failure starts
+# (OnFailure= adds to emergency.target): as an admin would, it puts the
+# real config back, restarts the service and starts the switch.
+make_restart_mini() {
+	local d=$IN/restart t=$IN/restart/tree
+	mkdir -p "$t/etc/systemd/system/pre-initoverlayfs.service.d" || return 1
+	grep -q '^init /init$' "$IN/sd/conf.in" ||
+		{ vm_err make_restart_mini "the systemd-mode config has no 'init /init'"; return 1; }
+	cp "$IN/sd/conf.in" "$t/etc/initoverlayfs.conf.good" || return 1
+	sed 's|^init /init$|init /not-yet|' "$IN/sd/conf.in" >"$t/etc/initoverlayfs.conf" || return 1
+	printf '[Unit]\nOnFailure=iofs-test-restart.service\n' \
+		>"$t/etc/systemd/system/pre-initoverlayfs.service.d/50-test-restart.conf" || return 1
+	cat >"$t/etc/systemd/system/iofs-test-restart.service" <<-'EOF'
+	[Unit]
+	Description=initoverlayfs test: restart after a failed start
+	DefaultDependencies=no
+	[Service]
+	Type=oneshot
+	StandardOutput=journal+console
+	ExecStart=/bin/sh -c 'cp /etc/initoverlayfs.conf.good /etc/initoverlayfs.conf && echo "IOFS-TEST: restarting" >/dev/kmsg && systemctl restart pre-initoverlayfs.service && echo "IOFS-TEST: restarted" >/dev/kmsg && systemctl --no-block start pre-initoverlayfs-switch-root.service'
+	EOF
+	(cd "$t" && find . | cpio -o -H newc --quiet) >"$d/extra.cpio" || return 1
+	[ "$(od -An -tx1 -N4 "$IN/sd/mini.img" | tr -d ' \n')" = 28b52ffd ] ||
+		{ vm_err make_restart_mini "the systemd-mode mini is not one zstd stream"; return 1; }
+	{ zstd -dc "$IN/sd/mini.img" && cat "$d/extra.cpio"; } | zstd -q -3 >"$d/mini.img"
 }
 
 # ------------------------------------------------------------- helpers
@@ -252,6 +287,40 @@ case_systemd_dracut() {
 	fin=$(vm_kmsg_time "$log" "Finished pre-initoverlayfs.service")
 	vm_case_note "/init $(vm_kmsg_time "$log" "Run /init") s, pre-initoverlayfs.service finished $fin s," \
 		"switch $sw1 s, full initrd systemd $t_full s, marker $(vm_marker_field "$log" uptime) s"
+}
+
+# The first start fails late (the next init is missing: /boot, the image
+# and the overlay are mounted by then) and undoes what it did; the restart
+# mounts all again and the boot goes on through the full initrd to root.
+case_systemd_restart() {
+	local log=$LOGS/$CASE.log img t_fail t_fin
+	img=$(cat "$IN/sd/fs")
+	vm_boot_case "$CASE" -i "$IN/restart/mini.img" -d "$IN/root.img" -d "$IN/bootfs.img" \
+		-t "$BOOT_TIMEOUT" -a "root=UUID=$ROOT_UUID ro $SYSTEMD_APPEND"
+	vm_assert_booted "$log"
+	vm_assert_log_has "$log" "$ERR check next init: /not-yet in /initoverlayfs: No such file or directory (ENOENT)"
+	[ "$(vm_log_count "$log" "$ERR")" = 1 ] || fail "not exactly one '$ERR' line"
+	vm_assert_log_lacks "$log" "initoverlayfs: warning: undo"
+	# the boot program's lines (journal+console) have no kernel timestamps
+	vm_assert_log_has "$log" "initoverlayfs: undo mount overlay: /initoverlayfs unmounted"
+	vm_assert_log_has "$log" "initoverlayfs: undo mount boot filesystem: /boot unmounted"
+	expect_in_order "$log" \
+		"systemd[1]: Failed to start pre-initoverlayfs.service - Mount the initoverlayfs image." \
+		"IOFS-TEST: restarting" \
+		"systemd[1]: Finished pre-initoverlayfs.service - Mount the initoverlayfs image." \
+		"IOFS-TEST: restarted" \
+		"systemd[1]: Switching root."
+	# both starts mounted the image (the first one's loop device, if any,
+	# autoclears with the undo: which one the second gets is the kernel's)
+	[ "$(vm_log_count "$log" "initoverlayfs: mount image: /boot$img on /initrofs (erofs, ")" = 2 ] ||
+		fail "expected the image mounted twice"
+	vm_assert_log_has "$log" "initoverlayfs: check next init: /init is executable in /initoverlayfs, recorded in /run/initoverlayfs/next-init.env"
+	[ "$(vm_log_count "$log" "systemd[1]: Switching root.")" = 2 ] ||
+		fail "expected 2 'Switching root.' lines (into /initoverlayfs, into the real root)"
+	vm_assert_log_has "$log" "EXT4-fs (vda): mounted filesystem"
+	t_fail=$(vm_kmsg_time "$log" "Failed to start pre-initoverlayfs.service")
+	t_fin=$(vm_kmsg_time "$log" "Finished pre-initoverlayfs.service")
+	vm_case_note "failed at $t_fail s, restarted and finished at $t_fin s, marker $(vm_marker_field "$log" uptime) s"
 }
 
 # The image is missing: the service fails with the one error line, systemd
@@ -360,6 +429,7 @@ case_itools_hook_inactive() {
 
 CASES=(
 	"vm-distro-systemd-mini-dracut-initrd case_systemd_dracut"
+	"vm-distro-systemd-restart-after-failure case_systemd_restart"
 	"vm-distro-systemd-missing-image-emergency case_systemd_missing_image"
 	"vm-distro-initramfs-tools-installer case_itools_installer"
 	"vm-distro-initramfs-tools-mkinitramfs-mini case_itools_mkinitramfs_mini"
