@@ -29,6 +29,7 @@
 #   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
 #   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
 #   SYSTEM_KEEP_WORK=1 (keep the work files of a passing run),
+#   SYSTEM_JOBS (systems run at a time, 2),
 #   SYSTEM_ICOUNT_SHIFT (1: boot with -icount shift=1,sleep=off, guest
 #   times that do not depend on the host's load; empty: plain TCG),
 #   TEST_LOG_DIR.
@@ -70,6 +71,10 @@ BOOT_UUID=8f2d4a6c-1e3b-4d5f-8a7c-9b0e1d2c3002
 ROOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4001
 BOOT_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4002
 BOOT_MB=384
+CLONE_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4003
+VFAT_UUID=1A2B-3C4D
+# The system that also boots a cloned boot disk and a vfat /boot.
+SYSTEM_VARIANTS_ON=${SYSTEM_VARIANTS_ON:-bookworm-initramfs-tools}
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
 APPEND="root=UUID=$ROOT_UUID ro"
 LOOP_LINE="(erofs, loop /dev/loop0)"
@@ -149,13 +154,15 @@ make_disk() {
 	[ "$(vm_fs_tag "$1" UUID "$(vm_part_offset "$1" 2)")" = "$ROOT_UUID" ] || fail "partition 2 is not the root"
 }
 
-# boot_system NAME INITRD [KVER]: boot a writable copy of the disk
-# ($WORK/NAME.disk) with the kernel KVER (default: the system's) and
-# INITRD; the serial log is $LOGS/NAME.log.
-boot_system() {
-	local name=$1 initrd=$2 k=${3:-} log=$LOGS/$1.log append=$APPEND
-	[ -n "$k" ] || k=$(kver)
-	local -a icount=()
+# boot_vm NAME INITRD KVER [QEMU-ARG...]: boot a writable copy of the disk
+# ($WORK/NAME.disk) with the kernel KVER and INITRD, more QEMU arguments
+# after it (BOOT_APPEND_MORE: more kernel parameters); the serial log is
+# $LOGS/NAME.log. Fails when the VM does not end by itself.
+boot_vm() {
+	local name=$1 initrd=$2 k=$3 log=$LOGS/$1.log append="$APPEND ${BOOT_APPEND_MORE:-}" a
+	local -a icount=() more=()
+	shift 3
+	for a in "$@"; do more+=(-q "$a"); done
 	cp --sparse=always "$WORK/disk.img" "$WORK/$name.disk"
 	if [ -n "$ICOUNT_SHIFT" ]; then
 		# shellcheck disable=SC2054 # commas belong to the qemu option value
@@ -163,11 +170,22 @@ boot_system() {
 		append="$append idle=poll"
 	fi
 	vm_boot -k "$BOOTDIR/vmlinuz-$k" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
-		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" ||
-		{ vm_log_tail "$log" 60; fail "$name: the VM did not power off by itself"; }
-	vm_assert_no_panic "$log"
-	vm_log_has "$log" "IOFS-SYS end: poweroff" || { vm_log_tail "$log" 60; fail "$name: no complete report"; }
+		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" \
+		"${more[@]}" || { vm_log_tail "$log" 60; fail "$name: the VM did not end by itself"; }
 	echo "$name: host wall ${VM_WALL_S}s"
+}
+
+# boot_system NAME INITRD [KVER [QEMU-ARG...]]: boot_vm (KVER default: the
+# system's kernel) of a boot that must reach the guest's report and power
+# off.
+boot_system() {
+	local name=$1 initrd=$2 k=${3:-}
+	[ -n "$k" ] || k=$(kver)
+	shift $(($# < 3 ? $# : 3))
+	boot_vm "$name" "$initrd" "$k" "$@"
+	vm_assert_no_panic "$LOGS/$name.log"
+	vm_log_has "$LOGS/$name.log" "IOFS-SYS end: poweroff" ||
+		{ vm_log_tail "$LOGS/$name.log" 60; fail "$name: no complete report"; }
 }
 
 # report LOG KEY: the value of the guest's "IOFS-SYS KEY: VALUE" line.
@@ -297,15 +315,15 @@ case_package() {
 	else
 		echo "cache hit $dir"
 	fi
-	ls "$dir"/initoverlayfs_*.deb >"$WORK/deb.path"
-	note package-s $(($(date +%s) - t0))
+	ls "$dir"/initoverlayfs_*.deb >"$SYSTEM_WORK/deb.path"
+	echo "measured: package-s $(($(date +%s) - t0))"
 }
 
 case_install_package() {
 	local deb
 	[ -s "$WORK/base.path" ] || fail "no base system (see base-system)"
-	[ -s "$WORK/deb.path" ] || fail "no package (see package)"
-	deb=$(cat "$WORK/deb.path")
+	[ -s "$SYSTEM_WORK/deb.path" ] || fail "no package (see package)"
+	deb=$(cat "$SYSTEM_WORK/deb.path")
 	mkdir -p "$ROOT" "$BOOTDIR"
 	tar -C "$ROOT" -xf "$(cat "$WORK/base.path")"
 	# /boot is a partition of its own.
@@ -458,6 +476,74 @@ case_second_kernel_removed() {
 	expect_running "$LOGS/removed.log"
 }
 
+# A cloned boot disk (a second disk whose partition carries /boot's UUID):
+# without a hint (the README's config has none) the boot refuses with one line naming both; with
+# initoverlayfs.bootfs_hint naming the real one it boots.
+case_clone_disk() {
+	local off
+	off=$(vm_part_offset "$WORK/disk.img" 1)
+	dd if="$WORK/disk.img" of="$WORK/clone-part.img" bs=1M skip=$((off / 1048576)) \
+		count="$BOOT_MB" status=none
+	vm_make_gpt_parts "$WORK/clone.img" "$WORK/clone-part.img:$CLONE_PARTUUID:boot"
+	rm -f "$WORK/clone-part.img"
+	[ "$(vm_fs_tag "$WORK/clone.img" UUID "$(vm_part_offset "$WORK/clone.img" 1)")" = "$BOOT_UUID" ] ||
+		fail "the clone's partition does not carry /boot's UUID"
+}
+
+case_clone_refused() {
+	local log=$LOGS/clone-refused.log
+	[ -s "$WORK/clone.img" ] || fail "no clone disk (see clone-disk)"
+	boot_vm clone-refused \
+		"$BOOTDIR/initrd.img-$(kver)" "$(kver)" -drive "file=$WORK/clone.img,format=raw,if=virtio,readonly=on"
+	vm_assert_log_has "$log" "initoverlayfs: error: find boot device: UUID=$BOOT_UUID is on /dev/vda1 and /dev/vdb1: refusing to guess"
+	[ "$(vm_log_clean "$log" | grep -c 'initoverlayfs: error:')" -ge 1 ] || fail "no error line"
+	vm_assert_log_lacks "$log" "initoverlayfs: mount boot filesystem:"
+	vm_assert_log_lacks "$log" "IOFS-SYS begin"
+}
+
+case_clone_hint_wins() {
+	local log=$LOGS/clone-hint.log
+	[ -s "$WORK/clone.img" ] || fail "no clone disk (see clone-disk)"
+	BOOT_APPEND_MORE="initoverlayfs.bootfs_hint=/dev/vda1" boot_system clone-hint \
+		"$BOOTDIR/initrd.img-$(kver)" "" -drive "file=$WORK/clone.img,format=raw,if=virtio,readonly=on"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vda1"
+	expect_running "$log"
+}
+
+# /boot on vfat (an EFI system partition holding the image): the config
+# says so, the kernel's hook makes the pair again, and the disk's /boot
+# partition is FAT (made with mtools, no mount).
+case_vfat_boot() {
+	local k log=$LOGS/vfat.log f
+	local -a files=()
+	k=$(kver)
+	printf 'bootfs UUID=%s\nbootfstype vfat\n' "$VFAT_UUID" >"$ROOT/etc/initoverlayfs.conf"
+	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot vfat umask=0077 0 2\n' \
+		"$ROOT_UUID" "$VFAT_UUID" >"$ROOT/etc/fstab"
+	rm -f "$BOOTDIR"/full-initrd-*
+	in_system dpkg-reconfigure "linux-image-$k" >"$WORK/vfat-reconfigure.log" 2>&1 ||
+		{ tail -n 30 "$WORK/vfat-reconfigure.log"; fail "dpkg-reconfigure failed"; }
+	expect_pair "$k" >/dev/null
+	mini_config "$BOOTDIR/initrd.img-$k"
+	for f in "$BOOTDIR"/*; do
+		[ -f "$f" ] || fail "/boot has $f, which is not a file: FAT takes files only here"
+		files+=("$f:/${f##*/}")
+	done
+	vm_make_vfat "$WORK/bootfs.img" "${VFAT_UUID/-/}" BOOT "${files[@]}"
+	vm_make_ext4 "$WORK/rootfs.img" "$ROOT" "" "$ROOT_UUID" root
+	vm_make_gpt_parts "$WORK/disk.img" "$WORK/bootfs.img:$BOOT_PARTUUID:boot" "$WORK/rootfs.img:$ROOT_PARTUUID:root"
+	rm -f "$WORK/bootfs.img" "$WORK/rootfs.img"
+	boot_system vfat "$BOOTDIR/initrd.img-$k"
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$VFAT_UUID is /dev/vda1 (vfat)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot/initoverlayfs-"
+	vm_assert_log_lacks "$log" "initoverlayfs: error:"
+	expect_running "$log"
+	[ "$(report "$log" boot-uuid)" = "$VFAT_UUID" ] || fail "/boot is UUID '$(report "$log" boot-uuid)', expected $VFAT_UUID"
+	report_block "$log" losetup
+	[ "$(report "$log" loop-devices)" = 0 ] || fail "$(report "$log" loop-devices) loop device(s) left after the boot"
+	[ "$(report "$log" umount-boot-rc)" = 0 ] || fail "umount /boot failed"
+}
+
 case_shellcheck() {
 	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh"
 	shellcheck "$HERE/guest/iofs-report"
@@ -476,7 +562,6 @@ run_system() {
 	: >"$WORK/notes"
 	echo "system: $NAME, work $WORK, cache $SYSTEM_CACHE"
 	run_case "$NAME-base-system" case_base_system
-	run_case "$NAME-package" case_package
 	run_case "$NAME-install-package" case_install_package
 	run_case "$NAME-kernel-hooks-make-pair" case_kernel_hooks_make_pair
 	run_case "$NAME-disk" case_disk
@@ -489,19 +574,68 @@ run_system() {
 	run_case "$NAME-update-initramfs-still-iofs" case_update_initramfs
 	run_case "$NAME-second-kernel-installed" case_second_kernel_installed
 	run_case "$NAME-second-kernel-removed" case_second_kernel_removed
+	if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
+		run_case "$NAME-clone-disk" case_clone_disk
+		run_case "$NAME-clone-no-hint-refused" case_clone_refused
+		run_case "$NAME-clone-hint-wins" case_clone_hint_wins
+		run_case "$NAME-vfat-boot" case_vfat_boot
+	fi
 	echo "system: $NAME measurements:"
 	sed 's/^/  /' "$WORK/notes"
 }
 
-T0=$(date +%s)
-run_case shellcheck case_shellcheck
-if [ $# -gt 0 ]; then
+# run_system_job NAME: run_system NAME with counts of its own, its output
+# in $SYSTEM_WORK/NAME.out and its counts in $SYSTEM_WORK/NAME.counts.
+run_system_job() {
+	RUNNER_PASSED=0 RUNNER_FAILED=0 RUNNER_FAILED_NAMES=""
+	run_system "$1" >"$SYSTEM_WORK/$1.out" 2>&1
+	echo "$RUNNER_PASSED $RUNNER_FAILED $RUNNER_FAILED_NAMES" >"$SYSTEM_WORK/$1.counts"
+}
+
+# system_job_done NAME: its output, and its counts added to ours.
+system_job_done() {
+	local passed failed names
+	cat "$SYSTEM_WORK/$1.out"
+	read -r passed failed names <"$SYSTEM_WORK/$1.counts" ||
+		{ passed=0 failed=1 names="$1-(no result)"; }
+	RUNNER_PASSED=$((RUNNER_PASSED + passed))
+	RUNNER_FAILED=$((RUNNER_FAILED + failed))
+	[ -z "$names" ] || RUNNER_FAILED_NAMES="$RUNNER_FAILED_NAMES $names"
+}
+
+# The systems boot SYSTEM_JOBS at a time (default 2: a TCG guest keeps one
+# core busy); each system's output is shown when it ends.
+run_systems() {
+	local -A job_name=()
+	local s pid
 	for s in "$@"; do
-		sys_get "$s" suite >/dev/null || die "unknown system $s"
-		run_system "$s"
+		if [ "${#job_name[@]}" -ge "$SYSTEM_JOBS" ]; then
+			wait -n -p pid "${!job_name[@]}"
+			system_job_done "${job_name[$pid]}"
+			unset "job_name[$pid]"
+		fi
+		echo "system: $s started"
+		run_system_job "$s" &
+		job_name[$!]=$s
 	done
+	while [ "${#job_name[@]}" -gt 0 ]; do
+		wait -n -p pid "${!job_name[@]}"
+		system_job_done "${job_name[$pid]}"
+		unset "job_name[$pid]"
+	done
+}
+
+SYSTEM_JOBS=${SYSTEM_JOBS:-2}
+T0=$(date +%s)
+mkdir -p "$SYSTEM_WORK" || die "cannot create $SYSTEM_WORK"
+run_case shellcheck case_shellcheck
+run_case package case_package
+if [ $# -gt 0 ]; then
+	for s in "$@"; do sys_get "$s" suite >/dev/null || die "unknown system $s"; done
+	run_systems "$@"
 else
-	for s in $(sys_names); do run_system "$s"; done
+	mapfile -t all < <(sys_names)
+	run_systems "${all[@]}"
 fi
 echo "system: total $(($(date +%s) - T0)) s"
 # The work files (disk images, about 3 GB) are kept for a failed run only.
