@@ -441,8 +441,11 @@ case_second_kernel_installed() {
 	local k1 k2 img1 img2
 	k1=$(kver)
 	img1=$(expect_pair "$k1")
-	in_system sh -c 'apt-get install -y --no-download /var/cache/iofs-second-kernel/*.deb' 2>&1 |
-		tee "$WORK/second-install.log"
+	# (apt 2.6 with --no-download and local files: "Pathname to install is
+	# not absolute"; the files are local, nothing is downloaded.)
+	in_system sh -c 'apt-get install -y /var/cache/iofs-second-kernel/*.deb' \
+		>"$WORK/second-install.log" 2>&1 || { cat "$WORK/second-install.log"; fail "apt-get install of the second kernel failed"; }
+	grep -E 'Generating|initoverlayfs' "$WORK/second-install.log" || true
 	k2=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 ! -name "$k1" -printf '%f\n')
 	[ "$(echo "$k2" | wc -w)" = 1 ] || fail "expected one second kernel, found '$k2'"
 	echo "$k2" >"$WORK/kver2"
@@ -465,7 +468,9 @@ case_second_kernel_removed() {
 	k2=$(cat "$WORK/kver2")
 	img1=$(expect_pair "$k1")
 	img2=$(mini_config "$BOOTDIR/initrd.img-$k2" | sed -n 's/^fs //p')
-	in_system apt-get purge -y "linux-image-$k2" 2>&1 | tee "$WORK/second-remove.log"
+	in_system apt-get purge -y "linux-image-$k2" >"$WORK/second-remove.log" 2>&1 ||
+		{ cat "$WORK/second-remove.log"; fail "apt-get purge of the second kernel failed"; }
+	grep -E 'initrd|initoverlayfs' "$WORK/second-remove.log" || true
 	ls -l "$BOOTDIR"
 	[ ! -e "$BOOTDIR/initrd.img-$k2" ] || fail "/boot/initrd.img-$k2 is left after the purge"
 	[ ! -e "$BOOTDIR$img2" ] || fail "the removed kernel's image $img2 is left"
