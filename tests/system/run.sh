@@ -61,6 +61,8 @@ vm_need_cmd mmdebstrap dpkg-buildpackage qemu-system-x86_64 mkfs.ext4 e2fsck dum
 	sfdisk unshare chroot zstd cpio shellcheck || die "missing tools (scripts/deps.txt)"
 
 BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-300}
+# .deb builds kept in $SYSTEM_CACHE/deb (by tree hash, newest used first).
+DEB_CACHE_KEEP=4
 # Guest time that counts instructions (-icount shift=N,sleep=off and
 # idle=poll, see tests/vm/README.md): the guest times measured here do not
 # depend on the host's load. shift=1 is about as fast as plain TCG here.
@@ -275,12 +277,18 @@ case_package() {
 		tree_files | tar -C "$TOP" --null -T - -cf - | tar -C "$src/initoverlayfs-$version" -xf -
 		(cd "$src/initoverlayfs-$version" && env -u TEST_LOG_DIR dpkg-buildpackage -us -uc -b) \
 			>"$src/build.log" 2>&1 || { tail -n 40 "$src/build.log"; fail "dpkg-buildpackage failed"; }
-		rm -rf "$SYSTEM_CACHE/deb"
-		mkdir -p "$dir"
-		cp "$src"/initoverlayfs_*.deb "$dir/"
+		# Into place whole (a run beside this one may look at $dir), and
+		# only the newest DEB_CACHE_KEEP trees are kept: several branches
+		# share the cache, each with a tree of its own.
+		mkdir -p "$SYSTEM_CACHE/deb" "$src/out"
+		cp "$src"/initoverlayfs_*.deb "$src/out/"
+		mv -T "$src/out" "$dir" 2>/dev/null || [ -d "$dir" ] || fail "cannot put the .deb into $dir"
 		rm -rf "$src"
 		echo "built $(ls "$dir")"
+		find "$SYSTEM_CACHE/deb" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
+			tail -n +"$((DEB_CACHE_KEEP + 1))" | cut -d' ' -f2- | xargs -r rm -rf --
 	else
+		touch "$dir"
 		echo "cache hit $dir"
 	fi
 	ls "$dir"/initoverlayfs_*.deb >"$WORK/deb.path"
