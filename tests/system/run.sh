@@ -244,12 +244,28 @@ multi_user_s() {
 	awk -v us="$(report "$1" multi-user-us)" 'BEGIN { printf "%.2f", us / 1000000 }'
 }
 
+# kmsg_last_time LOG TEXT: the kernel timestamp of the last line containing
+# TEXT, wherever in the line it stands (systemd's console output may put
+# terminal escapes before it).
+kmsg_last_time() {
+	local t
+	t=$(vm_log_clean "$1" | grep -F -- "$2" |
+		sed -n 's/^.*\[ *\([0-9][0-9]*\.[0-9][0-9]*\)\] .*/\1/p' | tail -n 1)
+	[ -n "$t" ] || fail "no timestamped line containing '$2' in $1"
+	echo "$t"
+}
+
 # timeline TAG LOG: guest seconds at the kernel's `Run /init`, at the real
-# root's systemd, at multi-user.target; the host's wall time of the boot.
+# root's systemd (the last systemd to start: a systemd initrd has its own
+# before), at multi-user.target; the host's wall time of the boot.
 timeline() {
-	note "$1-run-init-s" "$(vm_kmsg_time "$2" "Run /init as init process")"
-	note "$1-root-systemd-s" "$(vm_kmsg_time "$2" "running in system mode")"
-	note "$1-multi-user-s" "$(multi_user_s "$2")"
+	local run_init root_systemd multi_user
+	run_init=$(vm_kmsg_time "$2" "Run /init as init process")
+	root_systemd=$(kmsg_last_time "$2" "running in system mode")
+	multi_user=$(multi_user_s "$2")
+	note "$1-run-init-s" "$run_init"
+	note "$1-root-systemd-s" "$root_systemd"
+	note "$1-multi-user-s" "$multi_user"
 	note "$1-wall-s" "$VM_WALL_S"
 }
 
