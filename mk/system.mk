@@ -3,7 +3,7 @@
 # tree's .deb installed inside and the pair made by the distro's own kernel
 # hooks, boot through initoverlayfs in QEMU (TCG) to a running systemd.
 #
-#   make check-system [SYSTEMS="bookworm-initramfs-tools"]
+#   make check-system [SYSTEMS="bookworm-initramfs-tools bookworm-dracut trixie-dracut"]
 #
 # Systems run two at a time (SYSTEM_JOBS); base systems and the .deb are
 # cached, so a rerun only installs, builds the pairs and boots.

@@ -292,6 +292,15 @@ int main(int argc, char **argv)
 	int c;
 
 	log_set_program("initoverlayfs-install");
+	/* The generators run here write temporary files, never a kernel's
+	 * initrd: dracut from Debian 13 on runs /etc/initramfs/post-update.d
+	 * after every image unless this is set, and those hooks (this
+	 * package's among them) would take a temporary file for the kernel's
+	 * initrd. */
+	if (setenv("NO_POST_UPDATE_HOOKS", "1", 1) < 0) {
+		log_error("setenv NO_POST_UPDATE_HOOKS: %s", strerror(errno));
+		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "k:b:s:m:c:C:o:a:fnvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':

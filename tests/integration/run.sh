@@ -417,10 +417,23 @@ case_debian_hook_defers_to_post_update() {
 		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=$itools \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
 	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer too"
-	# without initramfs-tools' kernel hook (a dracut system) it builds
+	# dracut's kernel hook, with a dracut that runs the post-update.d
+	# hooks (Debian 13's): the same
+	printf '#!/bin/bash\nrun-parts /etc/initramfs/post-update.d/\n' \
+		>"$WORK/dracut-with-hooks"
+	printf '#!/bin/bash\nexit 0\n' >"$WORK/dracut-without-hooks"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
 		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
-		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent INITOVERLAYFS_DRACUT_HOOK=$itools \
+		INITOVERLAYFS_DRACUT=$WORK/dracut-with-hooks \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer after dracut's post-update.d"
+	# without initramfs-tools' kernel hook, dracut's running no
+	# post-update.d hook (Debian 12's): it builds
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent INITOVERLAYFS_DRACUT_HOOK=$itools \
+		INITOVERLAYFS_DRACUT=$WORK/dracut-without-hooks \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>/dev/null
 	[ -e "$WORK/defer.ran" ] || fail "the postinst.d hook did not run the installer"
 }
@@ -441,6 +454,16 @@ case_post_update_hook_contract() {
 		--output-initramfs "$b/initrd.img-$KVER" --boot-dir "$b" --config "$CONF" \
 		>"$WORK/pu.expected"
 	diff -u "$WORK/pu.expected" "$WORK/pu.args"
+	rm -f "$WORK/pu.args"
+	# an image that is not the kernel's initrd (dracut writes wherever it
+	# is told): left as it is
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" "$KVER" "$b/full-initrd-$KVER.img" >"$WORK/pu.out" 2>&1
+	[ ! -e "$WORK/pu.args" ] || fail "the installer ran for an image that is not the kernel's initrd"
+	[ ! -s "$WORK/pu.out" ] || fail "for another image, the hook still said something"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$CONF \
+		"$hook" "$KVER" "$b/initramfs-$KVER.img" >"$WORK/pu.out" 2>&1
+	[ -e "$WORK/pu.args" ] || fail "the installer did not run for initramfs-KVER.img"
 	rm -f "$WORK/pu.args"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_CONFIG=$WORK/no-such.conf \
 		"$hook" "$KVER" "$b/initrd.img-$KVER" >"$WORK/pu.out" 2>&1

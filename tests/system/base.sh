@@ -19,12 +19,17 @@ SYS_BASE_FILE=${BASH_SOURCE[0]}
 #        name                      suite     extra suites      generator
 SYSTEMS=(
 	"bookworm-initramfs-tools bookworm updates,security initramfs-tools"
+	"bookworm-dracut          bookworm updates,security dracut"
+	"trixie-dracut            trixie   updates,security dracut"
 )
 
 # Packages of every system: a kernel, systemd as init, udev, the tools the
 # guest report uses (findmnt, losetup: util-linux is essential; dmsetup,
 # e2fsprogs), and what the initoverlayfs package depends on (dpkg -i runs
-# without a network: its dependencies must be there already).
+# without a network: its dependencies must be there already). From trixie
+# on, libarchive13 and libssl3 are virtual packages (the 64-bit time_t
+# renames, libarchive13t64 and libssl3t64, provide them): apt installs
+# their only provider.
 SYS_PACKAGES="linux-image-amd64 systemd-sysv udev e2fsprogs dmsetup erofs-utils kmod zstd libarchive13 libssl3"
 SYS_VARIANT=apt
 # The lifecycle's second kernel: the cloud flavour (small, and it has

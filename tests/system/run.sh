@@ -8,23 +8,27 @@
 #   2. inside a chroot of the system: dpkg -i the .deb, /etc/initoverlayfs.conf
 #      the README's way (bootfs UUID= of the /boot partition, ext4), fstab by
 #      UUID, then `dpkg-reconfigure linux-image-KVER`: the kernel's postinst
-#      runs /etc/kernel/postinst.d (initramfs-tools, then zz-initoverlayfs)
-#      and the hooks make the pair in /boot, a mount of its own as on the
-#      disk; mkinitramfs makes the full initrd once more for the comparison;
+#      runs /etc/kernel/postinst.d (initramfs-tools or dracut, then
+#      zz-initoverlayfs) and the hooks make the pair in /boot, a mount of
+#      its own as on the disk; the generator (mkinitramfs, dracut) makes
+#      the full initrd once more for the comparison;
 #   3. one GPT disk (ext4 /boot, ext4 root, fixed UUIDs) made without
 #      mounting; QEMU (TCG) boots the kernel and mini-initramfs from that
 #      /boot, writable disk; iofs-report.service (tests/system/guest/) writes
 #      the report to the console and powers off;
-#   4. the host asserts: initoverlayfs' steps (a loop device on 6.1), the
+#   4. the host asserts: initoverlayfs' steps (a loop device on 6.1, the
+#      image file itself where the kernel mounts EROFS from files), the
 #      system `running`, / and /boot the expected UUIDs; then that nothing
 #      pins /boot (no loop device left, umount /boot, e2fsck -fn clean in
 #      the guest, `dumpe2fs -h` clean on the host after poweroff);
 #   5. the same disk boots the distro's full initrd (the comparison), and
-#      after `update-initramfs -u -k all` in the system it still boots
-#      through initoverlayfs.
+#      after the generator made every initrd again (`update-initramfs -u -k
+#      all`, `dracut -f --regenerate-all`) it still boots through
+#      initoverlayfs.
 #
-# Usage: tests/system/run.sh [SYSTEM]   (root; default: every system of
-#   tests/system/base.sh's table, today bookworm-initramfs-tools)
+# Usage: tests/system/run.sh [SYSTEM...]   (root; default: every system of
+#   tests/system/base.sh's table: bookworm-initramfs-tools,
+#   bookworm-dracut, trixie-dracut)
 # Environment: SYSTEM_CACHE (/var/cache/initoverlayfs-tests), SYSTEM_WORK
 #   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
 #   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
@@ -62,6 +66,8 @@ vm_need_cmd mmdebstrap dpkg-buildpackage qemu-system-x86_64 mkfs.ext4 e2fsck dum
 	sfdisk unshare chroot zstd cpio shellcheck || die "missing tools (scripts/deps.txt)"
 
 BOOT_TIMEOUT=${SYSTEM_BOOT_TIMEOUT:-300}
+# .deb builds kept in $SYSTEM_CACHE/deb (by tree hash, newest used first).
+DEB_CACHE_KEEP=4
 # Guest time that counts instructions (-icount shift=N,sleep=off and
 # idle=poll, see tests/vm/README.md): the guest times measured here do not
 # depend on the host's load. shift=1 is about as fast as plain TCG here.
@@ -77,7 +83,6 @@ VFAT_UUID=1A2B-3C4D
 SYSTEM_VARIANTS_ON=${SYSTEM_VARIANTS_ON:-bookworm-initramfs-tools}
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
 APPEND="root=UUID=$ROOT_UUID ro"
-LOOP_LINE="(erofs, loop /dev/loop0)"
 
 # ------------------------------------------------------------- helpers
 
@@ -122,6 +127,81 @@ kver() {
 	[ -n "$k" ] || fail "no kernel under $ROOT/lib/modules"
 	echo "$k" >"$WORK/kver"
 	echo "$k"
+}
+
+# in_system_log LOG CMD...: in_system CMD, its output shown and kept in LOG;
+# CMD's status is the function's (a pipe into tee would lose it).
+in_system_log() {
+	local log=$1 rc=0
+	shift
+	in_system "$@" >"$log" 2>&1 || rc=$?
+	cat "$log"
+	return "$rc"
+}
+
+# The generator's side of the steps (the table's generator column).
+
+# gen_hook_line KVER: the line of the generator's own kernel hook making
+# KVER's initrd.
+gen_hook_line() {
+	case $GEN in
+	initramfs-tools) echo "update-initramfs: Generating /boot/initrd.img-$1" ;;
+	dracut) echo "dracut: Generating /boot/initrd.img-$1" ;;
+	*) fail "no generator '$GEN'" ;;
+	esac
+}
+
+# gen_full_initrd KVER OUT: the distro's full initrd for KVER at OUT (a path
+# in the system), as the generator makes it (dracut: --no-hostonly, a
+# chroot's host is not the machine that boots).
+gen_full_initrd() {
+	case $GEN in
+	initramfs-tools) in_system mkinitramfs -o "$2" "$1" ;;
+	dracut) in_system dracut --no-hostonly --force "$2" "$1" ;;
+	*) fail "no generator '$GEN'" ;;
+	esac
+}
+
+# gen_regenerate LOG: every kernel's initrd made again, the generator's
+# way (what an admin or a package trigger runs).
+gen_regenerate() {
+	case $GEN in
+	initramfs-tools) in_system_log "$1" update-initramfs -u -k all ;;
+	dracut) in_system_log "$1" dracut -f --regenerate-all ;;
+	*) fail "no generator '$GEN'" ;;
+	esac
+}
+
+# gen_runs_post_update: the generator runs /etc/initramfs/post-update.d
+# after writing an initrd (initramfs-tools' update-initramfs, dracut >=
+# 106; not Debian 12's dracut 059, which has no hook after its image).
+gen_runs_post_update() {
+	[ "$GEN" = initramfs-tools ] || grep -qs '/etc/initramfs/post-update\.d' "$ROOT/usr/bin/dracut"
+}
+
+# gen_regenerate_name: the lifecycle case's name.
+gen_regenerate_name() {
+	case $GEN in
+	initramfs-tools) echo update-initramfs ;;
+	dracut) if gen_runs_post_update; then echo dracut-regenerate-all; else echo dracut-regenerate-all-then-zz-hook; fi ;;
+	*) echo "$GEN-regenerate" ;;
+	esac
+}
+
+# image_mount_line: how the boot program must mount the image on the
+# system's kernel: straight from the file where the kernel's EROFS can
+# (CONFIG_EROFS_FS_BACKED_BY_FILE, Linux >= 6.12), else through the first
+# loop device.
+image_mount_line() {
+	local config k=${1:-}
+	[ -n "$k" ] || k=$(kver)
+	config=$BOOTDIR/config-$k
+	[ -r "$config" ] || fail "no $config: cannot tell how the kernel mounts EROFS"
+	if grep -qx 'CONFIG_EROFS_FS_BACKED_BY_FILE=y' "$config"; then
+		echo "(erofs, file-backed)"
+	else
+		echo "(erofs, loop /dev/loop0)"
+	fi
 }
 
 # mini_config INITRD: the config inside a mini-initramfs (zstd cpio).
@@ -216,16 +296,17 @@ expect_uuids() {
 
 # expect_through_initoverlayfs LOG [KVER]: the boot went through
 # initoverlayfs' steps, the image of KVER (default: the system's kernel)
-# mounted through a loop device (6.1), into initramfs-tools' /init.
+# mounted the kernel's way (image_mount_line), into the full initrd's /init.
 expect_through_initoverlayfs() {
-	local img k=${2:-}
+	local img how k=${2:-}
 	[ -n "$k" ] || k=$(kver)
 	vm_assert_log_has "$1" "Linux version $k " || return 1
 	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
 	[ -n "$img" ] || fail "no fs in the mini-initramfs' config"
+	how=$(image_mount_line "$k")
 	vm_assert_steps "$1" /init
 	vm_assert_log_has "$1" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vda1 (ext4)"
-	vm_assert_log_has "$1" "initoverlayfs: mount image: /boot$img on /initrofs $LOOP_LINE"
+	vm_assert_log_has "$1" "initoverlayfs: mount image: /boot$img on /initrofs $how"
 	vm_assert_log_lacks "$1" "initoverlayfs: error:"
 }
 
@@ -274,12 +355,28 @@ multi_user_s() {
 	awk -v us="$(report "$1" multi-user-us)" 'BEGIN { printf "%.2f", us / 1000000 }'
 }
 
+# kmsg_last_time LOG TEXT: the kernel timestamp of the last line containing
+# TEXT, wherever in the line it stands (systemd's console output may put
+# terminal escapes before it).
+kmsg_last_time() {
+	local t
+	t=$(vm_log_clean "$1" | grep -F -- "$2" |
+		sed -n 's/^.*\[ *\([0-9][0-9]*\.[0-9][0-9]*\)\] .*/\1/p' | tail -n 1)
+	[ -n "$t" ] || fail "no timestamped line containing '$2' in $1"
+	echo "$t"
+}
+
 # timeline TAG LOG: guest seconds at the kernel's `Run /init`, at the real
-# root's systemd, at multi-user.target; the host's wall time of the boot.
+# root's systemd (the last systemd to start: a systemd initrd has its own
+# before), at multi-user.target; the host's wall time of the boot.
 timeline() {
-	note "$1-run-init-s" "$(vm_kmsg_time "$2" "Run /init as init process")"
-	note "$1-root-systemd-s" "$(vm_kmsg_time "$2" "running in system mode")"
-	note "$1-multi-user-s" "$(multi_user_s "$2")"
+	local run_init root_systemd multi_user
+	run_init=$(vm_kmsg_time "$2" "Run /init as init process")
+	root_systemd=$(kmsg_last_time "$2" "running in system mode")
+	multi_user=$(multi_user_s "$2")
+	note "$1-run-init-s" "$run_init"
+	note "$1-root-systemd-s" "$root_systemd"
+	note "$1-multi-user-s" "$multi_user"
 	note "$1-wall-s" "$VM_WALL_S"
 }
 
@@ -307,12 +404,18 @@ case_package() {
 		tree_files | tar -C "$TOP" --null -T - -cf - | tar -C "$src/initoverlayfs-$version" -xf -
 		(cd "$src/initoverlayfs-$version" && env -u TEST_LOG_DIR dpkg-buildpackage -us -uc -b) \
 			>"$src/build.log" 2>&1 || { tail -n 40 "$src/build.log"; fail "dpkg-buildpackage failed"; }
-		rm -rf "$SYSTEM_CACHE/deb"
-		mkdir -p "$dir"
-		cp "$src"/initoverlayfs_*.deb "$dir/"
+		# Into place whole (a run beside this one may look at $dir), and
+		# only the newest DEB_CACHE_KEEP trees are kept: several branches
+		# share the cache, each with a tree of its own.
+		mkdir -p "$SYSTEM_CACHE/deb" "$src/out"
+		cp "$src"/initoverlayfs_*.deb "$src/out/"
+		mv -T "$src/out" "$dir" 2>/dev/null || [ -d "$dir" ] || fail "cannot put the .deb into $dir"
 		rm -rf "$src"
 		echo "built $(ls "$dir")"
+		find "$SYSTEM_CACHE/deb" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
+			tail -n +"$((DEB_CACHE_KEEP + 1))" | cut -d' ' -f2- | xargs -r rm -rf --
 	else
+		touch "$dir"
 		echo "cache hit $dir"
 	fi
 	ls "$dir"/initoverlayfs_*.deb >"$SYSTEM_WORK/deb.path"
@@ -355,21 +458,27 @@ case_kernel_hooks_make_pair() {
 	local k img
 	k=$(kver)
 	du -b "$BOOTDIR/initrd.img-$k" | cut -f1 >"$WORK/distro-initrd-bytes"
-	in_system dpkg-reconfigure "linux-image-$k" 2>&1 | tee "$WORK/reconfigure.log"
-	# initramfs-tools' own hook ran update-initramfs, whose post-update.d
-	# hook made the pair (zz-initoverlayfs defers to it)
-	assert_contains "$WORK/reconfigure.log" "update-initramfs: Generating /boot/initrd.img-$k"
+	in_system_log "$WORK/reconfigure.log" dpkg-reconfigure "linux-image-$k"
+	# The generator's own hook made the initrd (initramfs-tools' ran
+	# update-initramfs, whose post-update.d hook made the pair, and
+	# zz-initoverlayfs defers to it; after dracut's, zz-initoverlayfs
+	# made it).
+	assert_contains "$WORK/reconfigure.log" "$(gen_hook_line "$k")"
 	is_mini "$BOOTDIR/initrd.img-$k" || fail "/boot/initrd.img-$k is not the mini-initramfs"
 	mini_config "$BOOTDIR/initrd.img-$k"
 	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
 	[ -s "$BOOTDIR$img" ] || fail "the mini-initramfs names $img, not in /boot"
+	# The next init is the full initrd's entry point (dracut 106 has no
+	# /sbin/init), recorded by the installer.
+	mini_config "$BOOTDIR/initrd.img-$k" | grep -qx 'init /init' ||
+		fail "the mini-initramfs' config does not record 'init /init'"
 	ls -l "$BOOTDIR"
 	note distro-initrd-bytes "$(cat "$WORK/distro-initrd-bytes")"
 	note mini-initramfs-bytes "$(stat -c %s "$BOOTDIR/initrd.img-$k")"
 	note image-bytes "$(stat -c %s "$BOOTDIR$img")"
 	# The installer does not keep the full initrd: make it again, for the
 	# comparison boot.
-	in_system mkinitramfs -o "/boot/full-initrd-$k.img" "$k"
+	gen_full_initrd "$k" "/boot/full-initrd-$k.img"
 	note full-initrd-bytes "$(stat -c %s "$BOOTDIR/full-initrd-$k.img")"
 }
 
@@ -407,15 +516,24 @@ case_boot_full_initrd() {
 	timeline full "$log"
 }
 
-# Lifecycle: update-initramfs rewrites the initrd; the system must still
-# boot through initoverlayfs afterwards.
-case_update_initramfs() {
+# Lifecycle: the generator makes every initrd again (update-initramfs -u
+# -k all, dracut -f --regenerate-all), rewriting /boot/initrd.img-KVER; the
+# system must still boot through initoverlayfs afterwards.
+case_regenerate() {
 	local k
 	k=$(kver)
-	in_system update-initramfs -u -k all 2>&1 | tee "$WORK/update.log"
+	gen_regenerate "$WORK/update.log"
 	ls -l "$BOOTDIR"
+	if ! gen_runs_post_update; then
+		# Nothing runs after dracut 059's image: it replaces the
+		# mini-initramfs (tests/system/README.md). What the man page says
+		# to do then, rerunning the kernel hook, must make the pair again.
+		! is_mini "$BOOTDIR/initrd.img-$k" ||
+			fail "dracut without post-update hooks kept the mini-initramfs: this case must become dracut-regenerate-all"
+		in_system_log "$WORK/zz.log" /etc/kernel/postinst.d/zz-initoverlayfs "$k"
+	fi
 	is_mini "$BOOTDIR/initrd.img-$k" ||
-		fail "after update-initramfs -u, /boot/initrd.img-$k is not the mini-initramfs ($(stat -c %s "$BOOTDIR/initrd.img-$k") bytes)"
+		fail "after $(gen_regenerate_name), /boot/initrd.img-$k is not the mini-initramfs ($(stat -c %s "$BOOTDIR/initrd.img-$k") bytes)"
 	make_disk "$WORK/disk.img"
 	boot_system updated "$BOOTDIR/initrd.img-$k"
 	expect_through_initoverlayfs "$LOGS/updated.log"
@@ -564,6 +682,7 @@ run_system() {
 	ROOT=$WORK/root
 	BOOTDIR=$WORK/boot
 	LOGS=$WORK/logs
+	GEN=$(sys_get "$NAME" generator) || die "no generator for $NAME"
 	rm -rf "$WORK" || die "cannot remove $WORK"
 	mkdir -p "$WORK" "$LOGS" || die "cannot create $WORK"
 	: >"$WORK/notes"
@@ -573,12 +692,12 @@ run_system() {
 	run_case "$NAME-kernel-hooks-make-pair" case_kernel_hooks_make_pair
 	run_case "$NAME-disk" case_disk
 	run_case "$NAME-boot-initoverlayfs" case_boot_initoverlayfs
-	run_case "$NAME-iofs-steps-loop" case_iofs_steps
+	run_case "$NAME-iofs-steps" case_iofs_steps
 	run_case "$NAME-iofs-system-running" case_iofs_running
 	run_case "$NAME-iofs-root-boot-by-uuid" case_iofs_uuids
 	run_case "$NAME-boot-full-initrd" case_boot_full_initrd
 	run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
-	run_case "$NAME-update-initramfs-still-iofs" case_update_initramfs
+	run_case "$NAME-$(gen_regenerate_name)-still-iofs" case_regenerate
 	run_case "$NAME-second-kernel-installed" case_second_kernel_installed
 	run_case "$NAME-second-kernel-removed" case_second_kernel_removed
 	if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
