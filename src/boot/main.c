@@ -59,7 +59,10 @@ static void print_help(FILE *out)
 		"fstype, init, timeout, modules, image_mount, newroot, debug, and the dm-verity\n"
 		"keys verity_roothash, verity_salt, verity_algorithm, verity_hash_offset,\n"
 		"verity_data_blocks, verity_data_block_size, verity_hash_block_size,\n"
-		"verity_on_corruption, verity_cmdline_override.\n"
+		"verity_on_corruption, verity_cmdline_override. Any other key is warned about\n"
+		"and ignored, whatever its value, such as the original initoverlayfs'\n"
+		"initoverlayfs_builder, initrd_builder and udev_trigger; its\n"
+		"erofs_compression and initoverlayfs_init are initoverlayfs-install's.\n"
 		"\n"
 		"With verity_roothash set, the image is mounted only through dm-verity\n"
 		"(loop device, then a read-only dm-verity target checked against the root\n"
@@ -137,6 +140,13 @@ static int check_config(const char *path, const char *cmdline)
 	/* config_set validated bootfs, so this parse cannot fail. */
 	bootspec_parse(cfg.bootfs, &spec);
 	printf("# bootfs kind: %s\n", bootspec_kind_name(spec.kind));
+	/* What only the installer reads, from the original initoverlayfs'
+	 * keys: said, not a key of ours. */
+	if (cfg.install_mode != CONFIG_INSTALL_MODE_DEFAULT)
+		printf("# initoverlayfs-install mode: %s (initoverlayfs_init)\n",
+		       config_install_mode_to_string(cfg.install_mode));
+	if (config_validate_install(&cfg, &err) < 0)
+		log_warning("%s: %s (initoverlayfs-install refuses it)", path, err.message);
 	return EXIT_SUCCESS;
 }
 

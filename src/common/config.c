@@ -250,14 +250,26 @@ static int set_debug(struct config *cfg, const char *value)
 	return parse_boolean(value, &cfg->debug);
 }
 
-static int set_compression(struct config *cfg, const char *value)
+/* compression, from the key of its own or from the original's
+ * erofs_compression (from: CONFIG_FROM_*). */
+static int set_compression_from(struct config *cfg, const char *value, unsigned from)
 {
+	int r;
+
 	if (!value[0])
 		return -EINVAL;
 	for (const char *p = value; *p; p++)
 		if (!is_key_char(*p) && *p != ',')
 			return -EINVAL;
-	return set_string(cfg->compression, sizeof(cfg->compression), value);
+	r = set_string(cfg->compression, sizeof(cfg->compression), value);
+	if (r == 0)
+		cfg->compression_from |= from;
+	return r;
+}
+
+static int set_compression(struct config *cfg, const char *value)
+{
+	return set_compression_from(cfg, value, CONFIG_FROM_COMPRESSION);
 }
 
 static bool is_hex(const char *s)
@@ -426,6 +438,97 @@ static const struct config_key *find_key(const char *name)
 	return NULL;
 }
 
+/* The original initoverlayfs' erofs_compression: the option its installer
+ * gave mkfs.erofs, "-zALG[,LEVEL]" (or "-z ALG[,LEVEL]"); empty: mkfs.erofs
+ * without -z, an uncompressed image. */
+static int use_erofs_compression(struct config *cfg, const char *value)
+{
+	if (!value[0])
+		return set_compression_from(cfg, "none", CONFIG_FROM_EROFS_COMPRESSION);
+	if (strncmp(value, "-z", 2) != 0)
+		return -EINVAL;
+	value += 2;
+	while (is_blank(*value))
+		value++;
+	return set_compression_from(cfg, value, CONFIG_FROM_EROFS_COMPRESSION);
+}
+
+/* The original's initoverlayfs_init: true made initoverlayfs the
+ * mini-initramfs' /init, false (its default) a systemd service. */
+static int use_initoverlayfs_init(struct config *cfg, const char *value)
+{
+	bool init;
+
+	if (parse_boolean(value, &init) < 0)
+		return -EINVAL;
+	cfg->install_mode = init ? CONFIG_INSTALL_MODE_INIT : CONFIG_INSTALL_MODE_SYSTEMD;
+	return 0;
+}
+
+/* Keys of the original initoverlayfs (0.99x) that are not this project's.
+ * Their values are the rest of the line, as the original's installer read
+ * it (a shell command line, mkfs.erofs options): quotes, '=' and options
+ * in them are taken as they are, and never make a line malformed. Those
+ * with an equivalent here are used (use); the others only warn, saying
+ * what this project does instead. */
+static const struct original_key {
+	const char *name;
+	int (*use)(struct config *cfg, const char *value);
+	/* use: what a usable value looks like; else: what happens instead */
+	const char *text;
+} original_keys[] = {
+	{ "erofs_compression", use_erofs_compression, "-zALG[,LEVEL], e.g. -zlz4hc,11" },
+	{ "initoverlayfs_init", use_initoverlayfs_init, "true or false" },
+	{ "initoverlayfs_builder", NULL,
+	  "initoverlayfs-install makes the full initrd itself (see --source)" },
+	{ "initrd_builder", NULL,
+	  "initoverlayfs-install makes the mini-initramfs itself (see --mode)" },
+	{ "udev_trigger", NULL,
+	  "the boot program loads the devices' modules itself (mode init), udev does (mode "
+	  "systemd)" },
+};
+
+static const struct original_key *find_original_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(original_keys) / sizeof(original_keys[0]); i++)
+		if (strcmp(original_keys[i].name, name) == 0)
+			return &original_keys[i];
+	return NULL;
+}
+
+/* A key that is not this project's: never a failure. The original's keys
+ * with a use set what they stand for; everything else warns. */
+static void other_key(struct config *cfg, const char *key, const char *value, const char *origin,
+		      unsigned line)
+{
+	const struct original_key *k = find_original_key(key);
+	char where[CONFIG_PATH_MAX + 16];
+	int r;
+
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%u", origin, line);
+	else
+		snprintf(where, sizeof(where), "%s", origin);
+	if (!k) {
+		log_warning("%s: unknown key '%s', ignored", where, key);
+		return;
+	}
+	if (!k->use) {
+		log_warning("%s: '%s' (a key of the original initoverlayfs) ignored: %s", where,
+			    key, k->text);
+		return;
+	}
+	r = k->use(cfg, value);
+	if (r == -ENAMETOOLONG)
+		log_warning("%s: '%s' (a key of the original initoverlayfs) ignored: its value is "
+			    "too long",
+			    where, key);
+	else if (r < 0)
+		log_warning("%s: '%s' (a key of the original initoverlayfs) ignored: '%s' is not "
+			    "%s",
+			    where, key, value, k->text);
+}
+
 void config_init(struct config *cfg, const char *kernel_release)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -485,10 +588,7 @@ static int apply_pair(struct config *cfg, const char *key, const char *value, co
 	if (!origin)
 		origin = "config";
 	if (!k) {
-		if (line > 0)
-			log_warning("%s:%u: unknown key '%s', ignored", origin, line, key);
-		else
-			log_warning("%s: unknown key '%s', ignored", origin, key);
+		other_key(cfg, key, value, origin, line);
 		return 0;
 	}
 	r = k->set(cfg, value);
@@ -501,8 +601,8 @@ static int apply_pair(struct config *cfg, const char *key, const char *value, co
 }
 
 /* Cuts a "key value" / "key = value" / "key=value" line (already without
- * comment and surrounding blanks) into its two parts, in place. */
-static int split_line(char *line, char **key, char **value, unsigned lineno,
+ * comment and surrounding blanks) into the key and the rest, in place. */
+static int split_line(char *line, char **key, char **rest, unsigned lineno,
 		      struct config_error *err)
 {
 	char *p = line, *end;
@@ -523,22 +623,30 @@ static int split_line(char *line, char **key, char **value, unsigned lineno,
 			p++;
 	}
 	*end = '\0';
-	if (*p == '\0')
-		return fail(err, lineno, -EINVAL, "missing value for '%s'", *key);
+	*rest = p;
+	return 0;
+}
 
+/* The value of one of this project's keys, from the rest of its line: the
+ * strict grammar, in place. */
+static int unquote_value(char *p, const char *key, char **value, unsigned lineno,
+			 struct config_error *err)
+{
+	if (*p == '\0')
+		return fail(err, lineno, -EINVAL, "missing value for '%s'", key);
 	if (*p == '"') {
 		size_t len = strlen(p);
 
 		if (len < 2 || p[len - 1] != '"')
 			return fail(err, lineno, -EINVAL, "unterminated quote in value of '%s'",
-				    *key);
+				    key);
 		p[len - 1] = '\0';
 		p++;
 	}
 	/* Quotes only enclose a whole value: anything else would make where a
 	 * comment starts ambiguous. */
 	if (strchr(p, '"'))
-		return fail(err, lineno, -EINVAL, "stray quote in value of '%s'", *key);
+		return fail(err, lineno, -EINVAL, "stray quote in value of '%s'", key);
 	*value = p;
 	return 0;
 }
@@ -577,7 +685,7 @@ int config_parse_text(struct config *cfg, const char *text, const char *origin,
 		char line[CONFIG_LINE_MAX];
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *key = NULL, *value = NULL, *content;
+		char *key = NULL, *rest = NULL, *value = NULL, *content;
 		int r;
 
 		lineno++;
@@ -591,10 +699,17 @@ int config_parse_text(struct config *cfg, const char *text, const char *origin,
 		content = strip_line(line);
 		if (!content[0])
 			continue;
-		r = split_line(content, &key, &value, lineno, err);
+		r = split_line(content, &key, &rest, lineno, err);
 		if (r < 0)
 			return r;
-		r = apply_pair(cfg, key, value, origin, lineno, err);
+		/* Not this project's key: its value is none of our business. */
+		if (!find_key(key)) {
+			other_key(cfg, key, rest, origin ? origin : "config", lineno);
+			continue;
+		}
+		r = unquote_value(rest, key, &value, lineno, err);
+		if (r == 0)
+			r = apply_pair(cfg, key, value, origin, lineno, err);
 		if (r < 0)
 			return r;
 	}
@@ -661,6 +776,30 @@ int config_validate(const struct config *cfg, struct config_error *err)
 	return 0;
 }
 
+int config_validate_install(const struct config *cfg, struct config_error *err)
+{
+	const unsigned both = CONFIG_FROM_COMPRESSION | CONFIG_FROM_EROFS_COMPRESSION;
+
+	if ((cfg->compression_from & both) == both)
+		return fail(err, 0, -EINVAL,
+			    "both 'compression' and the original initoverlayfs' "
+			    "'erofs_compression' are set: keep one");
+	return 0;
+}
+
+const char *config_install_mode_to_string(enum config_install_mode mode)
+{
+	switch (mode) {
+	case CONFIG_INSTALL_MODE_DEFAULT:
+		return "default";
+	case CONFIG_INSTALL_MODE_INIT:
+		return "init";
+	case CONFIG_INSTALL_MODE_SYSTEMD:
+		return "systemd";
+	}
+	return "?";
+}
+
 int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_error *err)
 {
 	struct cmdline_param param;
@@ -680,7 +819,8 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
 		 * unknown key only warns, with or without a value: a newer
 		 * command line must not stop an older boot program. */
 		if (!find_key(key))
-			r = apply_pair(cfg, key, "", "kernel command line", 0, err);
+			r = apply_pair(cfg, key, param.has_value ? param.value : "",
+				       "kernel command line", 0, err);
 		else if (!config_cmdline_may_set(cfg, key))
 			log_warning("kernel command line: %s ignored: the config does not allow "
 				    "the command line to change verity settings "

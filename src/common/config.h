@@ -25,6 +25,15 @@
  *   debug        0 | 1 (also yes/no/true/false)  [0]
  *   compression  mkfs.erofs compression, used by initoverlayfs-install [lz4hc]
  *
+ * Keys of the original initoverlayfs (0.99x), taken whatever their value
+ * holds (the rest of the line, as the original's shell read it), never a
+ * reason to stop:
+ *   erofs_compression      mkfs.erofs -zALG[,LEVEL]: sets compression
+ *   initoverlayfs_init     true | false: initoverlayfs-install's mode
+ *                          init | systemd
+ *   initoverlayfs_builder, initrd_builder, udev_trigger
+ *                          warned about and ignored
+ *
  * dm-verity of the image (written by initoverlayfs-install --verity into
  * the mini-initramfs' config; an empty root hash means no verification):
  *   verity_roothash          hex digest of the hash tree's root  [""]
@@ -95,6 +104,18 @@ struct config_verity {
 	bool cmdline_override;
 };
 
+/* The mini-initramfs initoverlayfs-install builds when --mode is not
+ * given (the original's initoverlayfs_init). */
+enum config_install_mode {
+	CONFIG_INSTALL_MODE_DEFAULT, /* not in the config */
+	CONFIG_INSTALL_MODE_INIT,
+	CONFIG_INSTALL_MODE_SYSTEMD,
+};
+
+/* Which keys gave compression its value (struct config's compression_from). */
+#define CONFIG_FROM_COMPRESSION	      (1U << 0) /* compression */
+#define CONFIG_FROM_EROFS_COMPRESSION (1U << 1) /* the original's erofs_compression */
+
 struct config {
 	char bootfs[CONFIG_VALUE_MAX];
 	char bootfs_hint[CONFIG_PATH_MAX];
@@ -109,6 +130,8 @@ struct config {
 	enum on_failure on_failure;
 	bool debug;
 	char compression[CONFIG_VALUE_MAX];
+	unsigned compression_from; /* CONFIG_FROM_*: 0 for the default */
+	enum config_install_mode install_mode;
 	struct config_verity verity;
 };
 
@@ -128,9 +151,12 @@ void config_init(struct config *cfg, const char *kernel_release);
  * -EINVAL for a bad value, -ENAMETOOLONG for a value that does not fit. */
 int config_set(struct config *cfg, const char *key, const char *value);
 
-/* Parses a whole config text. Unknown keys are warned about through the
- * log and skipped; a malformed line stops the parse with -EINVAL and
- * err describes it (line number included). */
+/* Parses a whole config text. A key that is not this project's (unknown,
+ * or one of the original initoverlayfs' that has no use here) is warned
+ * about through the log and skipped, whatever its value; so is a bad value
+ * of the original's keys that have a use here. A malformed line of this
+ * project's keys stops the parse with -EINVAL and err describes it (line
+ * number included). */
 int config_parse_text(struct config *cfg, const char *text, const char *origin,
 		      struct config_error *err);
 
@@ -146,6 +172,13 @@ int config_apply_cmdline(struct config *cfg, const char *cmdline, struct config_
  * length of the algorithm, hash area after the data, ...). Call after
  * the file and the command line. -EINVAL with err->message set. */
 int config_validate(const struct config *cfg, struct config_error *err);
+
+/* Checks what initoverlayfs-install needs beyond what the boot does: one
+ * key for the compression, either compression or the original's
+ * erofs_compression, not both. -EINVAL with err->message set. */
+int config_validate_install(const struct config *cfg, struct config_error *err);
+
+const char *config_install_mode_to_string(enum config_install_mode mode);
 
 /* Whether the kernel command line may set key (without the
  * "initoverlayfs." prefix): the verity keys only when the config says

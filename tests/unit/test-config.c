@@ -361,8 +361,8 @@ static void test_error_missing_value(void **state)
 	assert_parse_error("timeout 5\nbootfs\n", -EINVAL, 2, "missing value for 'bootfs'");
 	assert_parse_error("bootfs =  \n", -EINVAL, 1, "missing value for 'bootfs'");
 	assert_parse_error("bootfs= # comment\n", -EINVAL, 1, "missing value for 'bootfs'");
-	/* Also for keys this version does not know. */
-	assert_parse_error("\nnewkey\n", -EINVAL, 2, "missing value for 'newkey'");
+	/* Also for our keys the rest of the line would have been a value. */
+	assert_parse_error("modules\n", -EINVAL, 1, "missing value for 'modules'");
 }
 
 static void test_error_bad_key(void **state)
@@ -556,6 +556,259 @@ static void test_unknown_key_null_origin(void **state)
 	assert_string_equal(err.origin, "config");
 	assert_string_equal(out, "initoverlayfs: warning: config:1: unknown key 'future_key', "
 				 "ignored\n");
+}
+
+/* A key this version does not know never stops the parse, whatever its
+ * value holds: the grammar of values is that of our keys. */
+static void test_unknown_key_any_value(void **state)
+{
+	char out[1024];
+	int r;
+
+	capture_start();
+	r = parse("newkey\n"
+		  "future_key \"a\" b \"c\n"
+		  "future_key=x=y --z=\"1\"\n"
+		  "timeout 6\n");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg.timeout_sec, 6);
+	assert_string_equal(
+		out, "initoverlayfs: warning: " ORIGIN ":1: unknown key 'newkey', ignored\n"
+		     "initoverlayfs: warning: " ORIGIN ":2: unknown key 'future_key', ignored\n"
+		     "initoverlayfs: warning: " ORIGIN ":3: unknown key 'future_key', ignored\n");
+	/* ours keep the strict grammar */
+	assert_parse_error("future_key \"x\nbootfs a\"b\n", -EINVAL, 2,
+			   "stray quote in value of 'bootfs'");
+}
+
+/* ---- the original initoverlayfs' configs -------------------------------- */
+
+/* What the original's installer (0.99x) writes on first run, on a system
+ * with an ext4 /boot: its default (a systemd service in a dracut
+ * mini-initramfs) and, with --initoverlayfs-init, its init mode. */
+#define ORIGINAL_HEAD                                        \
+	"bootfs UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff\n" \
+	"bootfs_hint /dev/vda1\n"                            \
+	"bootfstype ext4\n"                                  \
+	"initoverlayfs_builder dracut -M -o \"initoverlayfs fcoe\"\n"
+#define ORIGINAL_MODULES                                                             \
+	"bash systemd-initrd i18n kernel-modules-extra rootfs-block dracut-systemd " \
+	"usrmount fs-lib microcode_ctl-fw_dir_override shutdown nss-softokn"
+#define ORIGINAL_DEFAULT                                                                 \
+	ORIGINAL_HEAD                                                                    \
+	"initrd_builder dracut -M -m \"kernel-modules udev-rules initoverlayfs systemd " \
+	"base\" -o \"" ORIGINAL_MODULES "\"\n"                                           \
+	"erofs_compression -zlz4hc,11\n"
+#define ORIGINAL_INIT                                                                   \
+	ORIGINAL_HEAD                                                                   \
+	"initrd_builder dracut -M -m \"initoverlayfs\" -o \"kernel-modules udev-rules " \
+	"systemd base " ORIGINAL_MODULES "\"\n"                                         \
+	"initoverlayfs_init true\n"                                                     \
+	"erofs_compression -zlz4hc,11\n"
+
+#define WARN_BUILDER                                                                    \
+	"initoverlayfs: warning: " ORIGIN ":4: 'initoverlayfs_builder' (a key of the "  \
+	"original initoverlayfs) ignored: initoverlayfs-install makes the full initrd " \
+	"itself (see --source)\n"
+#define WARN_INITRD_BUILDER                                                      \
+	"initoverlayfs: warning: " ORIGIN ":5: 'initrd_builder' (a key of the "  \
+	"original initoverlayfs) ignored: initoverlayfs-install makes the mini-" \
+	"initramfs itself (see --mode)\n"
+
+/* Only the keys we know resolve; the two dracut command lines warn. */
+static void assert_original_resolved(void)
+{
+	assert_string_equal(cfg.bootfs, "UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff");
+	assert_string_equal(cfg.bootfs_hint, "/dev/vda1");
+	assert_string_equal(cfg.bootfstype, "ext4");
+	assert_string_equal(cfg.fs, "/initoverlayfs-" RELEASE ".img");
+	assert_string_equal(cfg.fstype, CONFIG_DEFAULT_FSTYPE);
+	assert_string_equal(cfg.init, CONFIG_DEFAULT_INIT);
+	assert_int_equal(cfg.timeout_sec, CONFIG_DEFAULT_TIMEOUT_SEC);
+	assert_string_equal(cfg.modules, "");
+	assert_string_equal(cfg.compression, "lz4hc,11");
+	assert_int_equal(cfg.compression_from, CONFIG_FROM_EROFS_COMPRESSION);
+	assert_int_equal(config_validate(&cfg, &err), 0);
+	assert_int_equal(config_validate_install(&cfg, &err), 0);
+}
+
+static void test_original_default(void **state)
+{
+	char out[2048];
+	int r;
+
+	capture_start();
+	r = parse(ORIGINAL_DEFAULT);
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(out, WARN_BUILDER WARN_INITRD_BUILDER);
+	assert_original_resolved();
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_DEFAULT);
+}
+
+static void test_original_init(void **state)
+{
+	char out[2048];
+	int r;
+
+	capture_start();
+	r = parse(ORIGINAL_INIT);
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(out, WARN_BUILDER WARN_INITRD_BUILDER);
+	assert_original_resolved();
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_INIT);
+	assert_string_equal(config_install_mode_to_string(cfg.install_mode), "init");
+}
+
+/* The resolved config (what --check-config prints, what the installer
+ * writes into a mini-initramfs) has none of the original's keys. */
+static void test_original_format(void **state)
+{
+	char text[4096];
+	struct config again;
+
+	capture_start();
+	parse(ORIGINAL_INIT);
+	capture_stop(text, sizeof(text));
+	assert_int_equal(config_format(&cfg, text, sizeof(text)), 0);
+	assert_null(strstr(text, "builder"));
+	assert_null(strstr(text, "erofs_compression"));
+	assert_null(strstr(text, "initoverlayfs_init"));
+	assert_non_null(strstr(text, "\ncompression lz4hc,11\n"));
+	again = cfg;
+	assert_int_equal(parse(text), 0);
+	assert_config_equal(&again, &cfg);
+}
+
+static void test_original_udev_trigger(void **state)
+{
+	char out[1024];
+	int r;
+
+	capture_start();
+	r = parse("bootfs LABEL=boot\n"
+		  "udev_trigger udevadm trigger --type=devices --action=add "
+		  "--subsystem-match=module --subsystem-match=block\n");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(cfg.bootfs, "LABEL=boot");
+	assert_string_equal(out, "initoverlayfs: warning: " ORIGIN
+				 ":2: 'udev_trigger' (a key of the original initoverlayfs) "
+				 "ignored: the boot program loads the devices' modules itself "
+				 "(mode init), udev does (mode systemd)\n");
+}
+
+/* erofs_compression is mkfs.erofs' -z option, as the original passed it. */
+static void test_original_erofs_compression(void **state)
+{
+	static const struct {
+		const char *line, *compression;
+	} ok[] = {
+		{ "erofs_compression -zlz4hc,11\n", "lz4hc,11" },
+		{ "erofs_compression -zlz4\n", "lz4" },
+		{ "erofs_compression=-z lz4hc\n", "lz4hc" },
+		{ "erofs_compression -zlzma,6\n", "lzma,6" },
+		/* nothing after the key: mkfs.erofs without -z */
+		{ "erofs_compression\n", "none" },
+		{ "erofs_compression \"\"\n", "" },
+	};
+	char out[1024];
+	int r;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		capture_start();
+		r = parse(ok[i].line);
+		capture_stop(out, sizeof(out));
+		assert_int_equal(r, 0);
+		if (!ok[i].compression[0]) {
+			/* the quotes are part of the value, as in the shell's $var */
+			assert_string_equal(cfg.compression, CONFIG_DEFAULT_COMPRESSION);
+			assert_int_equal(cfg.compression_from, 0);
+			continue;
+		}
+		assert_string_equal(out, "");
+		assert_string_equal(cfg.compression, ok[i].compression);
+		assert_int_equal(cfg.compression_from, CONFIG_FROM_EROFS_COMPRESSION);
+	}
+
+	/* Other mkfs.erofs options: warned about, the default stays. */
+	capture_start();
+	r = parse("erofs_compression -Eall-fragments -zlz4hc\n");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(cfg.compression, CONFIG_DEFAULT_COMPRESSION);
+	assert_int_equal(cfg.compression_from, 0);
+	assert_string_equal(out, "initoverlayfs: warning: " ORIGIN
+				 ":1: 'erofs_compression' (a key of the original initoverlayfs) "
+				 "ignored: '-Eall-fragments -zlz4hc' is not -zALG[,LEVEL], e.g. "
+				 "-zlz4hc,11\n");
+	capture_start();
+	r = parse("erofs_compression -zlz4hc,11 -Eztailpacking\n");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(cfg.compression, CONFIG_DEFAULT_COMPRESSION);
+}
+
+/* Both compression keys: the boot does not care, the installer refuses. */
+static void test_original_and_own_compression(void **state)
+{
+	assert_int_equal(parse("compression lz4\nerofs_compression -zlz4hc,11\n"), 0);
+	assert_int_equal(cfg.compression_from,
+			 CONFIG_FROM_COMPRESSION | CONFIG_FROM_EROFS_COMPRESSION);
+	assert_int_equal(config_validate(&cfg, &err), 0);
+	assert_int_equal(config_validate_install(&cfg, &err), -EINVAL);
+	assert_string_equal(err.message, "both 'compression' and the original initoverlayfs' "
+					 "'erofs_compression' are set: keep one");
+	assert_int_equal(parse("compression lz4\n"), 0);
+	assert_int_equal(cfg.compression_from, CONFIG_FROM_COMPRESSION);
+	assert_int_equal(config_validate_install(&cfg, &err), 0);
+}
+
+static void test_original_init_values(void **state)
+{
+	char out[1024];
+	int r;
+
+	assert_int_equal(parse("initoverlayfs_init true\n"), 0);
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_INIT);
+	assert_int_equal(parse("initoverlayfs_init false\n"), 0);
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_SYSTEMD);
+	assert_string_equal(config_install_mode_to_string(cfg.install_mode), "systemd");
+	assert_int_equal(parse("initoverlayfs_init=1\ninitoverlayfs_init no\n"), 0);
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_SYSTEMD);
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_DEFAULT);
+	capture_start();
+	r = parse("initoverlayfs_init maybe\n");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg.install_mode, CONFIG_INSTALL_MODE_DEFAULT);
+	assert_string_equal(out, "initoverlayfs: warning: " ORIGIN
+				 ":1: 'initoverlayfs_init' (a key of the original initoverlayfs) "
+				 "ignored: 'maybe' is not true or false\n");
+}
+
+/* An original key's overlong value warns too, and the line limit is the
+ * same as for every line. */
+static void test_original_overlong(void **state)
+{
+	char text[CONFIG_VALUE_MAX + 64], out[1024];
+	size_t n;
+	int r;
+
+	n = (size_t)snprintf(text, sizeof(text), "erofs_compression -z");
+	memset(text + n, 'a', CONFIG_VALUE_MAX);
+	text[n + CONFIG_VALUE_MAX] = '\0';
+	capture_start();
+	r = parse(text);
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_string_equal(cfg.compression, CONFIG_DEFAULT_COMPRESSION);
+	assert_string_equal(out, "initoverlayfs: warning: " ORIGIN
+				 ":1: 'erofs_compression' (a key of the original initoverlayfs) "
+				 "ignored: its value is too long\n");
 }
 
 /* ---- config_set --------------------------------------------------------- */
@@ -919,6 +1172,22 @@ static void test_cmdline_unknown_key_warns(void **state)
 				 "'colour', ignored\n");
 }
 
+static void test_cmdline_original_key(void **state)
+{
+	char out[512];
+	int r;
+
+	capture_start();
+	r = apply("initoverlayfs.initrd_builder=\"dracut -M\" initoverlayfs.timeout=3");
+	capture_stop(out, sizeof(out));
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg.timeout_sec, 3);
+	assert_string_equal(out, "initoverlayfs: warning: kernel command line: 'initrd_builder' "
+				 "(a key of the original initoverlayfs) ignored: "
+				 "initoverlayfs-install makes the mini-initramfs itself (see "
+				 "--mode)\n");
+}
+
 static void test_cmdline_too_long(void **state)
 {
 	char line[4096];
@@ -1005,6 +1274,15 @@ int main(void)
 		T(test_unknown_key_warns),
 		T(test_unknown_key_quiet_below_warning),
 		T(test_unknown_key_null_origin),
+		T(test_unknown_key_any_value),
+		T(test_original_default),
+		T(test_original_init),
+		T(test_original_format),
+		T(test_original_udev_trigger),
+		T(test_original_erofs_compression),
+		T(test_original_and_own_compression),
+		T(test_original_init_values),
+		T(test_original_overlong),
 		T(test_config_set),
 		T(test_format_defaults),
 		T(test_format_roundtrip_all_set),
@@ -1028,6 +1306,7 @@ int main(void)
 		T(test_cmdline_bad_value),
 		T(test_cmdline_empty_value),
 		T(test_cmdline_unknown_key_warns),
+		T(test_cmdline_original_key),
 		T(test_cmdline_too_long),
 	};
 

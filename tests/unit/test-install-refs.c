@@ -134,6 +134,36 @@ static void test_default_fs(void **state)
 	check_ref(p, "6.1.0-57-amd64", 0, "/initoverlayfs-6.1.0-57-amd64.img");
 }
 
+/* The original initoverlayfs' mini-initramfs (dracut, its module copies
+ * the host's config as it is, quotes and all): it boots the unhashed
+ * /initoverlayfs-KVER.img, whose name its file name gives. */
+static void test_original_initramfs(void **state)
+{
+	static const struct member original[] = {
+		{ "etc", NULL },
+		{ "etc/initoverlayfs.conf",
+		  "bootfs UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff\n"
+		  "bootfs_hint /dev/vda1\n"
+		  "bootfstype ext4\n"
+		  "initoverlayfs_builder dracut -M -o \"initoverlayfs fcoe\"\n"
+		  "initrd_builder dracut -M -m \"initoverlayfs\" -o \"kernel-modules udev-rules\"\n"
+		  "initoverlayfs_init true\n"
+		  "erofs_compression -zlz4hc,11\n" },
+		{ "usr/sbin/initoverlayfs", "\177ELF" },
+		{ NULL, NULL },
+	};
+	char dir[128];
+	struct strv refs = { 0 };
+
+	snprintf(dir, sizeof(dir), "%s/origboot", test_dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	append_archive(path_of("origboot/initramfs-6.7.4-200.fc39.x86_64.img"), "zstd", original);
+	assert_int_equal(boot_dir_image_refs(dir, NULL, &refs), 0);
+	assert_int_equal(refs.n, 1);
+	assert_true(image_ref_in(&refs, "/initoverlayfs-6.7.4-200.fc39.x86_64.img"));
+	strv_free(&refs);
+}
+
 /* a full initrd, garbage, an empty file, a directory: no image, no crash */
 static void test_foreign(void **state)
 {
@@ -234,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_later_entry_wins),
 		cmocka_unit_test(test_default_fs),
+		cmocka_unit_test(test_original_initramfs),
 		cmocka_unit_test(test_foreign),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_boot_dir),
