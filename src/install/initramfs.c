@@ -125,7 +125,7 @@ int make_initramfs(struct run *r)
 		r->initramfs_tmp[0] = '\0';
 		return log_step_error("initramfs: create temporary file", dir, fd);
 	}
-	if (p->o->mode == MODE_SYSTEMD) {
+	if (p->mode == MODE_SYSTEMD) {
 		e = make_initramfs_systemd(r);
 	} else {
 		e = mini_add_config(r->mini.stage, &r->cfg, r->image_ref);

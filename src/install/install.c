@@ -101,7 +101,7 @@ static int stage_mini(struct run *r)
 {
 	int e = 0;
 
-	if (r->p->o->mode == MODE_INIT)
+	if (r->p->mode == MODE_INIT)
 		e = mini_stage(r->work, r->p, &r->mini);
 	if (e == 0)
 		step_reached("mini-staged");
@@ -202,7 +202,7 @@ static void summary(const struct run *r, uint64_t usec)
 	char a[64];
 
 	printf("initoverlayfs-install: kernel %s, source %s, mode %s\n", p->kver,
-	       source_names[p->source], p->o->mode == MODE_INIT ? "init" : "systemd");
+	       source_names[p->source], p->mode == MODE_INIT ? "init" : "systemd");
 	printf("  full initrd     %s, %s\n", size_str(r->full_size, a, sizeof(a)),
 	       r->full_compression);
 	printf("  EROFS image     %s, %s: %s\n", size_str(r->image_size, a, sizeof(a)),
@@ -210,7 +210,7 @@ static void summary(const struct run *r, uint64_t usec)
 	if (p->o->verity)
 		printf("  dm-verity       root hash %s, hash tree %s (included above)\n",
 		       r->cfg.verity.roothash, size_str(r->verity_tree_size, a, sizeof(a)));
-	if (p->o->mode == MODE_INIT)
+	if (p->mode == MODE_INIT)
 		printf("  mini-initramfs  %s, %s, %zu modules: %s\n",
 		       size_str(r->mini_size, a, sizeof(a)), p->initramfs_compression,
 		       p->modules.files.n, p->output);
@@ -281,7 +281,7 @@ static int apply(const struct plan *p, uint64_t t_start)
 	}
 	log_info("kernel %s, boot directory %s, source %s, mode %s, output %s", p->kver,
 		 p->boot_dir, p->o->source ? p->o->source : source_names[p->source],
-		 p->o->mode == MODE_INIT ? "init" : "systemd", p->output);
+		 p->mode == MODE_INIT ? "init" : "systemd", p->output);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && e == 0; i++) {
 		log_debug("stage: %s", stages[i].name);
 		e = stages[i].run(r);

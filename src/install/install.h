@@ -19,6 +19,7 @@ struct options {
 	bool verity;		 /* append a dm-verity hash tree to the image */
 	const char *verity_salt; /* hex; NULL: derived from the image */
 	enum install_mode mode;
+	bool mode_set;			   /* --mode given: it wins over the config */
 	const char *kver;		   /* NULL: running kernel */
 	const char *boot_dir;		   /* default /boot */
 	const char *source;		   /* dracut | initramfs-tools | IMAGE | DIR; NULL: auto */

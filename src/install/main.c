@@ -90,12 +90,14 @@ static void help(void)
 		 names);
 	print_wrapped(text, HELP_COLUMN, HELP_COLUMN);
 	printf("  -m, --mode MODE          'init': the mini-initramfs runs the initoverlayfs\n"
-	       "                           boot program as /init (default); 'systemd': dracut\n"
-	       "                           builds it with its 'initoverlayfs' module\n"
+	       "                           boot program as /init; 'systemd': dracut builds it\n"
+	       "                           with its 'initoverlayfs' module (default: the\n"
+	       "                           config's initoverlayfs_init, true for init, false\n"
+	       "                           for systemd; else init)\n"
 	       "  -c, --compression ALG[,LEVEL]\n"
 	       "                           EROFS compression for mkfs.erofs: lz4hc, lz4,\n"
-	       "                           ... or 'none' (default: the config's 'compression',\n"
-	       "                           else lz4hc)\n"
+	       "                           ... or 'none' (default: the config's 'compression'\n"
+	       "                           or 'erofs_compression -zALG[,LEVEL]', else lz4hc)\n"
 	       "  -C, --config FILE        config file (default /etc/initoverlayfs.conf). When\n"
 	       "                           missing or empty it is written: bootfs UUID=, hint\n"
 	       "                           and type of the file system holding BOOT-DIR. An\n"
@@ -327,6 +329,7 @@ int main(int argc, char **argv)
 				log_error("--mode %s: expected 'init' or 'systemd'", optarg);
 				return 2;
 			}
+			o.mode_set = true;
 			break;
 		case 'c':
 			o.compression = optarg;

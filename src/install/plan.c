@@ -214,7 +214,7 @@ static int check_compressions(struct plan *p)
 			  ic, names);
 		return -EINVAL;
 	}
-	if (p->o->mode == MODE_INIT && found)
+	if (p->mode == MODE_INIT && found)
 		return tool_require(found->compress[0], "initramfs compression");
 	return 0;
 }
@@ -276,7 +276,7 @@ static int check_tools(struct plan *p)
 		e = tool_require("veritysetup", "--verity");
 	if (e < 0)
 		return e;
-	if (p->o->mode == MODE_INIT)
+	if (p->mode == MODE_INIT)
 		return tool_require("depmod", "mini-initramfs modules");
 	e = tool_require("dracut", "mode systemd");
 	if (e < 0)
@@ -358,6 +358,24 @@ static int load_config(struct plan *p)
 	p->cfg.verity.salt[0] = '\0';
 	p->cfg.verity.hash_offset = 0;
 	p->cfg.verity.data_blocks = 0;
+
+	e = config_validate_install(&p->cfg, &err);
+	if (e < 0) {
+		log_error("config %s: %s", p->config_path, err.message);
+		return e;
+	}
+	if (p->cfg.compression_from & CONFIG_FROM_EROFS_COMPRESSION)
+		log_info("config %s: compression %s, from the original initoverlayfs' "
+			 "erofs_compression",
+			 p->config_path, p->cfg.compression);
+	p->mode = p->o->mode;
+	if (!p->o->mode_set && p->cfg.install_mode != CONFIG_INSTALL_MODE_DEFAULT) {
+		p->mode =
+			p->cfg.install_mode == CONFIG_INSTALL_MODE_INIT ? MODE_INIT : MODE_SYSTEMD;
+		log_info("config %s: mode %s, from the original initoverlayfs' "
+			 "initoverlayfs_init",
+			 p->config_path, config_install_mode_to_string(p->cfg.install_mode));
+	}
 
 	if (p->o->compression)
 		fmt_path(p->erofs_compression, sizeof(p->erofs_compression), "%s",
@@ -450,15 +468,16 @@ int plan_make(const struct options *o, struct plan *p)
 		e = choose_output(p);
 	if (e == 0)
 		e = check_source(p);
-	if (e == 0)
-		e = check_tools(p);
-	if (e == 0 && o->mode == MODE_INIT)
-		e = check_boot_program(p);
+	/* the config may choose the mode, which decides the tools */
 	if (e == 0)
 		e = load_config(p);
 	if (e == 0)
+		e = check_tools(p);
+	if (e == 0 && p->mode == MODE_INIT)
+		e = check_boot_program(p);
+	if (e == 0)
 		e = check_compressions(p);
-	if (e == 0 && o->mode == MODE_INIT)
+	if (e == 0 && p->mode == MODE_INIT)
 		e = plan_mini(p);
 	if (e == 0)
 		e = find_images(p);
@@ -645,7 +664,7 @@ static void print_inputs(const struct plan *p, FILE *out)
 		p->config_generated ? "missing, generated" : "kept",
 		p->cfg.bootfs[0] ? p->cfg.bootfs : "(none)",
 		p->cfg.bootfstype[0] ? p->cfg.bootfstype : "(unknown)");
-	if (p->o->mode == MODE_INIT)
+	if (p->mode == MODE_INIT)
 		fprintf(out, "  boot program    %s\n", p->boot_program);
 }
 
@@ -656,7 +675,7 @@ static void print_outputs(const struct plan *p, FILE *out)
 		PRIVATE_FILE_MODE, p->boot_dir, p->kver, p->erofs_compression,
 		p->o->verity ? ", with a dm-verity hash tree" : "");
 	fprintf(out, "  %04o %s  mini-initramfs, %s\n", PRIVATE_FILE_MODE, p->output,
-		p->o->mode == MODE_INIT ? "newc cpio" : "dracut, mode systemd");
+		p->mode == MODE_INIT ? "newc cpio" : "dracut, mode systemd");
 	if (p->config_generated)
 		fprintf(out, "  %04o %s  config: bootfs %s, bootfs_hint %s, bootfstype %s\n",
 			HOST_CONFIG_MODE, p->config_path, p->cfg.bootfs, p->cfg.bootfs_hint,
@@ -680,7 +699,7 @@ static void print_commands(const struct plan *p, FILE *out)
 		print_command(out, "the full initrd", argv);
 	fmt_path(work_full, sizeof(work_full), "%s",
 		 p->source == SOURCE_DIR ? p->source_path : "$WORK/full");
-	if (p->o->mode == MODE_INIT) {
+	if (p->mode == MODE_INIT) {
 		plan_depmod_argv(p, "$WORK/depmod.d", "$WORK/mini", argv);
 		print_command(out, "the mini-initramfs' module indexes", argv);
 	}
@@ -691,7 +710,7 @@ static void print_commands(const struct plan *p, FILE *out)
 				  p->o->verity_salt ? p->o->verity_salt : "<sha256 of the image>",
 				  argv, buf, sizeof(buf)) == 0)
 		print_command(out, "the dm-verity hash tree, appended to the image", argv);
-	if (p->o->mode == MODE_SYSTEMD) {
+	if (p->mode == MODE_SYSTEMD) {
 		const char *base = strrchr(p->output, '/') + 1;
 		char tmp[PATH_MAX];
 
@@ -739,11 +758,11 @@ static void print_mini(const struct plan *p, FILE *out)
 void plan_print(const struct plan *p, FILE *out)
 {
 	fprintf(out, "plan: kernel %s, mode %s, source %s\n", p->kver,
-		p->o->mode == MODE_INIT ? "init" : "systemd", source_names[p->source]);
+		p->mode == MODE_INIT ? "init" : "systemd", source_names[p->source]);
 	print_inputs(p, out);
 	print_outputs(p, out);
 	print_commands(p, out);
-	if (p->o->mode == MODE_INIT)
+	if (p->mode == MODE_INIT)
 		print_mini(p, out);
 	fprintf(out, "dry run: nothing was changed\n");
 }

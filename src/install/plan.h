@@ -48,6 +48,7 @@ struct plan {
 	char boot_program[PATH_MAX];
 
 	/* how */
+	enum install_mode mode; /* --mode, else the config's, else init */
 	char erofs_compression[CONFIG_VALUE_MAX];
 	char initramfs_compression[32]; /* a compress.c name or "none" */
 	char initramfs_level[8];	/* "" for the default */

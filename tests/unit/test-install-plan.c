@@ -273,6 +273,105 @@ static void test_printed_plan(void **state)
 	}
 }
 
+/* The original initoverlayfs' config (init mode, as its installer writes
+ * it with --initoverlayfs-init): the keys we know decide; its
+ * erofs_compression is the image's, its initoverlayfs_init the mode. */
+static void test_original_config(void **state)
+{
+	static const char original[] =
+		"bootfs UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff\n"
+		"bootfs_hint /dev/vda1\n"
+		"bootfstype ext4\n"
+		"initoverlayfs_builder dracut -M -o \"initoverlayfs fcoe\"\n"
+		"initrd_builder dracut -M -m \"initoverlayfs\" -o \"kernel-modules udev-rules "
+		"systemd base bash systemd-initrd i18n kernel-modules-extra rootfs-block "
+		"dracut-systemd usrmount fs-lib microcode_ctl-fw_dir_override shutdown "
+		"nss-softokn\"\n"
+		"initoverlayfs_init true\n"
+		"erofs_compression -zlz4hc,11\n";
+	struct options o = base_options();
+	const char *argv[24];
+	char buf[512], path[128], dracutbase[160], want[512];
+	struct plan p;
+
+	snprintf(path, sizeof(path), "%s",
+		 test_write_file("original.conf", original, strlen(original)));
+	o.config_path = path;
+	/* the config decides the mode only when --mode does not */
+	o.mode = MODE_SYSTEMD;
+	capture_start();
+	assert_int_equal(plan_make(&o, &p), 0);
+	capture_restore();
+	assert_int_equal(p.mode, MODE_INIT);
+	assert_false(p.config_generated);
+	assert_string_equal(p.cfg.bootfs, "UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff");
+	assert_string_equal(p.cfg.bootfs_hint, "/dev/vda1");
+	assert_string_equal(p.cfg.bootfstype, "ext4");
+	assert_string_equal(p.erofs_compression, "lz4hc,11");
+	/* the mini-initramfs' config says what the image has */
+	assert_string_equal(p.cfg.compression, "lz4hc,11");
+	assert_int_equal(plan_mkfs_argv(&p, "IMG", "TREE", argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[1], "-zlz4hc,11");
+	plan_free(&p);
+
+	/* --compression still wins */
+	o.compression = "lz4";
+	capture_start();
+	assert_int_equal(plan_make(&o, &p), 0);
+	capture_restore();
+	assert_string_equal(p.erofs_compression, "lz4");
+	plan_free(&p);
+
+	/* --mode wins over initoverlayfs_init */
+	o = base_options();
+	o.config_path = path;
+	snprintf(dracutbase, sizeof(dracutbase), "%s/dracutbase", test_dir);
+	assert_int_equal(mkdir(dracutbase, 0755), 0);
+	strcat(dracutbase, "/modules.d");
+	assert_int_equal(mkdir(dracutbase, 0755), 0);
+	strcat(dracutbase, "/81initoverlayfs");
+	assert_int_equal(mkdir(dracutbase, 0755), 0);
+	snprintf(dracutbase, sizeof(dracutbase), "%s/dracutbase", test_dir);
+	setenv("dracutbasedir", dracutbase, 1);
+	o.mode = MODE_SYSTEMD;
+	o.mode_set = true;
+	capture_start();
+	assert_int_equal(plan_make(&o, &p), 0);
+	capture_restore();
+	assert_int_equal(p.mode, MODE_SYSTEMD);
+	plan_free(&p);
+
+	/* initoverlayfs_init false: the original's systemd service */
+	snprintf(path, sizeof(path), "%s",
+		 test_write_file("original-false.conf",
+				 "bootfs LABEL=b\ninitoverlayfs_init false\n",
+				 strlen("bootfs LABEL=b\ninitoverlayfs_init false\n")));
+	o = base_options();
+	o.config_path = path;
+	capture_start();
+	assert_int_equal(plan_make(&o, &p), 0);
+	capture_restore();
+	assert_int_equal(p.mode, MODE_SYSTEMD);
+	plan_free(&p);
+	unsetenv("dracutbasedir");
+
+	/* both compression keys: refused */
+	snprintf(path, sizeof(path), "%s",
+		 test_write_file("both.conf", "compression lz4\nerofs_compression -zlz4hc,11\n",
+				 strlen("compression lz4\nerofs_compression -zlz4hc,11\n")));
+	o = base_options();
+	o.config_path = path;
+	capture_start();
+	assert_int_equal(plan_make(&o, &p), -EINVAL);
+	capture_stop(buf, sizeof(buf));
+	plan_free(&p);
+	snprintf(want, sizeof(want),
+		 "initoverlayfs: error: config %s: both 'compression' and the original "
+		 "initoverlayfs' 'erofs_compression' are set: keep one\n",
+		 path);
+	assert_string_equal(buf, want);
+}
+
 static void test_refusals(void **state)
 {
 	struct options o = base_options();
@@ -309,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_directory_source), cmocka_unit_test(test_add_modules),
 		cmocka_unit_test(test_stale_images),	 cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_printed_plan),	 cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_original_config),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
