@@ -79,6 +79,76 @@ case_unknown_key_warns() {
 	assert_contains "$WORK/out" "warning: $WORK/conf:2: unknown key 'future_key', ignored"
 }
 
+# Keys that are not ours warn whatever their value holds; ours keep the
+# strict grammar.
+case_unknown_key_any_value() {
+	printf 'future_key "a" b "c\nnewkey\nfs /x.img\n' >"$WORK/conf"
+	run --check-config "$WORK/conf"
+	expect_rc 0
+	assert_contains "$WORK/out" "warning: $WORK/conf:1: unknown key 'future_key', ignored"
+	assert_contains "$WORK/out" "warning: $WORK/conf:2: unknown key 'newkey', ignored"
+	assert_contains "$WORK/out" "fs /x.img"
+	printf 'fs /x"y.img\n' >"$WORK/conf"
+	run --check-config "$WORK/conf"
+	expect_rc 1
+	assert_contains "$WORK/out" "error: $WORK/conf:1: stray quote in value of 'fs'"
+}
+
+# The configs the original initoverlayfs (0.99x) writes (tests/data): two
+# warnings, exit 0, and the values of the keys we know; erofs_compression
+# is the compression, initoverlayfs_init the installer's mode.
+original_config_case() {
+	local conf=$TOP/tests/data/original-$1.conf warn
+	run --check-config "$conf"
+	expect_rc 0
+	warn="initoverlayfs: warning: $conf"
+	grep -c '^initoverlayfs: warning: ' "$WORK/out" | grep -qx 2 || fail "not 2 warnings"
+	assert_contains "$WORK/out" "$warn:4: 'initoverlayfs_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the full initrd itself (see --source)"
+	assert_contains "$WORK/out" "$warn:5: 'initrd_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the mini-initramfs itself (see --mode)"
+	grep -v '^initoverlayfs: warning: ' "$WORK/out" >"$WORK/resolved"
+	grep -q '^# initoverlayfs-install mode' "$WORK/resolved" && [ "$1" = default ] &&
+		fail "a mode without initoverlayfs_init"
+	cat >"$WORK/want" <<-EOF
+		bootfs UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff
+		bootfs_hint /dev/vda1
+		bootfstype ext4
+		fs /initoverlayfs-$(uname -r).img
+		fstype erofs
+		init /sbin/init
+		timeout 30
+		modules ""
+		image_mount auto
+		newroot overlay
+		on_failure auto
+		debug 0
+		compression lz4hc,11
+		# bootfs kind: UUID
+	EOF
+	[ "$1" = init ] && echo "# initoverlayfs-install mode: init (initoverlayfs_init)" >>"$WORK/want"
+	diff -u "$WORK/want" "$WORK/resolved" || fail "resolved values of original-$1.conf"
+}
+
+case_original_config_default() { original_config_case default; }
+case_original_config_init() { original_config_case init; }
+
+# What other configs of the original carry: udev_trigger's command line.
+case_original_udev_trigger() {
+	printf 'bootfs LABEL=boot\nudev_trigger udevadm trigger --type=devices --action=add --subsystem-match=module --subsystem-match=block --subsystem-match=virtio --subsystem-match=pci --subsystem-match=nvme\n' >"$WORK/conf"
+	run --check-config "$WORK/conf"
+	expect_rc 0
+	assert_contains "$WORK/out" "initoverlayfs: warning: $WORK/conf:2: 'udev_trigger' (a key of the original initoverlayfs) ignored: the boot program loads the devices' modules itself (mode init), udev does (mode systemd)"
+	assert_contains "$WORK/out" "bootfs LABEL=boot"
+}
+
+# Both compression keys: the boot does not mind (exit 0), the installer
+# refuses (a warning says so).
+case_both_compressions() {
+	printf 'compression lz4\nerofs_compression -zlz4hc,11\n' >"$WORK/conf"
+	run --check-config "$WORK/conf"
+	expect_rc 0
+	assert_contains "$WORK/out" "initoverlayfs: warning: $WORK/conf: both 'compression' and the original initoverlayfs' 'erofs_compression' are set: keep one (initoverlayfs-install refuses it)"
+}
+
 case_malformed_config_names_line() {
 	printf '# comment\n\nbootfs\n' >"$WORK/conf"
 	run --check-config "$WORK/conf"
@@ -217,6 +287,11 @@ run_case upstream-config case_upstream_config
 run_case check-config-output-parses-back case_check_config_output_parses_back
 run_case check-config-with-cmdline case_check_config_with_cmdline
 run_case unknown-key-warns case_unknown_key_warns
+run_case unknown-key-any-value case_unknown_key_any_value
+run_case original-config-default case_original_config_default
+run_case original-config-init case_original_config_init
+run_case original-udev-trigger case_original_udev_trigger
+run_case both-compressions case_both_compressions
 run_case malformed-config-names-line case_malformed_config_names_line
 run_case missing-config case_missing_config
 run_case help-and-version case_help_and_version
