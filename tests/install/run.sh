@@ -851,6 +851,92 @@ case_stale_referenced() {
 		fail "not exactly one hashed image: $(ls "$BOOT")"
 }
 
+# Upgrading from the original initoverlayfs (0.99x): its config (init
+# mode, tests/data) is kept and used: two warnings, its erofs_compression
+# is the image's compression (lz4hc level 11: the image is the one
+# mkfs.erofs -zlz4hc,11 makes of the tree, not the default level's), its
+# initoverlayfs_init the mode. Its pair (/boot/initramfs-KVER.img naming
+# the unhashed /initoverlayfs-KVER.img by the config's default fs) stays
+# while that initramfs is installed, and goes once it is replaced. /boot is
+# a file system of its own here (a tmpfs), as the original needed.
+case_original_upgrade() {
+	new_case original
+	cp "$HERE/../data/original-init.conf" "$CONF"
+	sha256sum "$CONF" >"$C/conf.sum"
+	make_tree "$C/src" O
+	seq 1 200000 >"$C/src/usr/lib/text"
+	mount -t tmpfs -o mode=0755 iofs-original-boot "$BOOT"
+	# the case runs in a subshell of its own: its end, failed or not
+	trap 'umount "$BOOT"' EXIT
+	# the original's pair of this kernel
+	mkdir -p "$C/orig/etc" "$C/orig/usr/sbin"
+	cp "$CONF" "$C/orig/etc/initoverlayfs.conf"
+	cp "$BOOTPROG" "$C/orig/usr/sbin/initoverlayfs"
+	(cd "$C/orig" && find . | cpio -o -H newc --quiet) | zstd -q -c >"$BOOT/initramfs-$KVER.img"
+	echo "the original's image" >"$BOOT/initoverlayfs-$KVER.img"
+
+	iofs --dry-run --source "$C/src" --output-initramfs "$C/initrd" >"$C/plan" 2>"$C/plan.err"
+	cat "$C/plan.err"
+	assert_contains "$C/plan" "plan: kernel $KVER, mode init, source directory"
+	assert_contains "$C/plan" "    \$ mkfs.erofs -zlz4hc,11 -T0 "
+
+	# kernel-install's way: the mini-initramfs goes to the staging area
+	iofs -f --source "$C/src" --output-initramfs "$C/initrd" >"$C/out" 2>"$C/err" ||
+		{ cat "$C/out" "$C/err"; fail "install with the original's config failed"; }
+	cat "$C/err"
+	[ "$(grep -c ': warning: ' "$C/err")" -eq 2 ] || fail "not 2 warnings"
+	assert_contains "$C/err" "initoverlayfs-install: warning: $CONF:4: 'initoverlayfs_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the full initrd itself (see --source)"
+	assert_contains "$C/err" "initoverlayfs-install: warning: $CONF:5: 'initrd_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the mini-initramfs itself (see --mode)"
+	assert_contains "$C/err" "config $CONF: compression lz4hc,11, from the original initoverlayfs' erofs_compression"
+	assert_contains "$C/err" "config $CONF: mode init, from the original initoverlayfs' initoverlayfs_init"
+	sha256sum -c "$C/conf.sum" >/dev/null || fail "the config file was changed"
+	[ -e "$BOOT/initoverlayfs-$KVER.img" ] || fail "the original's image, still referred to, was removed"
+	assert_contains "$C/err" "keeping the image $BOOT/initoverlayfs-$KVER.img"
+
+	# the image: lz4hc at level 11
+	local img
+	img=$(the_image)
+	mkfs.erofs -zlz4hc,11 -T0 --all-root -x-1 -U00000000-0000-0000-0000-000000000000 --quiet \
+		"$C/want-11.img" "$C/src"
+	mkfs.erofs -zlz4hc -T0 --all-root -x-1 -U00000000-0000-0000-0000-000000000000 --quiet \
+		"$C/want-default.img" "$C/src"
+	cmp -s "$C/want-11.img" "$C/want-default.img" && fail "the tree does not tell the levels apart"
+	cmp "$img" "$C/want-11.img" || fail "$img is not mkfs.erofs -zlz4hc,11's image of the tree"
+	dump.erofs --path=/usr/lib/text "$img" >"$C/dump" || fail "dump.erofs $img"
+	grep -q 'Layout: 3 ' "$C/dump" || fail "usr/lib/text is not compressed: $(cat "$C/dump")"
+	dump.erofs -S "$img" | grep -E 'compressed files|compress rate'
+
+	# the mini-initramfs: init mode (the boot program as /init), the
+	# config with our keys only
+	extract_mini "$C/initrd" "$C/m"
+	[ -x "$C/m/init" ] || fail "no /init in the mini-initramfs (mode init)"
+	cat "$C/m/etc/initoverlayfs.conf"
+	grep -E 'builder|erofs_compression|initoverlayfs_init' "$C/m/etc/initoverlayfs.conf" &&
+		fail "the original's keys in the mini-initramfs' config"
+	[ "$(conf_value "$C/m/etc/initoverlayfs.conf" bootfs)" = UUID=1a3a6db4-a7c2-43e5-bed5-9385f26c68ff ] ||
+		fail bootfs
+	[ "$(conf_value "$C/m/etc/initoverlayfs.conf" bootfs_hint)" = /dev/vda1 ] || fail bootfs_hint
+	[ "$(conf_value "$C/m/etc/initoverlayfs.conf" compression)" = lz4hc,11 ] || fail compression
+	[ "$(conf_value "$C/m/etc/initoverlayfs.conf" fs)" = "/$(basename "$img")" ] || fail fs
+
+	# the original's initramfs replaced: its image goes
+	iofs -f --source "$C/src" --output-initramfs "$BOOT/initramfs-$KVER.img" >"$C/out2" 2>&1 ||
+		{ cat "$C/out2"; fail "second install failed"; }
+	[ ! -e "$BOOT/initoverlayfs-$KVER.img" ] || fail "the original's image kept, nothing refers to it"
+	assert_contains "$C/out2" "removing the stale image $BOOT/initoverlayfs-$KVER.img"
+	[ "$(the_image)" = "$img" ] || fail "the same tree gave another image"
+}
+
+# Both compression keys in the config: refused, the boot dir untouched.
+case_original_both_compressions() {
+	new_case both
+	printf 'bootfs UUID=%s\ncompression lz4\nerofs_compression -zlz4hc,11\n' "$FAKE_UUID" >"$CONF"
+	make_tree "$C/src" B
+	expect_error "config $CONF: both 'compression' and the original initoverlayfs' 'erofs_compression' are set: keep one" \
+		iofs -f --source "$C/src"
+	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
+}
+
 run_case help case_help
 run_case source-dracut case_source_dracut
 run_case dracut-image case_dracut_image
@@ -864,6 +950,8 @@ run_case dry-run case_dry_run
 run_case errors case_errors
 run_case crash case_crash
 run_case stale-referenced case_stale_referenced
+run_case original-upgrade case_original_upgrade
+run_case original-both-compressions case_original_both_compressions
 
 if [ -f "$WORK/dracut-sizes" ]; then
 	echo "sizes (dracut source, $KVER): $(cat "$WORK/dracut-sizes")"
