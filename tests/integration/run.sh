@@ -220,6 +220,32 @@ case_dracut_init_mini() {
 	stat -c %s "$img" >"$OUT/mini-init.size"
 }
 
+# A hand-run dracut on a system upgraded from the original initoverlayfs:
+# without initoverlayfs_mode, the config's initoverlayfs_init true (the
+# original's init mode) makes an init-mode mini-initramfs, as the
+# original's module did; the config goes in as it is.
+case_dracut_original_init_config() {
+	local img=$OUT/mini-original-$KVER.img log=$OUT/dracut-original.log list=$WORK/original.list
+	local CONF=$WORK/original.conf
+	sed "s/^bootfs .*/bootfs UUID=$FAKE_UUID/" "$TOP/tests/data/original-init.conf" >"$CONF"
+	(unset initoverlayfs_mode; tree_dracut "$img" --no-hostonly --no-early-microcode --zstd \
+		-m "initoverlayfs") >"$log" 2>&1 || { cat "$log"; fail "dracut failed"; }
+	cat "$log"
+	lsinitrd "$img" >"$list"
+	assert_contains "$list" "init -> usr/sbin/initoverlayfs"
+	assert_not_contains "$list" "pre-initoverlayfs"
+	assert_not_contains "$list" "systemd/systemd"
+	lsinitrd -f etc/initoverlayfs.conf "$img" >"$WORK/original.in"
+	cmp "$CONF" "$WORK/original.in" || fail "config differs"
+	# initoverlayfs_init false: the systemd service, as without the key
+	sed -i 's/^initoverlayfs_init true$/initoverlayfs_init false/' "$CONF"
+	(unset initoverlayfs_mode; tree_dracut "$img" --no-hostonly --no-early-microcode --zstd \
+		-m "initoverlayfs") >"$log" 2>&1 || { cat "$log"; fail "dracut failed"; }
+	lsinitrd "$img" >"$list"
+	assert_contains "$list" "systemd/system/pre-initoverlayfs.service"
+	assert_not_contains "$list" "init -> usr/sbin/initoverlayfs"
+}
+
 # The initramfs-tools hook and boot script from a conf dir (nothing is
 # installed on the host): with BOOT=initoverlayfs, mkinitramfs makes a
 # mini-initramfs with the boot program, the config, the boot script, the
@@ -632,6 +658,7 @@ run_case post-update-hook-contract case_post_update_hook_contract
 run_case update-initramfs-keeps-the-pair case_update_initramfs
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
+run_case dracut-original-init-config case_dracut_original_init_config
 run_case initramfs-tools-hook case_initramfs_tools_hook
 if [ "${INTEGRATION_INSTALLER_DRACUT:-1}" = 1 ]; then
 	run_case installer-systemd-mode case_installer_systemd_mode

@@ -7,7 +7,9 @@
 #   initoverlayfs_mode     systemd (default): pre-initoverlayfs.target is the
 #                          default target, the boot program runs as
 #                          pre-initoverlayfs.service; init: /init is the
-#                          boot program (no systemd)
+#                          boot program (no systemd). Unset, the config's
+#                          initoverlayfs_init (the original initoverlayfs'
+#                          key) decides, as the boot program reads it
 #   initoverlayfs_binary   the boot program (default /usr/sbin/initoverlayfs);
 #                          it names the mount points to create
 #   initoverlayfs_install  the installer (default
@@ -18,7 +20,15 @@
 #   initoverlayfs_conf     the config (default /etc/initoverlayfs.conf)
 
 _iofs_mode() {
-    echo "${initoverlayfs_mode:-systemd}"
+    local _mode
+    if [[ -n ${initoverlayfs_mode:-} ]]; then
+        echo "$initoverlayfs_mode"
+        return 0
+    fi
+    # "# initoverlayfs-install mode: init (initoverlayfs_init)"
+    _mode=$("$(_iofs_binary)" --check-config "$(_iofs_conf)" 2>/dev/null |
+        sed -n 's/^# initoverlayfs-install mode: \([a-z]*\) .*/\1/p')
+    echo "${_mode:-systemd}"
 }
 
 _iofs_binary() {
