@@ -16,7 +16,10 @@
 #   4. the installed initoverlayfs-install, with the installed boot program,
 #      makes a pair that boots Debian's kernel in QEMU to the marker root;
 #   5. rpmbuild -bb builds the spec from a tarball of the same files, and
-#      rpm -qlp lists the same files as make install;
+#      rpm -qlp lists the same files as make install; in an rpm root of
+#      its own it upgrades (rpm -U) a stand-in of the original
+#      initoverlayfs' RPM, keeping the original's config, from which the
+#      installed kernel-install plugin then builds a pair;
 #   6. dpkg -r leaves the kernel hooks (conffiles) harmless, dpkg -P removes
 #      everything, /boot is still unchanged.
 #
@@ -439,6 +442,87 @@ case_rpm_builds_same_files() {
 	done
 }
 
+# Upgrading the original initoverlayfs' RPM (a stand-in: its name, its
+# version 0.995, its files at their paths), in an rpm root of its own:
+# rpm -U takes this package as the newer one (Epoch 1), replaces the
+# original's files and drops its /usr/bin/initoverlayfs-install, and
+# leaves the user's /etc/initoverlayfs.conf (the original's, init mode),
+# which no package owns, as it was. The installed kernel-install plugin
+# then builds a pair from it with the installed installer and boot
+# program: two warnings, lz4hc level 11, mode init.
+case_rpm_upgrades_the_original() {
+	local root=$WORK/rpmroot orig=$WORK/rpm-original boot=$WORK/upgrade-boot rpmfile oldrpm f
+	rpmfile=$(find "$RPMTOP/RPMS" -name "$PKG-$VERSION-*.rpm")
+	[ -f "$rpmfile" ] || fail "no RPM (see rpm-builds-same-files)"
+	mkdir -p "$orig/SPECS"
+	cat >"$orig/SPECS/original.spec" <<-'EOF'
+		Name: initoverlayfs
+		Version: 0.995
+		Release: 1
+		Summary: Stand-in for the original initoverlayfs
+		License: GPL-2.0-only
+		BuildArch: noarch
+		%description
+		The original initoverlayfs' package layout, for the upgrade test.
+		%install
+		for f in /usr/bin/initoverlayfs-install /usr/sbin/initoverlayfs \
+		    /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
+		    /usr/lib/systemd/system/pre-initoverlayfs.service \
+		    /usr/lib/kernel/install.d/94-initoverlayfs.install; do
+		    mkdir -p %{buildroot}$(dirname $f)
+		    printf '#!/bin/sh\necho IOFS-STAND-IN-ORIGINAL\n' >%{buildroot}$f
+		    chmod 0755 %{buildroot}$f
+		done
+		%files
+		/usr/bin/initoverlayfs-install
+		/usr/sbin/initoverlayfs
+		/usr/lib/dracut/modules.d/81initoverlayfs/
+		/usr/lib/systemd/system/pre-initoverlayfs.service
+		/usr/lib/kernel/install.d/94-initoverlayfs.install
+	EOF
+	env -u TEST_LOG_DIR rpmbuild -bb --nodeps --define "_topdir $orig" "$orig/SPECS/original.spec" \
+		>"$orig/rpmbuild.log" 2>&1 || { tail -n 20 "$orig/rpmbuild.log"; fail "stand-in rpmbuild"; }
+	oldrpm=$(find "$orig/RPMS" -name "$PKG-0.995-1.*.rpm")
+	[ -f "$oldrpm" ] || fail "no stand-in RPM"
+	rpm --root "$root" --initdb
+	rpm --root "$root" -i --nodeps --noscripts "$oldrpm" || fail "rpm -i of the stand-in"
+	# what the original's installer wrote on its first run
+	mkdir -p "$root/etc"
+	cp "$TOP/tests/data/original-init.conf" "$root/etc/initoverlayfs.conf"
+	sha256sum "$root/etc/initoverlayfs.conf" >"$WORK/original-conf.sum"
+
+	rpm --root "$root" -U --nodeps --noscripts "$rpmfile" || fail "rpm -U over the original"
+	rpm --root "$root" -q --qf '%{EPOCH}:%{VERSION}\n' "$PKG" | grep -qx "1:$VERSION" ||
+		fail "installed: $(rpm --root "$root" -q "$PKG")"
+	[ ! -e "$root/usr/bin/initoverlayfs-install" ] || fail "the original's installer is still there"
+	for f in /usr/sbin/initoverlayfs /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
+		/usr/lib/systemd/system/pre-initoverlayfs.service \
+		/usr/lib/kernel/install.d/94-initoverlayfs.install; do
+		grep -q IOFS-STAND-IN-ORIGINAL "$root$f" && fail "$f is still the original's"
+	done
+	sha256sum -c "$WORK/original-conf.sum" >/dev/null || fail "the config was changed"
+	rpm --root "$root" -qf /etc/initoverlayfs.conf >/dev/null 2>&1 && fail "a package owns the config"
+
+	# the next kernel install
+	mkdir -p "$boot" "$WORK/upgrade-src/sbin"
+	cp /bin/busybox "$WORK/upgrade-src/sbin/init"
+	env INITOVERLAYFS_INSTALL="$root/usr/sbin/initoverlayfs-install" \
+		INITOVERLAYFS_CONFIG="$root/etc/initoverlayfs.conf" INITOVERLAYFS_BOOT_DIR="$boot" \
+		INITOVERLAYFS_SOURCE="$WORK/upgrade-src" \
+		"$root/usr/lib/kernel/install.d/94-initoverlayfs.install" add "$KREL" "$WORK/entry" \
+		>"$WORK/upgrade-install.log" 2>&1 || { cat "$WORK/upgrade-install.log"; fail "kernel install"; }
+	cat "$WORK/upgrade-install.log"
+	[ "$(grep -c ': warning: ' "$WORK/upgrade-install.log")" = 2 ] || fail "not 2 warnings"
+	grep -qF "compression lz4hc,11, from the original initoverlayfs' erofs_compression" \
+		"$WORK/upgrade-install.log" || fail "erofs_compression not used"
+	grep -qF "mode init, from the original initoverlayfs' initoverlayfs_init" \
+		"$WORK/upgrade-install.log" || fail "initoverlayfs_init not used"
+	[ "$(find "$boot" -name "initoverlayfs-$KREL-*.img" | wc -l)" = 1 ] || fail "no image: $(ls "$boot")"
+	f=$(find "$boot" -maxdepth 1 -name "initr*$KREL*" ! -name 'initoverlayfs-*')
+	[ -f "$f" ] || fail "no mini-initramfs: $(ls "$boot")"
+	sha256sum -c "$WORK/original-conf.sum" >/dev/null || fail "the config was changed"
+}
+
 case_deb_remove_and_purge() {
 	local out
 	installed || fail "$PKG is not installed"
@@ -472,6 +556,7 @@ run_case deb-file-list-matches-make-install case_deb_file_list_matches_make_inst
 run_case deb-installs-without-touching-boot case_deb_installs_without_touching_boot
 run_case installed-pair-boots-in-qemu case_installed_pair_boots_in_qemu
 run_case rpm-builds-same-files case_rpm_builds_same_files
+run_case rpm-upgrades-the-original case_rpm_upgrades_the_original
 run_case deb-remove-and-purge case_deb_remove_and_purge
 echo "package: total $(($(date +%s) - T0)) s"
 runner_summary package
