@@ -130,7 +130,16 @@ build_inputs() {
 		make_pair "$v" "$IN/initrd-tree" "${conf[$v]}" "bootfstype ${fstype[$v]}" >"$IN/pair-$v.log" 2>&1 &
 	done
 	wait
-	for v in uuid label partuuid partlabel path vfat; do
+	# The original initoverlayfs' init-mode config (tests/data), bootfs and
+	# its hint set for the VM's boot disk: the rest as the original wrote it.
+	local -a original
+	mapfile -t original < <(sed -e "s/^bootfs .*/bootfs UUID=$BOOT_UUID/" \
+		-e 's|^bootfs_hint .*|bootfs_hint /dev/vdb|' "$HERE/../data/original-init.conf")
+	[ "${#original[@]}" -eq 7 ] || die "tests/data/original-init.conf"
+	vm_pool_wait
+	make_pair original "$IN/initrd-tree" "${original[@]}" >"$IN/pair-original.log" 2>&1 &
+	wait
+	for v in uuid label partuuid partlabel path vfat original; do
 		[ -s "$IN/$v/fs" ] || { cat "$IN/pair-$v.log"; die "pair $v"; }
 	done
 	# The vfat pair's image on a FAT boot filesystem, at its 'fs' path.
@@ -139,7 +148,7 @@ build_inputs() {
 
 	# One boot filesystem holds each pair's image at its 'fs' path.
 	local -a files=()
-	for v in uuid label partuuid partlabel path; do
+	for v in uuid label partuuid partlabel path original; do
 		files+=("$(cat "$IN/$v/image"):$(cat "$IN/$v/fs")")
 	done
 	vm_make_bootfs "$IN/bootfs.img" "$BOOT_UUID" "$BOOT_LABEL" "${files[@]}" || die "bootfs"
@@ -172,6 +181,18 @@ build_inputs() {
 	printf 'bootfs UUID=%s\ntimeout "30\n' "$BOOT_UUID" >"$IN/seg-badconf/etc/initoverlayfs.conf" ||
 		die "write bad config"
 	append_segment "$IN/mini-badconf.img" "$IN/uuid/mini.img" "$IN/seg-badconf" || die "mini-badconf"
+
+	# The original's config itself in the original pair's mini-initramfs
+	# (what a hand-run dracut with the initoverlayfs module carries), with
+	# the fs and init the installer wrote.
+	mkdir -p "$IN/seg-original/etc" || die "mkdir seg-original"
+	{
+		printf '%s\n' "${original[@]}"
+		echo "fs $(cat "$IN/original/fs")"
+		echo "init /init"
+	} >"$IN/seg-original/etc/initoverlayfs.conf" || die "write the original's config"
+	append_segment "$IN/mini-original.img" "$IN/original/mini.img" "$IN/seg-original" ||
+		die "mini-original"
 
 	# An emergency shell: static busybox as /bin/sh, and the script its
 	# interactive start sources ($ENV from the kernel command line): it
@@ -464,6 +485,32 @@ case_bad_unknown_fstype() {
 	expect_failure "$LOGS/$CASE.log" "mount image: /boot$(image_of uuid) via /dev/loop0 (nosuchfs, auto): No such device (ENODEV)"
 }
 
+# Upgraded from the original initoverlayfs: the installer made the pair
+# from the original's init-mode config (its two dracut command lines
+# warned about, its erofs_compression and initoverlayfs_init used), and
+# the mini-initramfs carries that config itself: the boot warns about the
+# same two lines and goes on.
+case_original_config() {
+	local log=$LOGS/$CASE.log d=$IN/original mc=/etc/initoverlayfs.conf
+	cat "$d/install.err"
+	[ "$(grep -c ': warning: ' "$d/install.err")" = 2 ] || fail "not 2 warnings from the installer"
+	grep -qF "$d/conf:4: 'initoverlayfs_builder' (a key of the original initoverlayfs) ignored" "$d/install.err" ||
+		fail "no warning about initoverlayfs_builder"
+	grep -qF "compression lz4hc,11, from the original initoverlayfs' erofs_compression" "$d/install.err" ||
+		fail "erofs_compression not used"
+	grep -qF "mode init, from the original initoverlayfs' initoverlayfs_init" "$d/install.err" ||
+		fail "initoverlayfs_init not used"
+	vm_boot_case "$CASE" -i "$IN/mini-original.img" -d "$IN/root.img" -d "$IN/bootfs.img" "${LIGHT[@]}"
+	expect_booted "$log"
+	vm_assert_steps "$log"
+	has_line "$log" "initoverlayfs: warning: $mc:4: 'initoverlayfs_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the full initrd itself (see --source)"
+	has_line "$log" "initoverlayfs: warning: $mc:5: 'initrd_builder' (a key of the original initoverlayfs) ignored: initoverlayfs-install makes the mini-initramfs itself (see --mode)"
+	vm_assert_log_has "$log" "initoverlayfs: read config: $mc: bootfs=UUID=$BOOT_UUID fs=$(image_of original) "
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: UUID=$BOOT_UUID is /dev/vdb (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$(image_of original) on /initrofs (erofs, $AUTO_MOUNT)"
+	expect_busybox_initrd "$log" /dev/vda
+}
+
 # Debian's dracut systemd initrd in the image (generated once per run): its
 # systemd finds the real root by root=UUID= and switches into it.
 case_dracut_systemd() {
@@ -495,6 +542,7 @@ CASES=(
 	"vm-bootfs-partlabel case_bootfs_partlabel"
 	"vm-bootfs-device-path case_bootfs_path"
 	"vm-bootfs-vfat case_bootfs_vfat"
+	"vm-original-initoverlayfs-config case_original_config"
 	"vm-bootfs-clone-refused case_clone_refused"
 	"vm-bootfs-clone-hint-wins case_clone_hint_wins"
 	"vm-no-bootfs-image-in-initramfs case_no_bootfs"
