@@ -74,24 +74,24 @@ out:
 	return r;
 }
 
-int overlay_unmount(const char *upper_base, const char *new_root, const char **failed_path)
+/* Detaches first, then second; *failed_path names the one that failed. */
+static int detach_in_order(const char *first, const char *second, const char **failed_path)
 {
-	*failed_path = new_root;
-	if (umount2(new_root, MNT_DETACH) < 0)
+	*failed_path = first;
+	if (umount2(first, MNT_DETACH) < 0)
 		return -errno;
-	*failed_path = upper_base;
-	if (umount2(upper_base, MNT_DETACH) < 0)
+	*failed_path = second;
+	if (umount2(second, MNT_DETACH) < 0)
 		return -errno;
 	return 0;
 }
 
+int overlay_unmount(const char *upper_base, const char *new_root, const char **failed_path)
+{
+	return detach_in_order(new_root, upper_base, failed_path);
+}
+
 int overlay_release_layers(const char *lower_dir, const char *upper_base, const char **failed_path)
 {
-	*failed_path = lower_dir;
-	if (umount2(lower_dir, MNT_DETACH) < 0)
-		return -errno;
-	*failed_path = upper_base;
-	if (umount2(upper_base, MNT_DETACH) < 0)
-		return -errno;
-	return 0;
+	return detach_in_order(lower_dir, upper_base, failed_path);
 }
