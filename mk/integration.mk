@@ -1,7 +1,8 @@
 # Distro integration: systemd units (systemd/), the dracut module
 # (dracut/modules.d/81initoverlayfs), the kernel-install plugin
 # (kernel-install/), Debian's kernel hooks (kernel/) and the initramfs-tools
-# hook, boot script and post-update.d hook (initramfs-tools/), and their test tier
+# hook, boot script and post-update.d hook (initramfs-tools/), the dracut
+# wrapper (dracut/dracut-wrapper), and their test tier
 # (tests/integration/, root: dracut builds a systemd-mode mini-initramfs for
 # Debian's kernel, the kernel hooks build and remove a pair in a temp dir,
 # the real update-initramfs runs the post-update.d hook against a temp boot
@@ -19,6 +20,8 @@ KERNEL_INSTALLDIR ?= $(PREFIX)/lib/kernel/install.d
 KERNEL_HOOKDIR ?= /etc/kernel
 INITRAMFS_TOOLS_DIR ?= $(PREFIX)/share/initramfs-tools
 INITRAMFS_POST_UPDATE_DIR ?= /etc/initramfs/post-update.d
+# the dracut wrapper (dracut/dracut-wrapper; the .deb diverts dracut to it)
+PKGLIBDIR ?= $(PREFIX)/lib/initoverlayfs
 
 INTEGRATION_UNITS := pre-initoverlayfs.target pre-initoverlayfs.service \
 	pre-initoverlayfs-switch-root.service
@@ -43,6 +46,7 @@ install-integration:
 		$(DESTDIR)$(INITRAMFS_TOOLS_DIR)/scripts/initoverlayfs
 	install -D -m 0755 initramfs-tools/post-update.d/initoverlayfs \
 		$(DESTDIR)$(INITRAMFS_POST_UPDATE_DIR)/initoverlayfs
+	install -D -m 0755 dracut/dracut-wrapper $(DESTDIR)$(PKGLIBDIR)/dracut-wrapper
 
 check-integration: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
 	INTEGRATION_WORK=$(abspath $(INTEGRATION_WORK)) tests/integration/run.sh \

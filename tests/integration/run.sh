@@ -124,7 +124,7 @@ case_shellcheck() {
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
 	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs" \
-		"$TOP/initramfs-tools/post-update.d/initoverlayfs"
+		"$TOP/initramfs-tools/post-update.d/initoverlayfs" "$TOP/dracut/dracut-wrapper"
 	shellcheck -x -e SC1091 "$TOP/tests/vm/lib.sh" "$TOP/tests/vm/cases.sh" \
 		"$TOP/tests/vm/distro.sh" "$TOP/tests/vm/verity.sh"
 }
@@ -448,12 +448,30 @@ case_debian_hook_defers_to_post_update() {
 	printf '#!/bin/bash\nrun-parts /etc/initramfs/post-update.d/\n' \
 		>"$WORK/dracut-with-hooks"
 	printf '#!/bin/bash\nexit 0\n' >"$WORK/dracut-without-hooks"
+	chmod +x "$WORK/dracut-with-hooks" "$WORK/dracut-without-hooks"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
 		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
 		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent INITOVERLAYFS_DRACUT_HOOK=$itools \
 		INITOVERLAYFS_DRACUT=$WORK/dracut-with-hooks \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
 	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer after dracut's post-update.d"
+	# dracut is this package's wrapper (the .deb diverts Debian 12's
+	# dracut to it), the real dracut behind it: the same
+	ln -sf "$TOP/dracut/dracut-wrapper" "$WORK/dracut-diverted"
+	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent INITOVERLAYFS_DRACUT_HOOK=$itools \
+		INITOVERLAYFS_DRACUT=$WORK/dracut-diverted INITOVERLAYFS_DRACUT_REAL=$WORK/dracut-without-hooks \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" "/boot/vmlinuz-$KVER"
+	[ ! -e "$WORK/defer.ran" ] || fail "the postinst.d hook ran the installer after the dracut wrapper"
+	# ... but with NO_POST_UPDATE_HOOKS set the wrapper runs none: it builds
+	NO_POST_UPDATE_HOOKS=1 INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
+		INITOVERLAYFS_POST_UPDATE_HOOK=$TOP/initramfs-tools/post-update.d/initoverlayfs \
+		INITOVERLAYFS_INITRAMFS_TOOLS_HOOK=/nonexistent INITOVERLAYFS_DRACUT_HOOK=$itools \
+		INITOVERLAYFS_DRACUT=$WORK/dracut-diverted INITOVERLAYFS_DRACUT_REAL=$WORK/dracut-without-hooks \
+		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>/dev/null
+	[ -e "$WORK/defer.ran" ] || fail "with NO_POST_UPDATE_HOOKS=1 the postinst.d hook did not build"
+	rm -f "$WORK/defer.ran"
 	# without initramfs-tools' kernel hook, dracut's running no
 	# post-update.d hook (Debian 12's): it builds
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_CONFIG=$CONF \
@@ -462,6 +480,76 @@ case_debian_hook_defers_to_post_update() {
 		INITOVERLAYFS_DRACUT=$WORK/dracut-without-hooks \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$KVER" 2>/dev/null
 	[ -e "$WORK/defer.ran" ] || fail "the postinst.d hook did not run the installer"
+}
+
+# The dracut wrapper (dracut/dracut-wrapper, /usr/bin/dracut once the .deb
+# diverted Debian 12's dracut): the real dracut gets the same arguments;
+# then, for each BOOT/initrd.img-VERSION it wrote (a new file, or cp over
+# the old one) and no other, the post-update.d hooks run as dracut 106
+# runs them (run-parts, VERSION PATH); the real dracut's status is the
+# wrapper's. No hook runs when the real dracut failed, names the
+# post-update.d directory itself (it runs them), or NO_POST_UPDATE_HOOKS
+# is set; a failing hook fails the wrapper with a line naming it.
+case_dracut_wrapper() {
+	local d=$WORK/wrapper b=$WORK/wrapper/boot hooks=$WORK/wrapper/post-update.d rc
+	local w=$TOP/dracut/dracut-wrapper
+	mkdir -p "$b" "$hooks"
+	echo old-a >"$b/initrd.img-1.0-a"
+	# an old mtime: a cp of the same size within the same clock tick
+	# would change nothing else (real dracut takes seconds)
+	touch -d 2000-01-01 "$b/initrd.img-1.0-a"
+	echo old-b >"$b/initrd.img-1.0-b"
+	echo old-c >"$b/initrd.img-1.0-c"
+	ln -s initrd.img-1.0-b "$b/initrd.img-link"
+	# the real dracut: records its arguments; rewrites a in place (cp over
+	# it, same inode), c by rename, writes d new and an image elsewhere
+	cat >"$d/real" <<-EOF
+		#!/bin/sh
+		printf '%s\n' "\$@" >"$d/real.args"
+		echo new-a >"$d/a" && cp "$d/a" "$b/initrd.img-1.0-a"
+		echo new-c >"$b/.c" && mv "$b/.c" "$b/initrd.img-1.0-c"
+		echo new-d >"$b/initrd.img-1.0-d"
+		echo elsewhere >"$d/other.img"
+		exit \${REAL_RC:-0}
+	EOF
+	printf '#!/bin/sh\necho "$@" >>%s\n' "$d/hook.calls" >"$hooks/record"
+	chmod +x "$d/real" "$hooks/record"
+	run_wrapper() {
+		INITOVERLAYFS_DRACUT_REAL=$d/real INITOVERLAYFS_BOOT_DIR=$b \
+			INITOVERLAYFS_POST_UPDATE_DIR=$hooks "$w" "$@"
+	}
+	run_wrapper -q --force "an arg with spaces" --regenerate-all
+	printf '%s\n' -q --force "an arg with spaces" --regenerate-all | diff -u - "$d/real.args"
+	printf '%s\n' "1.0-a $b/initrd.img-1.0-a" "1.0-c $b/initrd.img-1.0-c" "1.0-d $b/initrd.img-1.0-d" |
+		diff -u - "$d/hook.calls" || fail "the hooks did not run exactly for the rewritten initrds"
+	# the real dracut's status; no hook after a failure
+	rm -f "$d/hook.calls"
+	rc=0
+	REAL_RC=3 run_wrapper -f || rc=$?
+	[ "$rc" = 3 ] || fail "the real dracut exited 3, the wrapper $rc"
+	[ ! -e "$d/hook.calls" ] || fail "a hook ran after the real dracut failed"
+	# NO_POST_UPDATE_HOOKS set: the real dracut only
+	NO_POST_UPDATE_HOOKS=1 run_wrapper -f
+	[ ! -e "$d/hook.calls" ] || fail "a hook ran with NO_POST_UPDATE_HOOKS=1"
+	# a real dracut that runs the hooks itself (dracut 106): not twice
+	cp "$d/real" "$d/real-106"
+	echo ': run-parts /etc/initramfs/post-update.d/' >>"$d/real-106"
+	INITOVERLAYFS_DRACUT_REAL=$d/real-106 INITOVERLAYFS_BOOT_DIR=$b \
+		INITOVERLAYFS_POST_UPDATE_DIR=$hooks "$w" -f
+	[ ! -e "$d/hook.calls" ] || fail "the wrapper ran the hooks that dracut 106 runs itself"
+	# a failing hook: the wrapper fails, naming the image and the hook run
+	printf '#!/bin/sh\nexit 4\n' >"$hooks/zz-fails"
+	chmod +x "$hooks/zz-fails"
+	rc=0
+	run_wrapper -f 2>"$d/err" || rc=$?
+	cat "$d/err"
+	[ "$rc" = 1 ] || fail "a hook failed, the wrapper exited $rc, expected 1"
+	assert_contains "$d/err" "initoverlayfs: dracut wrapper: dracut wrote $b/initrd.img-1.0-a, then run-parts --arg=1.0-a --arg=$b/initrd.img-1.0-a $hooks failed"
+	# no real dracut: one line saying what to do, status 127
+	rc=0
+	INITOVERLAYFS_DRACUT_REAL=$d/none "$w" -f 2>"$d/err" || rc=$?
+	[ "$rc" = 127 ] || fail "without a real dracut the wrapper exited $rc, expected 127"
+	assert_contains "$d/err" "dpkg-divert --rename --remove /usr/bin/dracut"
 }
 
 # post-update.d hook: the arguments update-initramfs passes (VERSION
@@ -655,6 +743,7 @@ run_case debian-hook-installer-fails case_debian_hook_installer_fails
 run_case debian-hooks-postinst-postrm case_debian_hooks
 run_case debian-hook-defers-to-post-update case_debian_hook_defers_to_post_update
 run_case post-update-hook-contract case_post_update_hook_contract
+run_case dracut-wrapper-runs-post-update-hooks case_dracut_wrapper
 run_case update-initramfs-keeps-the-pair case_update_initramfs
 run_case dracut-systemd-mini case_dracut_systemd_mini
 run_case dracut-init-mini case_dracut_init_mini
