@@ -124,7 +124,8 @@ case_shellcheck() {
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
 	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs" \
-		"$TOP/initramfs-tools/post-update.d/initoverlayfs" "$TOP/dracut/dracut-wrapper"
+		"$TOP/initramfs-tools/post-update.d/initoverlayfs" "$TOP/dracut/dracut-wrapper" \
+		"$TOP/debian/initoverlayfs.postinst" "$TOP/debian/initoverlayfs.prerm" "$TOP/debian/initoverlayfs.postrm"
 	shellcheck -x -e SC1091 "$TOP/tests/vm/lib.sh" "$TOP/tests/vm/cases.sh" \
 		"$TOP/tests/vm/distro.sh" "$TOP/tests/vm/verity.sh"
 }

@@ -8,11 +8,14 @@
 #      lintian reports no error;
 #   2. the .deb holds exactly what `make install DESTDIR=... PREFIX=/usr`
 #      installs (same paths, same modes; man pages gzipped) plus its
-#      /usr/share/doc files, the /etc files are its conffiles, it has no
-#      maintainer script or trigger (installing it touches nothing in /boot),
+#      /usr/share/doc files, the /etc files are its conffiles, its only
+#      maintainer scripts and triggers are the dracut diversion's (no
+#      update-initramfs trigger: installing it touches nothing in /boot),
 #      and the spec's %files entries cover the same list;
-#   3. dpkg -i installs it: /boot is unchanged, the installed kernel hooks
-#      build and remove a pair in a temporary boot directory;
+#   3. dpkg -i installs it: /boot is unchanged, dracut (when installed) is
+#      diverted to dracut.distrib with the wrapper in its place, the
+#      installed kernel hooks build and remove a pair in a temporary boot
+#      directory;
 #   4. the installed initoverlayfs-install, with the installed boot program,
 #      makes a pair that boots Debian's kernel in QEMU to the marker root;
 #   5. rpmbuild -bb builds the spec from a tarball of the same files, and
@@ -20,8 +23,14 @@
 #      its own it upgrades (rpm -U) a stand-in of the original
 #      initoverlayfs' RPM, keeping the original's config, from which the
 #      installed kernel-install plugin then builds a pair;
-#   6. dpkg -r leaves the kernel hooks (conffiles) harmless, dpkg -P removes
-#      everything, /boot is still unchanged.
+#   6. dpkg -r puts dracut back byte-identical and drops the diversion,
+#      leaves the kernel hooks (conffiles) harmless, dpkg -P removes
+#      everything, /boot is still unchanged;
+#   7. in a copy-on-write overlay of this machine's root (a chroot; nothing
+#      reaches the machine): without dracut the package diverts nothing; a
+#      dracut package installed after it is diverted (file trigger), its
+#      removal drops the diversion, a reinstall of this package keeps it,
+#      the purge puts that dracut back byte-identical.
 #
 # Usage: tests/package/run.sh   (root, from anywhere)
 # Environment: KVER (kernel to boot, default: tests/vm/lib.sh's choice),
@@ -72,6 +81,10 @@ INSTALLED_BY_US=0
 # PATH of a kernel package's maintainer scripts: no build/ in it.
 HOOK_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
+# Debian's dracut, which the package diverts, and the wrapper it puts there.
+DRACUT=/usr/bin/dracut
+DRACUT_WRAPPER=/usr/lib/initoverlayfs/dracut-wrapper
+
 ROOT_UUID=6a0c2f4e-1b3d-4c5e-8f70-9a1b2c3d4e01
 BOOT_UUID=9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c02
 
@@ -85,7 +98,8 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh
 /usr/lib/kernel/install.d/94-initoverlayfs.install
 /etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs
-/etc/initramfs/post-update.d/initoverlayfs"
+/etc/initramfs/post-update.d/initoverlayfs
+/usr/lib/initoverlayfs/dracut-wrapper"
 # Installed only once `make install` ships them (initramfs-tools/).
 OPTIONAL_FILES="/usr/share/initramfs-tools/hooks/initoverlayfs
 /usr/share/initramfs-tools/scripts/initoverlayfs"
@@ -190,6 +204,68 @@ spec_files() {
 		grep -v -e '^%doc' -e '^%license' -e '^%dir' -e '^#'
 }
 
+# dracut_state: /usr/bin/dracut and dracut.distrib as they are: type,
+# mode, owner, size, content hash; the diversion's package.
+dracut_state() {
+	local f
+	for f in "$DRACUT" "$DRACUT.distrib"; do
+		if [ -L "$f" ]; then
+			echo "$f link $(readlink "$f")"
+		elif [ -e "$f" ]; then
+			echo "$f $(stat -c '%F %a %U:%G %s' "$f") $(sha256sum <"$f" | cut -d' ' -f1)"
+		else
+			echo "$f none"
+		fi
+	done
+	echo "diverted-by: $(dpkg-divert --listpackage "$DRACUT")"
+}
+
+# expect_dracut_diverted: where dracut was installed before dpkg -i, it is
+# dracut.distrib now, unchanged (its package verifies), the wrapper in its
+# place, and dracut runs through it; where none was, nothing is diverted.
+expect_dracut_diverted() {
+	local pkg
+	dracut_state
+	if grep -qx "$DRACUT none" "$WORK/dracut-before"; then
+		[ -z "$(dpkg-divert --listpackage "$DRACUT")" ] || fail "$DRACUT diverted, with no dracut installed"
+		return 0
+	fi
+	[ "$(dpkg-divert --listpackage "$DRACUT")" = "$PKG" ] || fail "$DRACUT is not diverted by $PKG"
+	[ "$(readlink "$DRACUT")" = "$DRACUT_WRAPPER" ] || fail "$DRACUT is not the link to $DRACUT_WRAPPER"
+	grep "^$DRACUT " "$WORK/dracut-before" | sed "s,^$DRACUT ,$DRACUT.distrib ," >"$WORK/dracut-distrib.expected"
+	dracut_state | grep "^$DRACUT.distrib " | diff -u "$WORK/dracut-distrib.expected" - ||
+		fail "$DRACUT.distrib is not the dracut that was $DRACUT"
+	# (dpkg-query -S also prints the diversion's two lines)
+	pkg=$(dpkg-query -S "$DRACUT" | sed -n 's/^\([^ :]*\): .*/\1/p' | head -n 1)
+	[ -n "$pkg" ] || fail "no package owns $DRACUT"
+	dpkg --verify "$pkg" || fail "dpkg --verify $pkg fails after the diversion"
+	dracut --version | grep -q '^dracut ' || fail "dracut --version through the wrapper"
+}
+
+# in_overlay SCRIPT: SCRIPT (sh, set -e) as root in a chroot of this
+# machine's root file system under an overlay whose upper layer is a tmpfs,
+# in a private mount namespace: what it installs or removes with dpkg stays
+# there. The work directory shows through (read-only in effect: writes go
+# to the tmpfs); the chroot's /out is $WORK/overlay-out.
+in_overlay() {
+	local t=$WORK/overlay
+	mkdir -p "$t" "$WORK/overlay-out"
+	# shellcheck disable=SC2016 # the inner shell's own variables
+	unshare --mount --propagation private -- /bin/sh -ec '
+		t=$1 out=$2 script=$3
+		mount -t tmpfs -o mode=0700 tmpfs "$t"
+		mkdir "$t/upper" "$t/work" "$t/root"
+		mount -t overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" overlay "$t/root"
+		mount --rbind /dev "$t/root/dev"
+		mount -t proc proc "$t/root/proc"
+		mount -t tmpfs tmpfs "$t/root/tmp"
+		mount -t tmpfs tmpfs "$t/root/run"
+		mkdir -p "$t/root/out"
+		mount --bind "$out" "$t/root/out"
+		exec chroot "$t/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -ec "$script"
+	' sh "$t" "$WORK/overlay-out" "$1"
+}
+
 # ------------------------------------------------------------- cases
 
 case_deb_builds_lintian_clean() {
@@ -253,11 +329,18 @@ case_deb_file_list_matches_make_install() {
 	stage_etc >"$LISTS/etc"
 	dpkg-deb -I "$DEB" conffiles | LC_ALL=C sort >"$LISTS/conffiles"
 	diff -u "$LISTS/etc" "$LISTS/conffiles" || fail "conffiles are not exactly the files under /etc"
-	# Nothing runs at install time: no maintainer script, no trigger (an
-	# update-initramfs trigger would rebuild the initrd in /boot).
+	# The maintainer scripts and triggers are the dracut diversion's, no
+	# other (an update-initramfs trigger would rebuild the initrd in /boot).
 	dpkg-deb --ctrl-tarfile "$DEB" | tar -t | sed 's,^\./,,' | grep -v '^$' | LC_ALL=C sort >"$LISTS/control"
-	printf '%s\n' conffiles control md5sums >"$LISTS/control.expected"
+	printf '%s\n' conffiles control md5sums postinst postrm prerm triggers >"$LISTS/control.expected"
 	diff -u "$LISTS/control.expected" "$LISTS/control" || fail "unexpected control files (maintainer scripts or triggers)"
+	dpkg-deb -I "$DEB" triggers | sed -e 's/#.*//' -e '/^[[:space:]]*$/d' >"$LISTS/triggers"
+	printf '%s\n' "interest-noawait $DRACUT" "interest-noawait $DRACUT.distrib" |
+		diff -u - "$LISTS/triggers" || fail "unexpected triggers"
+	for f in postinst prerm postrm; do
+		dpkg-deb -I "$DEB" "$f" | grep -qw 'dpkg-divert' || fail "the $f does not handle the diversion"
+		dpkg-deb -I "$DEB" "$f" | grep -q 'update-initramfs\|/boot' && fail "the $f touches the initrd"
+	done
 	# The relations the package promises.
 	dpkg-deb -f "$DEB" Depends | grep -q 'erofs-utils' || fail "Depends lacks erofs-utils"
 	dpkg-deb -f "$DEB" Depends | grep -q 'libkmod2' || fail "Depends lacks libkmod2 (shlibs)"
@@ -298,11 +381,13 @@ case_deb_installs_without_touching_boot() {
 	[ -f "$DEB" ] || fail "no .deb (see deb-builds-lintian-clean)"
 	boot_snapshot >"$BOOT_SNAPSHOT"
 	etc_kernel >"$WORK/etc-kernel-before"
+	dracut_state >"$WORK/dracut-before"
 	INSTALLED_BY_US=1
 	dpkg -i "$DEB" >"$WORK/dpkg-i.log" 2>&1 || { cat "$WORK/dpkg-i.log"; fail "dpkg -i failed"; }
 	cat "$WORK/dpkg-i.log"
 	installed || fail "$PKG is not installed after dpkg -i"
 	dpkg --verify "$PKG" || fail "dpkg --verify $PKG reports changed files"
+	expect_dracut_diverted
 	for f in $KEY_FILES; do
 		present "$f" || fail "$f missing after dpkg -i"
 	done
@@ -528,6 +613,8 @@ case_deb_remove_and_purge() {
 	installed || fail "$PKG is not installed"
 	dpkg -r "$PKG" >"$WORK/dpkg-r.log" 2>&1 || { cat "$WORK/dpkg-r.log"; fail "dpkg -r failed"; }
 	[ ! -e /usr/sbin/initoverlayfs-install ] || fail "dpkg -r left /usr/sbin/initoverlayfs-install"
+	# dracut back as it was, byte for byte, and not diverted
+	dracut_state | diff -u "$WORK/dracut-before" - || fail "dpkg -r did not put dracut back as it was"
 	[ -x /etc/kernel/postinst.d/zz-initoverlayfs ] || fail "dpkg -r removed the conffile hook (it must stay until purge)"
 	# A kernel installed now runs the left-over hook: it must do nothing
 	# and succeed (exit 0), or the kernel's own postinst would fail.
@@ -546,7 +633,68 @@ case_deb_remove_and_purge() {
 	[ ! -e /usr/lib/dracut/modules.d/81initoverlayfs ] || fail "dracut module directory left after purge"
 	etc_kernel | diff -u "$WORK/etc-kernel-before" - ||
 		fail "/etc/kernel differs from before the install"
+	dracut_state | diff -u "$WORK/dracut-before" - || fail "dracut is not as before the install"
 	boot_snapshot | diff -u "$BOOT_SNAPSHOT" - || fail "/boot changed between install and purge"
+}
+
+# The diversion follows dracut (a stand-in dracut package, built here,
+# whose /usr/bin/dracut says who it is), in an overlay of this machine:
+# with no dracut, the package diverts nothing; dracut installed after it
+# is diverted when dpkg runs the package's file trigger; dracut removed,
+# the diversion goes with it; a reinstall (an upgrade's scripts) keeps
+# it; the purge puts that dracut back as it was.
+case_deb_diversion_follows_dracut() {
+	local fake=$WORK/fake-dracut fakedeb=$WORK/iofs-test-dracut.deb out=$WORK/overlay-out sum
+	[ -f "$DEB" ] || fail "no .deb (see deb-builds-lintian-clean)"
+	installed && fail "$PKG is installed here (see deb-remove-and-purge)"
+	mkdir -p "$fake/DEBIAN" "$fake/usr/bin"
+	printf '#!/bin/sh\necho "stand-in dracut $*"\n' >"$fake/usr/bin/dracut"
+	chmod 0755 "$fake/usr/bin/dracut"
+	printf '%s\n' 'Package: iofs-test-dracut' 'Version: 1' 'Architecture: all' \
+		'Maintainer: initoverlayfs tests <dev@initoverlayfs.invalid>' \
+		'Description: stand-in dracut for the diversion test' >"$fake/DEBIAN/control"
+	dpkg-deb --root-owner-group -b "$fake" "$fakedeb" >/dev/null || fail "dpkg-deb -b of the stand-in"
+	# shellcheck disable=SC2016 # run by the chroot's shell
+	in_overlay '
+		state() {
+			for f in /usr/bin/dracut /usr/bin/dracut.distrib; do
+				if [ -L "$f" ]; then echo "$f link $(readlink "$f")"
+				elif [ -e "$f" ]; then echo "$f $(stat -c "%F %a" "$f") $(sha256sum <"$f" | cut -d" " -f1)"
+				else echo "$f none"; fi
+			done
+			echo "diverted-by: $(dpkg-divert --listpackage /usr/bin/dracut)"
+		}
+		step() { echo "== $1"; state | tee "/out/$1"; }
+		if dpkg-query -W -f="\${db:Status-Status}" dracut-core 2>/dev/null | grep -qx installed; then
+			dpkg -P --force-depends dracut-core >/dev/null
+		fi
+		step no-dracut
+		dpkg -i '"$DEB"' >/dev/null
+		step installed-without-dracut
+		dpkg -i '"$fakedeb"' >/dev/null
+		step dracut-installed-after
+		dracut --version >/out/dracut-run
+		dpkg -r iofs-test-dracut >/dev/null
+		step dracut-removed
+		dpkg -i '"$fakedeb"' >/dev/null
+		dpkg -i '"$DEB"' >/dev/null
+		step reinstalled
+		dpkg -P initoverlayfs >/dev/null
+		step purged
+		dpkg --verify iofs-test-dracut && echo verified >/out/verify
+	' || fail "the overlay run failed"
+	sum=$(sha256sum <"$fake/usr/bin/dracut" | cut -d' ' -f1)
+	printf '%s\n' "$DRACUT none" "$DRACUT.distrib none" "diverted-by: " >"$WORK/state-none"
+	diff -u "$WORK/state-none" "$out/installed-without-dracut" || fail "without dracut, the package diverted something"
+	printf '%s\n' "$DRACUT link $DRACUT_WRAPPER" "$DRACUT.distrib regular file 755 $sum" "diverted-by: $PKG" \
+		>"$WORK/state-diverted"
+	diff -u "$WORK/state-diverted" "$out/dracut-installed-after" || fail "dracut installed after the package is not diverted"
+	grep -qx 'stand-in dracut --version' "$out/dracut-run" || fail "dracut did not run the stand-in through the wrapper"
+	diff -u "$WORK/state-none" "$out/dracut-removed" || fail "dracut removed, the diversion or the wrapper's link stayed"
+	diff -u "$WORK/state-diverted" "$out/reinstalled" || fail "a reinstall of the package lost the diversion"
+	printf '%s\n' "$DRACUT regular file 755 $sum" "$DRACUT.distrib none" "diverted-by: " >"$WORK/state-restored"
+	diff -u "$WORK/state-restored" "$out/purged" || fail "the purge did not put dracut back as it was"
+	[ -e "$out/verify" ] || fail "dpkg --verify of the stand-in dracut failed after the purge"
 }
 
 T0=$(date +%s)
@@ -558,5 +706,6 @@ run_case installed-pair-boots-in-qemu case_installed_pair_boots_in_qemu
 run_case rpm-builds-same-files case_rpm_builds_same_files
 run_case rpm-upgrades-the-original case_rpm_upgrades_the_original
 run_case deb-remove-and-purge case_deb_remove_and_purge
+run_case deb-diversion-follows-dracut case_deb_diversion_follows_dracut
 echo "package: total $(($(date +%s) - T0)) s"
 runner_summary package
