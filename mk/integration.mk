@@ -34,8 +34,8 @@ install-integration:
 	done
 	install -D -m 0755 dracut/modules.d/81initoverlayfs/module-setup.sh \
 		$(DESTDIR)$(DRACUT_MODULESDIR)/81initoverlayfs/module-setup.sh
-	install -D -m 0755 kernel-install/94-initoverlayfs.install \
-		$(DESTDIR)$(KERNEL_INSTALLDIR)/94-initoverlayfs.install
+	install -D -m 0755 kernel-install/89-initoverlayfs.install \
+		$(DESTDIR)$(KERNEL_INSTALLDIR)/89-initoverlayfs.install
 	install -D -m 0755 kernel/postinst.d/zz-initoverlayfs \
 		$(DESTDIR)$(KERNEL_HOOKDIR)/postinst.d/zz-initoverlayfs
 	install -D -m 0755 kernel/postrm.d/zz-initoverlayfs \

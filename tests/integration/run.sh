@@ -120,7 +120,7 @@ case_units_verify() {
 case_shellcheck() {
 	command -v shellcheck >/dev/null || fail "shellcheck not installed (scripts/deps.txt has it)"
 	shellcheck -s bash -e SC2034,SC2154 "$TOP/dracut/modules.d/81initoverlayfs/module-setup.sh"
-	shellcheck "$TOP/kernel-install/94-initoverlayfs.install" \
+	shellcheck "$TOP/kernel-install/89-initoverlayfs.install" \
 		"$TOP/kernel/postinst.d/zz-initoverlayfs" "$TOP/kernel/postrm.d/zz-initoverlayfs"
 	shellcheck -x -e SC1091 "$HERE/run.sh"
 	shellcheck "$TOP/initramfs-tools/hooks/initoverlayfs" "$TOP/initramfs-tools/scripts/initoverlayfs" \
@@ -316,7 +316,7 @@ case_make_install() {
 		fail "initramfs-tools boot script not installed 0644"
 	for f in usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
 		usr/share/initramfs-tools/hooks/initoverlayfs \
-		usr/lib/kernel/install.d/94-initoverlayfs.install \
+		usr/lib/kernel/install.d/89-initoverlayfs.install \
 		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs \
 		etc/initramfs/post-update.d/initoverlayfs; do
 		[ -x "$d/$f" ] || fail "$f not installed executable"
@@ -593,6 +593,43 @@ case_post_update_hook_contract() {
 	assert_contains "$WORK/pu.err" "no pair for no-such-kernel-1.0, $b/initrd.img-no-such-kernel-1.0 stays the full initrd: "
 }
 
+# kernel-install itself (this machine's, with its own plugins that stage
+# and install an initrd, in their order by name, and ours): the BLS entry
+# gets the mini-initramfs as its only initrd, the image goes to the boot
+# root. (50-depmod is left out: it would run depmod for the machine.)
+case_kernel_install_bls_entry() {
+	local b=$WORK/ki-bls token=0123456789abcdef0123456789abcdef plugins entry conf f names
+	command -v kernel-install >/dev/null || fail "kernel-install not installed (systemd)"
+	[ -f "$SOURCE" ] || fail "no $SOURCE"
+	mkdir -p "$b/$token"
+	plugins=$({
+		for f in /usr/lib/kernel/install.d/*.install; do
+			case ${f##*/} in 50-depmod.install | 89-initoverlayfs.install) continue ;; esac
+			printf '%s\t%s\n' "${f##*/}" "$f"
+		done
+		printf '89-initoverlayfs.install\t%s\n' "$TOP/kernel-install/89-initoverlayfs.install"
+	} | LC_ALL=C sort | cut -f2 | tr '\n' ' ')
+	echo "plugins: $plugins"
+	# the full initrd where Debian 12's 85-initrd.install takes it from
+	# is /boot/initrd.img-KVER: the source of the pair
+	BOOT_ROOT=$b MACHINE_ID=$token KERNEL_INSTALL_PLUGINS=$plugins \
+		INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK \
+		kernel-install add "$KVER" "/boot/vmlinuz-$KVER" >"$WORK/ki-bls.out" 2>&1 ||
+		{ cat "$WORK/ki-bls.out"; fail "kernel-install add failed"; }
+	entry=$b/$token/$KVER
+	ls -l "$entry" "$b"
+	names=$(find "$entry" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
+	[ "$names" = "initrd linux " ] || fail "the entry holds $names, not the initrd and the kernel"
+	lsinitrd -f init "$entry/initrd" | cmp -s - "$BOOTPROG" ||
+		fail "the entry's initrd is not the mini-initramfs (its /init is not the boot program)"
+	conf=$(find "$b/loader/entries" -name "*$KVER.conf")
+	[ -f "$conf" ] || fail "no loader entry"
+	[ "$(grep -c '^initrd ' "$conf")" = 1 ] || fail "the loader entry has $(grep -c '^initrd ' "$conf") initrd lines"
+	grep -q "^initrd .*/$KVER/initrd\$" "$conf" || fail "the loader entry's initrd: $(grep '^initrd ' "$conf")"
+	[ "$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img" | wc -l)" = 1 ] || fail "no image in the boot root"
+}
+
 # kernel-install plugin: add passes the right arguments (a stub installer
 # records them), remove deletes this kernel's image only
 case_kernel_install_plugin() {
@@ -602,7 +639,7 @@ case_kernel_install_plugin() {
 	chmod +x "$stub"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
 		INITOVERLAYFS_CONFIG=$CONF \
-		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
+		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
 	printf '%s\n' --kver "$KVER" --boot-dir "$b" --force --config "$CONF" --mode systemd \
 		>"$WORK/stub.expected"
 	diff -u "$WORK/stub.expected" "$WORK/stub.args"
@@ -610,7 +647,7 @@ case_kernel_install_plugin() {
 	rm -f "$WORK/stub.args"
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b \
 		INITOVERLAYFS_CONFIG=$WORK/no-such.conf KERNEL_INSTALL_VERBOSE=1 \
-		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" \
+		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" "$b/entry" \
 		2>"$WORK/ki.err"
 	[ ! -e "$WORK/stub.args" ] || fail "installer ran without a config"
 	assert_contains "$WORK/ki.err" "$WORK/no-such.conf not found: not enabled, skipped"
@@ -622,67 +659,86 @@ case_kernel_install_plugin() {
 	INITOVERLAYFS_INSTALL=$stub INITOVERLAYFS_BOOT_DIR=$b INITOVERLAYFS_MODE=systemd \
 		INITOVERLAYFS_CONFIG=$CONF KERNEL_INSTALL_LAYOUT=other \
 		KERNEL_INSTALL_STAGING_AREA=$WORK/staging-other \
-		"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
+		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" "$b/entry" "/boot/vmlinuz-$KVER"
 	diff -u "$WORK/stub.expected" "$WORK/stub.args"
 	# a kernel release the installer would refuse
-	if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
+	if INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/89-initoverlayfs.install" \
 		remove "../x" "$b/entry" 2>/dev/null; then
 		fail "the plugin accepted the kernel release '../x'"
 	fi
 
 	plant_decoys "$b"
 	touch "$b/initoverlayfs-$KVER-fedcba9876543210.img" "$b/$(mini_name)"
-	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/94-initoverlayfs.install" \
+	INITOVERLAYFS_BOOT_DIR=$b "$TOP/kernel-install/89-initoverlayfs.install" \
 		remove "$KVER" "$b/entry"
 	[ ! -e "$b/initoverlayfs-$KVER-fedcba9876543210.img" ] || fail "image not removed"
 	[ -e "$b/$(mini_name)" ] || fail "remove deleted the initramfs (kernel-install's job)"
 	check_decoys "$b"
 }
 
-# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA, layouts bls
-# and uki): the full initrd an earlier plugin staged (as Debian's
-# 85-initrd.install does: a symlink to /boot/initrd.img-KVER) is the source,
-# the mini-initramfs is staged as "initrd" in its place, and the image is in
-# the boot root, named by the mini-initramfs' fs. The real installer, the
-# host's full initrd (read only).
+# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA, layout bls):
+# the full initrd an earlier plugin staged (as Debian's 85-initrd.install
+# does: a symlink to /boot/initrd.img-KVER) is the source, the
+# mini-initramfs is staged as "initrd" in its place, and the image is in
+# the boot root, named by the mini-initramfs' fs. Layout uki: nothing is
+# built (the UKI already embeds its initrd), one line says so. The real
+# installer, the host's full initrd (read only).
 case_kernel_install_staging() {
 	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
-	local layout st b img fs before
+	local layout st b img fs before names
 	before=$(stat -c '%s %Y' "$SOURCE")
-	for layout in bls uki; do
-		st=$WORK/staging-$layout
-		b=$WORK/boot-root-$layout
-		mkdir -p "$st" "$b"
-		ln -s "$SOURCE" "$st/initrd.img-$KVER"
-		INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
-			INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=$layout \
-			KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
-			"$TOP/kernel-install/94-initoverlayfs.install" add "$KVER" \
-			"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out"
-		ls -l "$st" "$b"
-		[ "$(ls -A "$st")" = initrd ] || fail "$layout: staged: $(ls -A "$st"), not the initrd alone"
-		if [ ! -f "$st/initrd" ] || [ -L "$st/initrd" ]; then
-			fail "$layout: no staged mini-initramfs"
-		fi
-		img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
-		[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "$layout: images in the boot root: $img"
-		lsinitrd -f etc/initoverlayfs.conf "$st/initrd" >"$WORK/staging.conf"
-		fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/staging.conf")
-		case $fs in
-		*/"$(basename "$img")") ;;
-		*) fail "$layout: the mini-initramfs names '$fs', not $img" ;;
-		esac
-		# the path inside the boot file system: the boot root's own path
-		# in it, then the name
-		[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
-			fail "$layout: fs $fs does not lead to $img from the mount point of $b"
-		[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
-		# remove: the image goes, from the same boot root
-		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
-			KERNEL_INSTALL_BOOT_ROOT=$b \
-			"$TOP/kernel-install/94-initoverlayfs.install" remove "$KVER" "$b/entry-token/$KVER"
-		[ ! -e "$img" ] || fail "$layout: remove left $img"
-	done
+	layout=bls
+	st=$WORK/staging-$layout
+	b=$WORK/boot-root-$layout
+	mkdir -p "$st" "$b"
+	ln -s "$SOURCE" "$st/initrd.img-$KVER"
+	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=$layout \
+		KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" \
+		"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out"
+	ls -l "$st" "$b"
+	[ "$(ls -A "$st")" = initrd ] || fail "$layout: staged: $(ls -A "$st"), not the initrd alone"
+	if [ ! -f "$st/initrd" ] || [ -L "$st/initrd" ]; then
+		fail "$layout: no staged mini-initramfs"
+	fi
+	img=$(find "$b" -maxdepth 1 -name "initoverlayfs-$KVER-*.img")
+	[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "$layout: images in the boot root: $img"
+	lsinitrd -f etc/initoverlayfs.conf "$st/initrd" >"$WORK/staging.conf"
+	fs=$(sed -n 's/^fs[ =]"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/staging.conf")
+	case $fs in
+	*/"$(basename "$img")") ;;
+	*) fail "$layout: the mini-initramfs names '$fs', not $img" ;;
+	esac
+	# the path inside the boot file system: the boot root's own path
+	# in it, then the name
+	[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
+		fail "$layout: fs $fs does not lead to $img from the mount point of $b"
+	[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
+	# remove: the image goes, from the same boot root
+	KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+		KERNEL_INSTALL_BOOT_ROOT=$b \
+		"$TOP/kernel-install/89-initoverlayfs.install" remove "$KVER" "$b/entry-token/$KVER"
+	[ ! -e "$img" ] || fail "$layout: remove left $img"
+	# layout uki: the UKI (60-ukify, before this plugin) embeds the initrd:
+	# nothing built, the staged files as they were, one line says so
+	st=$WORK/staging-uki
+	b=$WORK/boot-root-uki
+	mkdir -p "$st" "$b"
+	ln -s "$SOURCE" "$st/initrd.img-$KVER"
+	echo uki >"$st/uki.efi"
+	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
+		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=uki \
+		KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" \
+		"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out" 2>"$WORK/staging.err"
+	cat "$WORK/staging.err"
+	names=$(find "$st" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
+	[ "$names" = "initrd.img-$KVER uki.efi " ] || fail "uki: staged: $names"
+	[ -z "$(ls -A "$b")" ] || fail "uki: the plugin wrote $(ls -A "$b")"
+	[ "$(wc -l <"$WORK/staging.err")" -eq 1 ] || fail "uki: not one line"
+	assert_contains "$WORK/staging.err" "layout uki: the UKI embeds its initrd"
+
 }
 
 # what of the host's /etc the update-initramfs case could touch
@@ -738,6 +794,7 @@ run_case shellcheck case_shellcheck
 run_case make-install-integration case_make_install
 run_case kernel-install-plugin case_kernel_install_plugin
 run_case kernel-install-staging case_kernel_install_staging
+run_case kernel-install-bls-entry-has-the-mini case_kernel_install_bls_entry
 run_case debian-hook-no-installer case_debian_hook_no_installer
 run_case debian-hook-not-enabled case_debian_hook_not_enabled
 run_case debian-hook-installer-fails case_debian_hook_installer_fails

@@ -96,7 +96,7 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 /usr/lib/systemd/system/pre-initoverlayfs.service
 /usr/lib/systemd/system/pre-initoverlayfs-switch-root.service
 /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh
-/usr/lib/kernel/install.d/94-initoverlayfs.install
+/usr/lib/kernel/install.d/89-initoverlayfs.install
 /etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs
 /etc/initramfs/post-update.d/initoverlayfs
 /usr/lib/initoverlayfs/dracut-wrapper"
@@ -580,9 +580,13 @@ case_rpm_upgrades_the_original() {
 	rpm --root "$root" -q --qf '%{EPOCH}:%{VERSION}\n' "$PKG" | grep -qx "1:$VERSION" ||
 		fail "installed: $(rpm --root "$root" -q "$PKG")"
 	[ ! -e "$root/usr/bin/initoverlayfs-install" ] || fail "the original's installer is still there"
+	# the original's plugin ran at 94, after 90-loaderentry had copied the
+	# staged initrd; this package's is 89: the original's is gone
+	[ ! -e "$root/usr/lib/kernel/install.d/94-initoverlayfs.install" ] ||
+		fail "the original's kernel-install plugin (94) is still there"
 	for f in /usr/sbin/initoverlayfs /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh \
 		/usr/lib/systemd/system/pre-initoverlayfs.service \
-		/usr/lib/kernel/install.d/94-initoverlayfs.install; do
+		/usr/lib/kernel/install.d/89-initoverlayfs.install; do
 		grep -q IOFS-STAND-IN-ORIGINAL "$root$f" && fail "$f is still the original's"
 	done
 	sha256sum -c "$WORK/original-conf.sum" >/dev/null || fail "the config was changed"
@@ -594,7 +598,7 @@ case_rpm_upgrades_the_original() {
 	env INITOVERLAYFS_INSTALL="$root/usr/sbin/initoverlayfs-install" \
 		INITOVERLAYFS_CONFIG="$root/etc/initoverlayfs.conf" INITOVERLAYFS_BOOT_DIR="$boot" \
 		INITOVERLAYFS_SOURCE="$WORK/upgrade-src" \
-		"$root/usr/lib/kernel/install.d/94-initoverlayfs.install" add "$KREL" "$WORK/entry" \
+		"$root/usr/lib/kernel/install.d/89-initoverlayfs.install" add "$KREL" "$WORK/entry" \
 		>"$WORK/upgrade-install.log" 2>&1 || { cat "$WORK/upgrade-install.log"; fail "kernel install"; }
 	cat "$WORK/upgrade-install.log"
 	[ "$(grep -c ': warning: ' "$WORK/upgrade-install.log")" = 2 ] || fail "not 2 warnings"
