@@ -318,7 +318,7 @@ case_make_install() {
 		usr/share/initramfs-tools/hooks/initoverlayfs \
 		usr/lib/kernel/install.d/89-initoverlayfs.install \
 		etc/kernel/postinst.d/zz-initoverlayfs etc/kernel/postrm.d/zz-initoverlayfs \
-		etc/initramfs/post-update.d/initoverlayfs; do
+		etc/initramfs/post-update.d/initoverlayfs usr/lib/initoverlayfs/dracut-wrapper; do
 		[ -x "$d/$f" ] || fail "$f not installed executable"
 	done
 }
