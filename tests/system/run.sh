@@ -23,8 +23,10 @@
 #      the guest, `dumpe2fs -h` clean on the host after poweroff);
 #   5. the same disk boots the distro's full initrd (the comparison), and
 #      after the generator made every initrd again (`update-initramfs -u -k
-#      all`, `dracut -f --regenerate-all`) it still boots through
-#      initoverlayfs.
+#      all`, `dracut -f --regenerate-all`: on Debian 12 through the
+#      package's dracut wrapper, which the package diverts dracut to) it
+#      still boots through initoverlayfs; dracut's update-initramfs trigger
+#      keeps the pair too.
 #
 # Usage: tests/system/run.sh [SYSTEM...]   (root; default: every system of
 #   tests/system/base.sh's table: bookworm-initramfs-tools,
@@ -172,18 +174,30 @@ gen_regenerate() {
 	esac
 }
 
-# gen_runs_post_update: the generator runs /etc/initramfs/post-update.d
-# after writing an initrd (initramfs-tools' update-initramfs, dracut >=
-# 106; not Debian 12's dracut 059, which has no hook after its image).
+# real_dracut: the distribution's dracut in the system (the package
+# diverts it to dracut.distrib and puts its wrapper at /usr/bin/dracut, an
+# absolute link that means nothing on the host).
+real_dracut() {
+	if [ -e "$ROOT/usr/bin/dracut.distrib" ]; then
+		echo "$ROOT/usr/bin/dracut.distrib"
+	else
+		echo "$ROOT/usr/bin/dracut"
+	fi
+}
+
+# gen_runs_post_update: the generator itself runs
+# /etc/initramfs/post-update.d after writing an initrd (initramfs-tools'
+# update-initramfs, dracut >= 106; not Debian 12's dracut 059, which has
+# no hook after its image: the package's wrapper runs them there).
 gen_runs_post_update() {
-	[ "$GEN" = initramfs-tools ] || grep -qs '/etc/initramfs/post-update\.d' "$ROOT/usr/bin/dracut"
+	[ "$GEN" = initramfs-tools ] || grep -qs '/etc/initramfs/post-update\.d' "$(real_dracut)"
 }
 
 # gen_regenerate_name: the lifecycle case's name.
 gen_regenerate_name() {
 	case $GEN in
 	initramfs-tools) echo update-initramfs ;;
-	dracut) if gen_runs_post_update; then echo dracut-regenerate-all; else echo dracut-regenerate-all-then-zz-hook; fi ;;
+	dracut) echo dracut-regenerate-all ;;
 	*) echo "$GEN-regenerate" ;;
 	esac
 }
@@ -449,6 +463,21 @@ case_install_package() {
 	in_system dpkg-query -W initoverlayfs
 	(cd "$BOOTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | diff -u "$WORK/boot-before" - ||
 		fail "dpkg -i changed /boot"
+	if [ "$GEN" = dracut ]; then
+		# dracut diverted to dracut.distrib, the wrapper in its place
+		[ "$(in_system dpkg-divert --listpackage /usr/bin/dracut)" = initoverlayfs ] ||
+			fail "/usr/bin/dracut is not diverted by initoverlayfs"
+		[ "$(readlink "$ROOT/usr/bin/dracut")" = /usr/lib/initoverlayfs/dracut-wrapper ] ||
+			fail "/usr/bin/dracut is not the link to the wrapper"
+		# the real dracut, unchanged, as dracut.distrib (dpkg --verify
+		# would also list the man pages the base system leaves out)
+		[ "$(md5sum <"$ROOT/usr/bin/dracut.distrib" | cut -d' ' -f1)" = \
+			"$(sed -n 's, *usr/bin/dracut$,,p' "$ROOT/var/lib/dpkg/info/dracut-core.md5sums")" ] ||
+			fail "/usr/bin/dracut.distrib is not dracut-core's /usr/bin/dracut"
+		# (dracut --version exits 1)
+		in_system dracut --version >"$WORK/dracut-version" 2>&1 || true
+		grep '^dracut ' "$WORK/dracut-version" || fail "dracut --version through the wrapper: $(cat "$WORK/dracut-version")"
+	fi
 	# Enabled the README's way.
 	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$ROOT/etc/initoverlayfs.conf"
 }
@@ -459,11 +488,12 @@ case_kernel_hooks_make_pair() {
 	k=$(kver)
 	du -b "$BOOTDIR/initrd.img-$k" | cut -f1 >"$WORK/distro-initrd-bytes"
 	in_system_log "$WORK/reconfigure.log" dpkg-reconfigure "linux-image-$k"
-	# The generator's own hook made the initrd (initramfs-tools' ran
-	# update-initramfs, whose post-update.d hook made the pair, and
-	# zz-initoverlayfs defers to it; after dracut's, zz-initoverlayfs
-	# made it).
+	# The generator's own hook made the initrd, and the post-update.d hook
+	# the pair from it (run by update-initramfs, by dracut 106, or by the
+	# wrapper in place of Debian 12's dracut): zz-initoverlayfs defers to
+	# it, the pair is built once.
 	assert_contains "$WORK/reconfigure.log" "$(gen_hook_line "$k")"
+	assert_not_contains "$WORK/reconfigure.log" "initoverlayfs: building the pair for $k"
 	is_mini "$BOOTDIR/initrd.img-$k" || fail "/boot/initrd.img-$k is not the mini-initramfs"
 	mini_config "$BOOTDIR/initrd.img-$k"
 	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
@@ -516,29 +546,88 @@ case_boot_full_initrd() {
 	timeline full "$log"
 }
 
+# count_post_update_start: a post-update.d hook of the test's, first of
+# the directory, records each run (VERSION PATH) in the system.
+count_post_update_start() {
+	mkdir -p "$ROOT/etc/initramfs/post-update.d"
+	printf '#!/bin/sh\necho "$@" >>/var/tmp/iofs-post-update.calls\n' \
+		>"$ROOT/etc/initramfs/post-update.d/00-iofs-test-count"
+	chmod 0755 "$ROOT/etc/initramfs/post-update.d/00-iofs-test-count"
+	rm -f "$ROOT/var/tmp/iofs-post-update.calls"
+}
+
+# count_post_update_end KVER WHAT: the hooks ran exactly once, for KVER's
+# initrd (dracut 106 runs them itself, the wrapper then must not).
+count_post_update_end() {
+	local calls
+	calls=$(cat "$ROOT/var/tmp/iofs-post-update.calls" 2>/dev/null || true)
+	rm -f "$ROOT/etc/initramfs/post-update.d/00-iofs-test-count" "$ROOT/var/tmp/iofs-post-update.calls"
+	echo "post-update.d runs: ${calls:-none}"
+	[ "$calls" = "$1 /boot/initrd.img-$1" ] ||
+		fail "after $2, the post-update.d hooks ran '${calls:-never}', expected once for $1 /boot/initrd.img-$1"
+}
+
+# expect_images_referenced: every initoverlayfs image in /boot is the one
+# an installed mini-initramfs names (a rebuild removes the image it
+# replaced when no initramfs names it any more).
+expect_images_referenced() {
+	local f img refs=""
+	for f in "$BOOTDIR"/initrd.img-*; do
+		img=$(mini_config "$f" 2>/dev/null | sed -n 's/^fs //p')
+		[ -z "$img" ] || refs="$refs ${img##*/}"
+	done
+	for f in "$BOOTDIR"/initoverlayfs-*.img; do
+		[ -e "$f" ] || continue
+		case " $refs " in
+		*" ${f##*/} "*) ;;
+		*) fail "${f##*/} is in /boot, and no initramfs names it (named:$refs)" ;;
+		esac
+	done
+}
+
 # Lifecycle: the generator makes every initrd again (update-initramfs -u
 # -k all, dracut -f --regenerate-all), rewriting /boot/initrd.img-KVER; the
-# system must still boot through initoverlayfs afterwards.
+# post-update.d hooks run once for it (update-initramfs, dracut 106, or
+# the wrapper in place of Debian 12's dracut 059), the pair is made again
+# from it and the image it replaced goes; the system still boots through
+# initoverlayfs afterwards.
 case_regenerate() {
-	local k
+	local k old
 	k=$(kver)
+	old=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
+	count_post_update_start
 	gen_regenerate "$WORK/update.log"
+	count_post_update_end "$k" "$(gen_regenerate_name)"
 	ls -l "$BOOTDIR"
-	if ! gen_runs_post_update; then
-		# Nothing runs after dracut 059's image: it replaces the
-		# mini-initramfs (tests/system/README.md). What the man page says
-		# to do then, rerunning the kernel hook, must make the pair again.
-		! is_mini "$BOOTDIR/initrd.img-$k" ||
-			fail "dracut without post-update hooks kept the mini-initramfs: this case must become dracut-regenerate-all"
-		in_system_log "$WORK/zz.log" /etc/kernel/postinst.d/zz-initoverlayfs "$k"
-	fi
 	is_mini "$BOOTDIR/initrd.img-$k" ||
 		fail "after $(gen_regenerate_name), /boot/initrd.img-$k is not the mini-initramfs ($(stat -c %s "$BOOTDIR/initrd.img-$k") bytes)"
+	expect_pair "$k" >/dev/null
+	expect_images_referenced
+	if [ "$(expect_pair "$k")" != "$old" ]; then
+		[ ! -e "$BOOTDIR$old" ] || fail "the image the rebuild replaced, $old, is left"
+	fi
 	make_disk "$WORK/disk.img"
 	boot_system updated "$BOOTDIR/initrd.img-$k"
 	expect_through_initoverlayfs "$LOGS/updated.log"
 	expect_running "$LOGS/updated.log"
 	expect_uuids "$LOGS/updated.log"
+}
+
+# Lifecycle, dracut: a package's update-initramfs trigger (dracut's
+# postinst, triggered, runs dracut's kernel hook for the kernels, hence
+# `dracut --force /boot/initrd.img-KVER KVER`) keeps the pair: the hooks
+# run once, the initrd is the mini-initramfs again, its image in /boot.
+case_dracut_trigger() {
+	local k
+	k=$(kver)
+	count_post_update_start
+	in_system_log "$WORK/trigger.log" sh -c 'dpkg-trigger --no-await update-initramfs && dpkg --triggers-only -a' ||
+		fail "dpkg --triggers-only -a failed"
+	assert_contains "$WORK/trigger.log" "dracut: Generating /boot/initrd.img-$k"
+	count_post_update_end "$k" "the update-initramfs trigger"
+	assert_not_contains "$WORK/trigger.log" "initoverlayfs: building the pair"
+	expect_pair "$k"
+	expect_images_referenced
 }
 
 # expect_pair KVER: /boot/initrd.img-KVER is the mini-initramfs and the
@@ -698,6 +787,9 @@ run_system() {
 	run_case "$NAME-boot-full-initrd" case_boot_full_initrd
 	run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
 	run_case "$NAME-$(gen_regenerate_name)-still-iofs" case_regenerate
+	if [ "$GEN" = dracut ]; then
+		run_case "$NAME-dracut-trigger-keeps-pair" case_dracut_trigger
+	fi
 	run_case "$NAME-second-kernel-installed" case_second_kernel_installed
 	run_case "$NAME-second-kernel-removed" case_second_kernel_removed
 	if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
