@@ -19,8 +19,9 @@
 
 /* Where Debian, Fedora and the others keep the programs the installer
  * runs from the tree. */
-static const char *const tool_dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-					 "/usr/bin", "/sbin", "/bin", NULL };
+static const char *const tool_dirs[] = {
+	"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", NULL
+};
 
 static int open_in(int dirfd, const char *path, int flags)
 {
@@ -135,7 +136,7 @@ static const struct {
 	unsigned major, minor;
 	mode_t mode;
 } dev_nodes[] = {
-	{ "/dev/null", 1, 3, 0666 },	{ "/dev/zero", 1, 5, 0666 }, { "/dev/full", 1, 7, 0666 },
+	{ "/dev/null", 1, 3, 0666 },   { "/dev/zero", 1, 5, 0666 },    { "/dev/full", 1, 7, 0666 },
 	{ "/dev/random", 1, 8, 0666 }, { "/dev/urandom", 1, 9, 0666 }, { "/dev/tty", 5, 0, 0666 },
 };
 
@@ -182,20 +183,26 @@ int sysroot_enter(const char *root, const char *work, const char **what)
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
+	/* a program that only loads (the loader's trace) needs none of it */
+	if (!work) {
+		*what = "chroot";
+		if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			return -errno;
+		close(rootfd);
+		return 0;
+	}
 	/* the work directory is outside the tree: bound before the chroot,
 	 * onto the tree's /tmp as found beneath root (the magic link of the
 	 * descriptor, not a path that a symlink could redirect) */
-	if (work) {
-		*what = "open /tmp of the root";
-		tmpfd = open_in(rootfd, "/tmp", O_PATH | O_DIRECTORY);
-		if (tmpfd < 0)
-			return tmpfd;
-		snprintf(target, sizeof(target), "/proc/self/fd/%d", tmpfd);
-		*what = "bind the work directory on /tmp";
-		if (mount(work, target, NULL, MS_BIND, NULL) < 0)
-			return -errno;
-		close(tmpfd);
-	}
+	*what = "open /tmp of the root";
+	tmpfd = open_in(rootfd, "/tmp", O_PATH | O_DIRECTORY);
+	if (tmpfd < 0)
+		return tmpfd;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", tmpfd);
+	*what = "bind the work directory on /tmp";
+	if (mount(work, target, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	close(tmpfd);
 	*what = "chroot";
 	if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return -errno;

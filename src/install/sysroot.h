@@ -27,9 +27,10 @@ int sysroot_only_kernel(const char *root, char *kver, size_t size, unsigned *cou
 
 /* In a child about to exec a program of the tree: a mount namespace of
  * its own (every mount below ends with the child, whatever happens: a
- * failed generator leaves none behind), work (unless NULL) bound over
- * the tree's /tmp (where the generator writes its image and its temporary files), then
- * chroot into root, a fresh proc on /proc and on /dev a tmpfs with the
+ * failed generator leaves none behind), then chroot into root. With a
+ * work directory (a generator's run): work bound over the tree's /tmp
+ * (where the generator writes its image and its temporary files), and
+ * inside the chroot a fresh proc on /proc and on /dev a tmpfs with the
  * character devices shells and generators open (null, zero, full,
  * random, urandom, tty): none of the host's block devices. Returns 0 or
  * a negative errno; *what names the step that failed. */

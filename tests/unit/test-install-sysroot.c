@@ -16,7 +16,7 @@
 #include "install/sysroot.h"
 #include "test-util.h"
 
-static char root[PATH_MAX];
+static char root[256];
 
 static void mk(const char *path)
 {
@@ -49,9 +49,11 @@ static void file(const char *path, mode_t mode)
 /* A usr-merged tree: /lib and /sbin are links to usr/, one absolute. */
 static int setup(void **state)
 {
-	if (test_dir_create() < 0 || !realpath(test_dir, root))
+	char real[PATH_MAX];
+
+	if (test_dir_create() < 0 || !realpath(test_dir, real) ||
+	    snprintf(root, sizeof(root), "%s/root", real) >= (int)sizeof(root))
 		return -1;
-	strcat(root, "/root");
 	if (mkdir(root, 0755) < 0)
 		return -1;
 	return 0;
