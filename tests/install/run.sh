@@ -1068,6 +1068,12 @@ case_root_errors() {
 		iofs_root "$sys" --boot-layout separate --bootfs LABEL=b --bootfstype ext4 \
 		--source "$C/src"
 	[ ! -e "$sys/etc/initoverlayfs.conf" ] || fail "a failed run wrote the tree's config"
+	echo "--- this system, no mount table (a chroot without /proc), no layout"
+	BOOT=$C/boot
+	expect_error "cannot find the file system of $BOOT (No such file or directory); give --boot-layout" \
+		unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+		"$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
+		--config "$CONF" --source "$C/src"
 }
 
 run_case help case_help
