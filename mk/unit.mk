@@ -14,7 +14,7 @@
 # Installer parts: tests/unit/test-install-NAME.c links src/install/NAME.c
 # (never main.c) and the installer's libraries; a part that needs more of
 # the installer lists those objects as extra prerequisites below.
-UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods
+UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods sysroot
 # Boot program parts: tests/unit/test-boot-NAME.c links src/boot/NAME.c
 # (pure logic beside the system calls; libblkid and libkmod linked).
 UNIT_BOOT_PARTS := bootdev
@@ -43,9 +43,13 @@ $(UNIT_CC_STAMP): unit-cc-stamp-force
 .PHONY: unit-cc-stamp-force
 unit-cc-stamp-force:
 
-# elfdeps runs the loader (exec.c) and reads its output (fsutil.c)
-UNIT_INSTALL_EXTRA := $(call asan_obj,src/install/exec.c src/install/fsutil.c)
+# elfdeps runs the loader (exec.c, chrooted by sysroot.c) and reads its
+# output (fsutil.c)
+UNIT_INSTALL_EXTRA := $(call asan_obj,src/install/exec.c src/install/fsutil.c \
+	src/install/sysroot.c src/install/kver.c)
 $(UNIT_DIR)/test-install-elfdeps: $(UNIT_INSTALL_EXTRA)
+# sysroot checks kernel names with kver.c
+$(UNIT_DIR)/test-install-sysroot: $(call asan_obj,src/install/kver.c)
 # kmods keeps its lists in elfdeps.c's strv
 $(UNIT_DIR)/test-install-kmods: $(call asan_obj,src/install/elfdeps.c) $(UNIT_INSTALL_EXTRA)
 # refs reads initramfs files (unpack.c, segment.c, compress.c) and keeps a

@@ -399,6 +399,11 @@ static int set_verity_on_corruption(struct config *cfg, const char *value)
 	return -EINVAL;
 }
 
+static int set_boot_layout(struct config *cfg, const char *value)
+{
+	return config_boot_layout_from_string(value, &cfg->boot_layout);
+}
+
 static int set_verity_cmdline_override(struct config *cfg, const char *value)
 {
 	return parse_boolean(value, &cfg->verity.cmdline_override);
@@ -418,6 +423,7 @@ static const struct config_key keys[] = {
 	{ "on_failure", set_on_failure, "auto, shell, reboot, halt, poweroff or panic" },
 	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
+	{ "boot_layout", set_boot_layout, "separate or root" },
 	{ "verity_roothash", set_verity_roothash, "a hex digest, or empty for no verification" },
 	{ "verity_salt", set_verity_salt, "an even number of hex digits, or - for none" },
 	{ "verity_algorithm", set_verity_algorithm, "sha256, sha1 or sha512" },
@@ -787,6 +793,30 @@ int config_validate_install(const struct config *cfg, struct config_error *err)
 	return 0;
 }
 
+const char *config_boot_layout_to_string(enum config_boot_layout layout)
+{
+	switch (layout) {
+	case CONFIG_BOOT_LAYOUT_DEFAULT:
+		return "default";
+	case CONFIG_BOOT_LAYOUT_SEPARATE:
+		return "separate";
+	case CONFIG_BOOT_LAYOUT_ROOT:
+		return "root";
+	}
+	return "?";
+}
+
+int config_boot_layout_from_string(const char *s, enum config_boot_layout *out)
+{
+	if (strcmp(s, "separate") == 0)
+		*out = CONFIG_BOOT_LAYOUT_SEPARATE;
+	else if (strcmp(s, "root") == 0)
+		*out = CONFIG_BOOT_LAYOUT_ROOT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 const char *config_install_mode_to_string(enum config_install_mode mode)
 {
 	switch (mode) {
@@ -920,6 +950,13 @@ int config_format(const struct config *cfg, char *buf, size_t size)
 	snprintf(timeout, sizeof(timeout), "%u", cfg->timeout_sec);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		int r = format_line(buf, size, &used, lines[i].key, lines[i].value);
+		if (r < 0)
+			return r;
+	}
+	/* said only where it was: the mounts decide otherwise */
+	if (cfg->boot_layout != CONFIG_BOOT_LAYOUT_DEFAULT) {
+		int r = format_line(buf, size, &used, "boot_layout",
+				    config_boot_layout_to_string(cfg->boot_layout));
 		if (r < 0)
 			return r;
 	}

@@ -24,6 +24,10 @@
  *                full initrds whose switch tool needs a ramfs/tmpfs root
  *   debug        0 | 1 (also yes/no/true/false)  [0]
  *   compression  mkfs.erofs compression, used by initoverlayfs-install [lz4hc]
+ *   boot_layout  separate | root: whether the boot directory is a file
+ *                system of its own (the image at its top) or a directory
+ *                of the root file system (the image under /boot), for
+ *                initoverlayfs-install [found from the mounts]
  *
  * Keys of the original initoverlayfs (0.99x), taken whatever their value
  * holds (the rest of the line, as the original's shell read it), never a
@@ -112,6 +116,16 @@ enum config_install_mode {
 	CONFIG_INSTALL_MODE_SYSTEMD,
 };
 
+/* Where the boot directory is in the boot file system, for
+ * initoverlayfs-install (boot_layout): found from the mounts when not
+ * said, which an image build cannot do (its /boot partition does not
+ * exist yet). */
+enum config_boot_layout {
+	CONFIG_BOOT_LAYOUT_DEFAULT,  /* not in the config */
+	CONFIG_BOOT_LAYOUT_SEPARATE, /* a file system of its own: the image at its top */
+	CONFIG_BOOT_LAYOUT_ROOT,     /* a directory of the root file system */
+};
+
 /* Which keys gave compression its value (struct config's compression_from). */
 #define CONFIG_FROM_COMPRESSION	      (1U << 0) /* compression */
 #define CONFIG_FROM_EROFS_COMPRESSION (1U << 1) /* the original's erofs_compression */
@@ -132,6 +146,7 @@ struct config {
 	char compression[CONFIG_VALUE_MAX];
 	unsigned compression_from; /* CONFIG_FROM_*: 0 for the default */
 	enum config_install_mode install_mode;
+	enum config_boot_layout boot_layout;
 	struct config_verity verity;
 };
 
@@ -179,6 +194,10 @@ int config_validate(const struct config *cfg, struct config_error *err);
 int config_validate_install(const struct config *cfg, struct config_error *err);
 
 const char *config_install_mode_to_string(enum config_install_mode mode);
+/* "separate", "root"; "default" for CONFIG_BOOT_LAYOUT_DEFAULT */
+const char *config_boot_layout_to_string(enum config_boot_layout layout);
+/* -EINVAL for anything but "separate" or "root" */
+int config_boot_layout_from_string(const char *s, enum config_boot_layout *out);
 
 /* Whether the kernel command line may set key (without the
  * "initoverlayfs." prefix): the verity keys only when the config says

@@ -16,6 +16,8 @@
 
 #include "install/exec.h"
 #include "install/fsutil.h"
+#include "install/sysroot.h"
+#include "common/path.h"
 
 int strv_add(struct strv *s, const char *str)
 {
@@ -213,18 +215,20 @@ int elf_parse_list(const char *text, struct strv *deps, char *missing, size_t mi
 	return r;
 }
 
-/* Runs the loader in trace mode; its output in a new string. */
-static int loader_list(const char *interp, const char *program, char **text)
+/* Runs the loader in trace mode (chrooted into root, unless NULL); its
+ * output in a new string. */
+static int loader_list(const char *root, const char *interp, const char *program, char **text)
 {
 	static const char *const envp[] = { "LD_TRACE_LOADED_OBJECTS=1", NULL };
 	const char *argv[] = { interp, program, NULL };
+	const struct exec_root in = { .dir = root, .work = NULL };
 	struct child c;
 	int fd, r;
 
 	fd = memfd_create("loader-list", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = child_spawn_env(argv, envp, -1, fd, &c);
+	r = child_spawn_root(argv, envp, root ? &in : NULL, -1, fd, &c);
 	if (r == 0)
 		r = child_wait(&c);
 	if (r == 0)
@@ -236,20 +240,26 @@ static int loader_list(const char *interp, const char *program, char **text)
 int elf_collect_deps(const char *root, const char *program, struct strv *deps, char *missing,
 		     size_t missing_size)
 {
-	char interp[PATH_MAX], path[PATH_MAX];
+	char interp[PATH_MAX], path[PATH_MAX], host[PATH_MAX];
 	struct strv found = { 0 };
 	char *text = NULL;
 	int r;
 
 	if (missing_size)
 		missing[0] = '\0';
-	if (root)
-		return -EOPNOTSUPP;
-	r = elf_interp(program, interp, sizeof(interp));
+	/* another tree's files as the tree sees them, found beneath it */
+	r = root ? sysroot_resolve(root, program, host, sizeof(host))
+		 : str_copy(host, sizeof(host), program);
+	if (r < 0)
+		return r;
+	r = elf_interp(host, interp, sizeof(interp));
 	if (r < 0 || !interp[0])
 		return r;
-	if (access(interp, X_OK) < 0) {
+	r = root ? sysroot_resolve(root, interp, path, sizeof(path))
+		 : str_copy(path, sizeof(path), interp);
+	if (r == 0 && access(path, X_OK) < 0)
 		r = -errno;
+	if (r < 0) {
 		if (r == -ENOENT)
 			snprintf(missing, missing_size, "%s", interp);
 		return r;
@@ -259,7 +269,7 @@ int elf_collect_deps(const char *root, const char *program, struct strv *deps, c
 	r = fmt_path(path, sizeof(path), "%s%s", program[0] == '/' ? "" : "./", program);
 	if (r < 0)
 		return r;
-	r = loader_list(interp, path, &text);
+	r = loader_list(root, interp, path, &text);
 	if (r < 0)
 		return r;
 	r = elf_parse_list(text, &found, missing, missing_size);

@@ -47,10 +47,12 @@ int elf_parse_list(const char *text, struct strv *deps, char *missing, size_t mi
  * at the path the loader found it under (symlinks not resolved), each
  * once. A static program adds nothing.
  *
- * root is the tree the program belongs to; only NULL (the host) is
- * implemented (-EOPNOTSUPP otherwise). Building for another tree would
- * run that tree's loader chrooted into it, program and returned paths
- * relative to root.
+ * root is the tree the program belongs to, NULL for this system. For
+ * another tree, program is its path in the tree, the tree's own loader
+ * runs chrooted into it (as root: chroot(2)), and the paths added are
+ * as the tree sees them (sysroot_resolve gives them on the host). The
+ * tree's loader is trusted as ldd trusts it: it is the one the system
+ * will run at every boot.
  *
  * Returns 0, -ENOEXEC for a file that is not an ELF program or whose
  * PT_INTERP is no loader (its list does not name it), -ENOENT when

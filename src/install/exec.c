@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "install/sysroot.h"
 #include "common/log.h"
 #include "common/path.h"
 
@@ -143,10 +144,17 @@ void argv_format(const char *const argv[], char *out, size_t size)
 
 /* In the child: nothing here may log through stdio buffers shared with the
  * parent; errors go back through err_fd. */
-static void child_exec(const char *path, const char *const argv[], const char *const envp[],
-		       int in_fd, int out_fd, int err_fd, int errlog_fd, pid_t parent)
-{
+struct exec_failure {
 	int e;
+	char what[64];
+};
+
+static void child_exec(const char *path, const char *const argv[], const char *const envp[],
+		       const struct exec_root *root, int in_fd, int out_fd, int err_fd,
+		       int errlog_fd, pid_t parent)
+{
+	struct exec_failure f = { 0 };
+	const char *what = "exec";
 
 	/* Die with the installer: a killed installer must not leave a
 	 * generator writing into /boot. */
@@ -168,34 +176,46 @@ static void child_exec(const char *path, const char *const argv[], const char *c
 		goto fail;
 	if (errlog_fd >= 0 && dup2(errlog_fd, STDERR_FILENO) < 0)
 		goto fail;
+	if (root) {
+		int e = sysroot_enter(root->dir, root->work, &what);
+
+		if (e < 0) {
+			errno = -e;
+			goto fail;
+		}
+		what = "exec";
+	}
 	if (envp)
 		execve(path, (char *const *)argv, (char *const *)envp);
 	else
 		execv(path, (char *const *)argv);
 fail:
-	e = errno;
-	if (write(err_fd, &e, sizeof(e)) < 0) {
+	f.e = errno;
+	snprintf(f.what, sizeof(f.what), "%s", what);
+	if (write(err_fd, &f, sizeof(f)) < 0) {
 		/* nothing left to report it with */
 	}
 	_exit(127);
 }
 
-int child_spawn_env(const char *const argv[], const char *const envp[], int in_fd, int out_fd,
-		    struct child *c)
+int child_spawn_root(const char *const argv[], const char *const envp[],
+		     const struct exec_root *root, int in_fd, int out_fd, struct child *c)
 {
 	char path[PATH_MAX];
+	struct exec_failure f;
 	int status_pipe[2];
 	pid_t parent = getpid();
 	ssize_t n;
-	int e = 0, r;
+	int r;
 
 	c->pid = -1;
 	c->errlog_fd = -1;
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
 
-	r = tool_find(argv[0], path, sizeof(path));
+	/* a tree's program is found in the tree, by the caller */
+	r = root ? str_copy(path, sizeof(path), argv[0]) : tool_find(argv[0], path, sizeof(path));
 	if (r < 0)
-		return tool_require(argv[0], "run");
+		return root ? log_step_error("run", argv[0], r) : tool_require(argv[0], "run");
 	if (!verbose) {
 		c->errlog_fd = memfd_create("stderr", MFD_CLOEXEC);
 		if (c->errlog_fd < 0)
@@ -217,19 +237,26 @@ int child_spawn_env(const char *const argv[], const char *const envp[], int in_f
 		goto fail;
 	}
 	if (c->pid == 0)
-		child_exec(path, argv, envp, in_fd, out_fd, status_pipe[1], c->errlog_fd, parent);
+		child_exec(path, argv, envp, root, in_fd, out_fd, status_pipe[1], c->errlog_fd,
+			   parent);
 
 	close(status_pipe[1]);
 	do
-		n = read(status_pipe[0], &e, sizeof(e));
+		n = read(status_pipe[0], &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	close(status_pipe[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		/* exec failed: reap the child and report why. */
+	if (n == (ssize_t)sizeof(f)) {
+		char where[PATH_MAX + 16];
+
+		/* exec (or the chroot before it) failed: reap the child and
+		 * report why */
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		c->pid = -1;
-		r = log_step_error("exec", path, -e);
+		f.what[sizeof(f.what) - 1] = '\0';
+		if (root)
+			snprintf(where, sizeof(where), "%s (for %s)", root->dir, path);
+		r = log_step_error(f.what, root ? where : path, -f.e);
 		goto fail;
 	}
 	return 0;
@@ -238,6 +265,12 @@ fail:
 		close(c->errlog_fd);
 	c->errlog_fd = -1;
 	return r;
+}
+
+int child_spawn_env(const char *const argv[], const char *const envp[], int in_fd, int out_fd,
+		    struct child *c)
+{
+	return child_spawn_root(argv, envp, NULL, in_fd, out_fd, c);
 }
 
 int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c)

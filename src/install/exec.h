@@ -45,6 +45,18 @@ int child_spawn(const char *const argv[], int in_fd, int out_fd, struct child *c
 int child_spawn_env(const char *const argv[], const char *const envp[], int in_fd, int out_fd,
 		    struct child *c);
 
+/* A program of another tree (--root): run chrooted into dir, in a mount
+ * namespace of its own (sysroot_enter), work (unless NULL) on its /tmp. */
+struct exec_root {
+	const char *dir;
+	const char *work;
+};
+
+/* child_spawn_env for a program of the tree root: argv[0] is its path
+ * inside the tree, not looked up in $PATH. NULL root: child_spawn_env. */
+int child_spawn_root(const char *const argv[], const char *const envp[],
+		     const struct exec_root *root, int in_fd, int out_fd, struct child *c);
+
 /* Waits for the child. Returns 0 when it exited with status 0; otherwise
  * logs the exit status and the tail of its stderr and returns -EIO
  * (-ENOENT when it could not be executed). */

@@ -190,8 +190,7 @@ static int name_image(struct run *r)
 	if (e < 0)
 		return log_step_error("image: stat", r->image_tmp, e);
 	fmt_path(r->image_path, sizeof(r->image_path), "%s/%s", p->boot_dir, r->image_name);
-	fmt_path(r->image_ref, sizeof(r->image_ref), "%s/%s",
-		 p->have_bootfs ? p->bootfs.rel_dir : p->boot_dir, r->image_name);
+	fmt_path(r->image_ref, sizeof(r->image_ref), "%s/%s", p->image_dir, r->image_name);
 	log_info("image %s (fs %s in the boot file system)", r->image_path, r->image_ref);
 	return 0;
 }

@@ -130,8 +130,7 @@ static int write_config(struct run *r)
 /* The image path the mini-initramfs would name for name (image_ref). */
 static int ref_of(const struct plan *p, const char *path, char *ref, size_t size)
 {
-	return fmt_path(ref, size, "%s/%s", p->have_bootfs ? p->bootfs.rel_dir : p->boot_dir,
-			strrchr(path, '/') + 1);
+	return fmt_path(ref, size, "%s/%s", p->image_dir, strrchr(path, '/') + 1);
 }
 
 /* Images of this kernel that were there before, now that the new pair is

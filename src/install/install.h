@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "common/config.h"
+
 /* initoverlayfs-install: from a kernel's full initrd, make the pair that
  * boots with initoverlayfs: an EROFS image of the full initrd in the boot
  * directory, and a mini-initramfs that mounts it. */
@@ -29,6 +31,10 @@ struct options {
 	const char *add_modules;	   /* comma or space separated */
 	const char *boot_program;	   /* NULL: next to this program, then $SBINDIR */
 	const char *initramfs_compression; /* zstd | xz | gzip | lz4 | none */
+	const char *root;		   /* --root: the tree of the system; NULL: this one */
+	const char *bootfs;		   /* NULL: the config's */
+	const char *bootfstype;		   /* NULL: the config's */
+	enum config_boot_layout boot_layout; /* DEFAULT: the config's, else the mounts' */
 };
 
 /* Runs the whole installation. Returns 0 or a negative errno; the error

@@ -77,10 +77,32 @@ static void help(void)
 	       "loss leaves either the old pair or the new pair.\n"
 	       "\n"
 	       "Options:\n"
-	       "  -k, --kver KVER          kernel release (default: the running kernel);\n"
-	       "                           its modules must be in /lib/modules/KVER; no '/',\n"
+	       "  -r, --root DIR           make the pair of the system whose root is DIR (an\n"
+	       "                           image build): the kernel's modules, the boot\n"
+	       "                           program and its libraries, the generator, the\n"
+	       "                           config and the boot directory all come from DIR,\n"
+	       "                           their paths resolved inside it; the generator runs\n"
+	       "                           chrooted into DIR in a mount namespace of its own;\n"
+	       "                           nothing is taken from this system's mounts, devices\n"
+	       "                           or kernel, so bootfs, bootfstype and the boot\n"
+	       "                           layout must be said (options below or the config)\n"
+	       "  -k, --kver KVER          kernel release (default: the running kernel; with\n"
+	       "                           --root the one kernel under DIR/lib/modules); its\n"
+	       "                           modules must be in /lib/modules/KVER; no '/',\n"
 	       "                           blank or control character, no leading '-'\n"
-	       "  -b, --boot-dir DIR       where the image and the initramfs go (default /boot)\n"
+	       "  -b, --boot-dir DIR       where the image and the initramfs go (default /boot;\n"
+	       "                           with --root a path inside the tree)\n"
+	       "      --boot-layout LAYOUT 'separate': the boot directory is a file system of\n"
+	       "                           its own, the image at its top (the mini-initramfs'\n"
+	       "                           fs /initoverlayfs-...); 'root': a directory of the\n"
+	       "                           root file system (fs /boot/initoverlayfs-...)\n"
+	       "                           (default: the config's boot_layout, else found from\n"
+	       "                           the mounts; required with --root)\n"
+	       "      --bootfs SPEC        the boot file system the mini-initramfs mounts:\n"
+	       "                           UUID=, LABEL=, PARTUUID=, PARTLABEL= or a device\n"
+	       "                           path (default: the config's bootfs)\n"
+	       "      --bootfstype TYPE    its file system type, such as ext4 (default: the\n"
+	       "                           config's bootfstype)\n"
 	       "  -s, --source SOURCE      ");
 	compression_names(names, sizeof(names), "/", false);
 	snprintf(text, sizeof(text),
@@ -98,9 +120,11 @@ static void help(void)
 	       "                           EROFS compression for mkfs.erofs: lz4hc, lz4,\n"
 	       "                           ... or 'none' (default: the config's 'compression'\n"
 	       "                           or 'erofs_compression -zALG[,LEVEL]', else lz4hc)\n"
-	       "  -C, --config FILE        config file (default /etc/initoverlayfs.conf). When\n"
-	       "                           missing or empty it is written: bootfs UUID=, hint\n"
-	       "                           and type of the file system holding BOOT-DIR. An\n"
+	       "  -C, --config FILE        config file (default /etc/initoverlayfs.conf; with\n"
+	       "                           --root a path inside the tree). When missing or\n"
+	       "                           empty it is written: bootfs UUID=, hint and type of\n"
+	       "                           the file system holding BOOT-DIR (with --root or\n"
+	       "                           --bootfs: --bootfs, --bootfstype, --boot-layout). An\n"
 	       "                           existing one is kept; the mini-initramfs gets a copy\n"
 	       "                           whose 'fs' names the new image\n"
 	       "  -o, --output-initramfs FILE\n"
@@ -111,7 +135,8 @@ static void help(void)
 	       "                           by commas or spaces (dependencies follow)\n"
 	       "      --boot-program FILE  the boot program installed as /init (default: the\n"
 	       "                           initoverlayfs next to this program, or\n"
-	       "                           $INITOVERLAYFS_BOOT_PROGRAM)\n"
+	       "                           $INITOVERLAYFS_BOOT_PROGRAM; with --root the tree's\n"
+	       "                           /usr/sbin/initoverlayfs, FILE a path inside it)\n"
 	       "      --initramfs-compression ALG[,LEVEL]\n"
 	       "%*s",
 	       HELP_COLUMN, "");
@@ -261,11 +286,15 @@ enum {
 	OPT_PRINT_COMPRESSIONS,
 	OPT_VERITY,
 	OPT_VERITY_SALT,
+	OPT_BOOT_LAYOUT,
+	OPT_BOOTFS,
+	OPT_BOOTFSTYPE,
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'r' },
 		{ "kver", required_argument, NULL, 'k' },
 		{ "boot-dir", required_argument, NULL, 'b' },
 		{ "source", required_argument, NULL, 's' },
@@ -275,6 +304,9 @@ int main(int argc, char **argv)
 		{ "output-initramfs", required_argument, NULL, 'o' },
 		{ "add-modules", required_argument, NULL, 'a' },
 		{ "boot-program", required_argument, NULL, OPT_BOOT_PROGRAM },
+		{ "boot-layout", required_argument, NULL, OPT_BOOT_LAYOUT },
+		{ "bootfs", required_argument, NULL, OPT_BOOTFS },
+		{ "bootfstype", required_argument, NULL, OPT_BOOTFSTYPE },
 		{ "initramfs-compression", required_argument, NULL, OPT_INITRAMFS_COMPRESSION },
 		{ "verity", no_argument, NULL, OPT_VERITY },
 		{ "verity-salt", required_argument, NULL, OPT_VERITY_SALT },
@@ -303,7 +335,7 @@ int main(int argc, char **argv)
 		log_error("setenv NO_POST_UPDATE_HOOKS: %s", strerror(errno));
 		return 1;
 	}
-	while ((c = getopt_long(argc, argv, "k:b:s:m:c:C:o:a:fnvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:k:b:s:m:c:C:o:a:fnvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (kver_check(optarg, &why) < 0) {
@@ -316,6 +348,24 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.boot_dir = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case OPT_BOOT_LAYOUT:
+			if (config_boot_layout_from_string(optarg, &o.boot_layout) < 0) {
+				log_error("--boot-layout %s: expected 'separate' (/boot is a file "
+					  "system of its own) or 'root' (a directory of the root "
+					  "file system)",
+					  shown(optarg, buf, sizeof(buf)));
+				return 2;
+			}
+			break;
+		case OPT_BOOTFS:
+			o.bootfs = optarg;
+			break;
+		case OPT_BOOTFSTYPE:
+			o.bootfstype = optarg;
 			break;
 		case 's':
 			o.source = optarg;

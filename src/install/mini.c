@@ -14,6 +14,7 @@
 #include "install/fsutil.h"
 #include "install/kmods.h"
 #include "install/plan.h"
+#include "install/sysroot.h"
 #include "common/log.h"
 #include "common/mountpoints.h"
 #include "common/path.h"
@@ -65,8 +66,32 @@ static int stage_file(const char *stage, const char *src, const char *dst, mode_
 	return copy_file(src, full, mode);
 }
 
+/* What to copy for path, a file of the system the pair is for: with
+ * --root, path as the tree sees it, resolved beneath the tree (a link
+ * in the tree never leads the copy out of it). */
+static int system_file(const struct plan *p, const char *path, char *out, size_t size)
+{
+	if (!p->root[0])
+		return str_copy(out, size, path);
+	return sysroot_resolve(p->root, path, out, size);
+}
+
+/* A module file of the plan (a path under p->moddir) as system_file. */
+static int module_file(const struct plan *p, const char *path, char *out, size_t size)
+{
+	char in_tree[PATH_MAX];
+
+	if (!p->root[0])
+		return str_copy(out, size, path);
+	if (fmt_path(in_tree, sizeof(in_tree), "/lib/modules/%s%s", p->kver,
+		     path + strlen(p->moddir)) < 0)
+		return -ENAMETOOLONG;
+	return sysroot_resolve(p->root, in_tree, out, size);
+}
+
 static int stage_program(const char *stage, const struct plan *p)
 {
+	char src[PATH_MAX];
 	int e;
 
 	e = stage_file(stage, p->boot_program, "/init", 0755);
@@ -74,7 +99,9 @@ static int stage_program(const char *stage, const struct plan *p)
 		return log_step_error("mini-initramfs: copy the boot program", p->boot_program, e);
 	for (size_t i = 0; i < p->libs.n; i++) {
 		/* copied under the path the loader asks for, symlinks resolved */
-		e = stage_file(stage, p->libs.v[i], p->libs.v[i], 0755);
+		e = system_file(p, p->libs.v[i], src, sizeof(src));
+		if (e == 0)
+			e = stage_file(stage, src, p->libs.v[i], 0755);
 		if (e < 0)
 			return log_step_error("mini-initramfs: copy library", p->libs.v[i], e);
 		log_debug("mini-initramfs: library %s", p->libs.v[i]);
@@ -101,19 +128,21 @@ static int add_name_list(struct modset *set, const char *moddir, const char *lis
 /* Where distributions keep the kernel's config (moddir is
  * /lib/modules/KVER): Fedora and Arch beside the modules, Debian (and
  * Fedora) in /boot, a kernel built here in its build tree. */
-static int read_kernel_config(const char *moddir, char **text, char *path, size_t size)
+static int read_kernel_config(const char *moddir, const char *kconfig_dir, char **text, char *path,
+			      size_t size)
 {
 	const char *kver = strrchr(moddir, '/') ? strrchr(moddir, '/') + 1 : moddir;
-	const char *const places[][2] = {
-		{ moddir, "/config" },
-		{ "/boot/config-", kver },
-		{ moddir, "/build/.config" },
+	const char *const places[][3] = {
+		{ moddir, "/config", "" },
+		{ kconfig_dir, "/config-", kver },
+		{ moddir, "/build/.config", "" },
 	};
 	size_t len;
 	int e = -ENOENT;
 
 	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]) && e == -ENOENT; i++)
-		if (fmt_path(path, size, "%s%s", places[i][0], places[i][1]) == 0)
+		if (places[i][0][0] &&
+		    fmt_path(path, size, "%s%s%s", places[i][0], places[i][1], places[i][2]) == 0)
 			e = read_file_alloc(path, text, &len);
 	return e;
 }
@@ -123,7 +152,7 @@ static int read_kernel_config(const char *moddir, char **text, char *path, size_
  * modprobe for the kernel to run: the modules the kernel's defaults
  * name go in, and into the names the boot program loads itself. Without
  * the kernel's config, the usual defaults. */
-static int add_fat_nls(struct modset *set, const char *moddir)
+static int add_fat_nls(struct modset *set, const char *moddir, const char *kconfig_dir)
 {
 	static const char *const usual[] = { "nls_cp437", "nls_ascii", "nls_iso8859-1",
 					     "nls_utf8" };
@@ -132,7 +161,7 @@ static int add_fat_nls(struct modset *set, const char *moddir)
 	char *text = NULL;
 	int e;
 
-	e = read_kernel_config(moddir, &text, path, sizeof(path));
+	e = read_kernel_config(moddir, kconfig_dir, &text, path, sizeof(path));
 	if (e == 0) {
 		e = kconfig_fat_nls(text, &names);
 		free(text);
@@ -157,8 +186,8 @@ static int add_fat_nls(struct modset *set, const char *moddir)
 	return e < 0 ? e : 0;
 }
 
-int mini_resolve_modules(const char *moddir, const struct config *cfg, const char *add_modules,
-			 struct modset *set)
+int mini_resolve_modules(const char *moddir, const char *kconfig_dir, const struct config *cfg,
+			 const char *add_modules, struct modset *set)
 {
 	char fs_why[CONFIG_VALUE_MAX + 32];
 	int e = 0;
@@ -178,7 +207,7 @@ int mini_resolve_modules(const char *moddir, const struct config *cfg, const cha
 			e = modset_add(set, moddir, alias, true, fs_why);
 		if (e == 0 &&
 		    (strcmp(cfg->bootfstype, "vfat") == 0 || strcmp(cfg->bootfstype, "msdos") == 0))
-			e = add_fat_nls(set, moddir);
+			e = add_fat_nls(set, moddir, kconfig_dir);
 	} else if (e == 0) {
 		log_warning("mini-initramfs: bootfstype is unknown: no file system module for the "
 			    "boot file system (set bootfstype in the config)");
@@ -245,14 +274,18 @@ static int stage_modules(const char *stage, const struct plan *p)
 			return -EINVAL;
 		}
 		fmt_path(dst, sizeof(dst), "/lib/modules/%s%s", p->kver, path + len);
-		e = stage_file(stage, path, dst, 0644);
+		e = module_file(p, path, src, sizeof(src));
+		if (e == 0)
+			e = stage_file(stage, src, dst, 0644);
 		if (e < 0)
 			return log_step_error("mini-initramfs: copy module", path, e);
 		log_debug("mini-initramfs: module %s (%s)", path + len + 1, set->why.v[i]);
 	}
 	for (size_t i = 0; module_meta[i]; i++) {
-		fmt_path(src, sizeof(src), "%s/%s", p->moddir, module_meta[i]);
-		if (access(src, F_OK) < 0)
+		char meta[PATH_MAX];
+
+		fmt_path(meta, sizeof(meta), "%s/%s", p->moddir, module_meta[i]);
+		if (module_file(p, meta, src, sizeof(src)) < 0 || access(src, F_OK) < 0)
 			continue;
 		fmt_path(dst, sizeof(dst), "/lib/modules/%s/%s", p->kver, module_meta[i]);
 		e = stage_file(stage, src, dst, 0644);

@@ -21,19 +21,59 @@
 #include "install/fsutil.h"
 #include "install/mini.h"
 #include "install/segment.h"
+#include "install/sysroot.h"
 #include "common/log.h"
 #include "common/path.h"
+
+static int check_root(struct plan *p)
+{
+	struct stat st;
+
+	if (!p->o->root)
+		return 0;
+	if (!realpath(p->o->root, p->root))
+		return log_step_error("--root", p->o->root, -errno);
+	if (stat(p->root, &st) < 0)
+		return log_step_error("--root", p->o->root, -errno);
+	if (!S_ISDIR(st.st_mode))
+		return log_step_error("--root", p->o->root, -ENOTDIR);
+	if (strcmp(p->root, "/") == 0)
+		p->root[0] = '\0'; /* this system after all */
+	return 0;
+}
+
+/* A path of the tree (absolute, as the tree sees it) on the host. */
+static int in_root(const struct plan *p, const char *path, char *out, size_t size)
+{
+	if (!p->root[0])
+		return str_copy(out, size, path);
+	return sysroot_resolve(p->root, path, out, size);
+}
 
 static int resolve_kver(struct plan *p)
 {
 	const char *why;
 	struct utsname u;
+	unsigned n;
+	int e;
 
 	/* --kver was checked with the other options */
 	if (p->o->kver)
 		return str_copy(p->kver, sizeof(p->kver), p->o->kver) < 0
 			       ? log_step_error("--kver", p->o->kver, -ENAMETOOLONG)
 			       : 0;
+	/* the running kernel is not the tree's */
+	if (p->root[0]) {
+		e = sysroot_only_kernel(p->root, p->kver, sizeof(p->kver), &n);
+		if (e == -ENOTUNIQ)
+			log_error("--root %s: %u kernels in its /lib/modules; name one with --kver",
+				  p->root, n);
+		else if (e < 0)
+			log_error("--root %s: no kernel in its /lib/modules (%s); install one into "
+				  "the tree, or name it with --kver",
+				  p->root, strerror(-e));
+		return e;
+	}
 	if (uname(&u) < 0)
 		return log_step_error("uname", NULL, -errno);
 	if (kver_check(u.release, &why) < 0) {
@@ -47,9 +87,21 @@ static int resolve_kver(struct plan *p)
 
 static int check_moddir(struct plan *p)
 {
+	char path[PATH_MAX];
 	struct stat st;
+	int r;
 
-	fmt_path(p->moddir, sizeof(p->moddir), "/lib/modules/%s", p->kver);
+	fmt_path(path, sizeof(path), "/lib/modules/%s", p->kver);
+	r = in_root(p, path, p->moddir, sizeof(p->moddir));
+	if (r < 0) {
+		log_error(
+			"kernel modules of %s: %s%s: %s (install the kernel package of %s%s%s, or "
+			"name another kernel with --kver)",
+			p->kver, p->root, path, strerror(-r), p->kver, p->root[0] ? " into " : "",
+			p->root);
+		return r;
+	}
+	errno = 0;
 	if (stat(p->moddir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		int e = errno ? errno : ENOTDIR;
 
@@ -66,9 +118,20 @@ static int check_boot_dir(struct plan *p)
 {
 	const char *dir = p->o->boot_dir ? p->o->boot_dir : "/boot";
 	struct stat st;
+	int e;
 
-	if (!realpath(dir, p->boot_dir))
+	if (p->root[0]) {
+		e = sysroot_resolve(p->root, dir, p->boot_dir, sizeof(p->boot_dir));
+		if (e < 0) {
+			char where[PATH_MAX];
+
+			fmt_path(where, sizeof(where), "%s%s%s", p->root, dir[0] == '/' ? "" : "/",
+				 dir);
+			return log_step_error("boot directory (see --boot-dir)", where, e);
+		}
+	} else if (!realpath(dir, p->boot_dir)) {
 		return log_step_error("boot directory", dir, -errno);
+	}
 	if (stat(p->boot_dir, &st) < 0)
 		return log_step_error("boot directory", dir, -errno);
 	if (!S_ISDIR(st.st_mode))
@@ -103,7 +166,11 @@ static int choose_output(struct plan *p)
 		/* initramfs-tools' name where that layout is in use */
 		fmt_path(debian_name, sizeof(debian_name), "%s/initrd.img-%s", p->boot_dir,
 			 p->kver);
-		if (access(debian_name, F_OK) == 0 || access("/etc/initramfs-tools", F_OK) == 0)
+		char conf[PATH_MAX];
+
+		if (access(debian_name, F_OK) == 0 ||
+		    (in_root(p, "/etc/initramfs-tools", conf, sizeof(conf)) == 0 &&
+		     access(conf, F_OK) == 0))
 			fmt_path(p->output, sizeof(p->output), "%s", debian_name);
 		else
 			fmt_path(p->output, sizeof(p->output), "%s/initramfs-%s.img", p->boot_dir,
@@ -116,14 +183,45 @@ static int choose_output(struct plan *p)
 	return 0;
 }
 
+static int check_source_file(struct plan *p, const char *s);
+
+/* --root: the tree's own generator (the source it names, else dracut
+ * when the tree has it, else mkinitramfs), or an initramfs or directory
+ * of this system. */
+static int check_root_source(struct plan *p)
+{
+	const char *s = p->o->source;
+	bool dracut = false, mkinitramfs = false;
+
+	if (s && strcmp(s, "dracut") != 0 && strcmp(s, "initramfs-tools") != 0)
+		return check_source_file(p, s);
+	if (!s || strcmp(s, "dracut") == 0)
+		dracut = sysroot_find_tool(p->root, "dracut", p->generator, sizeof(p->generator)) ==
+			 0;
+	if (!dracut && (!s || strcmp(s, "initramfs-tools") == 0))
+		mkinitramfs = sysroot_find_tool(p->root, "mkinitramfs", p->generator,
+						sizeof(p->generator)) == 0;
+	if (dracut || mkinitramfs) {
+		p->source = dracut ? SOURCE_DRACUT : SOURCE_INITRAMFS_TOOLS;
+		return 0;
+	}
+	if (s)
+		log_error("source %s: no %s in the tree %s (its /usr/sbin, /usr/bin, /sbin, /bin); "
+			  "install it into the tree, or give --source IMAGE|DIR",
+			  s, strcmp(s, "dracut") == 0 ? "dracut" : "mkinitramfs", p->root);
+	else
+		log_error("--root %s: no initrd generator in the tree (neither dracut nor "
+			  "mkinitramfs); install one into it, or give --source IMAGE|DIR",
+			  p->root);
+	return -ENOENT;
+}
+
 static int check_source(struct plan *p)
 {
 	const char *s = p->o->source;
-	struct stat st;
-	char buf[8];
-	ssize_t n;
-	int fd;
 
+	if (p->root[0])
+		return check_root_source(p);
 	if (!s) {
 		char path[PATH_MAX];
 
@@ -137,6 +235,16 @@ static int check_source(struct plan *p)
 		p->source = SOURCE_INITRAMFS_TOOLS;
 		return tool_require("mkinitramfs", "source initramfs-tools");
 	}
+	return check_source_file(p, s);
+}
+
+static int check_source_file(struct plan *p, const char *s)
+{
+	struct stat st;
+	char buf[8];
+	ssize_t n;
+	int fd;
+
 	if (stat(s, &st) < 0)
 		return log_step_error("source", s, -errno);
 	if (S_ISDIR(st.st_mode)) {
@@ -219,7 +327,29 @@ static int check_compressions(struct plan *p)
 	return 0;
 }
 
-static int check_boot_program(struct plan *p)
+/* Where the distributions' packages put the boot program. */
+#define ROOT_BOOT_PROGRAM "/usr/sbin/initoverlayfs"
+
+/* --root: the tree's own boot program, for its own libraries. */
+static int find_root_boot_program(struct plan *p)
+{
+	int e;
+
+	fmt_path(p->boot_program_in_root, sizeof(p->boot_program_in_root), "%s",
+		 p->o->boot_program ? p->o->boot_program : ROOT_BOOT_PROGRAM);
+	e = sysroot_resolve(p->root, p->boot_program_in_root, p->boot_program,
+			    sizeof(p->boot_program));
+	if (e < 0)
+		log_error(
+			"boot program %s in the tree %s: %s (install initoverlayfs into the tree, "
+			"or name it with --boot-program)",
+			p->boot_program_in_root, p->root, strerror(-e));
+	return e;
+}
+
+/* This system's: --boot-program, $INITOVERLAYFS_BOOT_PROGRAM, else the
+ * one next to this program (build/ in the tree, $SBINDIR installed). */
+static int find_host_boot_program(struct plan *p)
 {
 	const char *prog = p->o->boot_program;
 	char self[PATH_MAX];
@@ -230,16 +360,23 @@ static int check_boot_program(struct plan *p)
 	if (prog && *prog) {
 		if (!realpath(prog, p->boot_program))
 			return log_step_error("boot program", prog, -errno);
-	} else {
-		/* next to this program: build/ in the tree, $SBINDIR installed */
-		e = self_path(self, sizeof(self));
-		if (e < 0)
-			return log_step_error("boot program: readlink", "/proc/self/exe", e);
-		*strrchr(self, '/') = '\0';
-		if (path_join3(p->boot_program, sizeof(p->boot_program), "", self,
-			       "initoverlayfs") < 0)
-			return log_step_error("boot program", self, -ENAMETOOLONG);
+		return 0;
 	}
+	e = self_path(self, sizeof(self));
+	if (e < 0)
+		return log_step_error("boot program: readlink", "/proc/self/exe", e);
+	*strrchr(self, '/') = '\0';
+	if (path_join3(p->boot_program, sizeof(p->boot_program), "", self, "initoverlayfs") < 0)
+		return log_step_error("boot program", self, -ENAMETOOLONG);
+	return 0;
+}
+
+static int check_boot_program(struct plan *p)
+{
+	int e = p->root[0] ? find_root_boot_program(p) : find_host_boot_program(p);
+
+	if (e < 0)
+		return e;
 	if (access(p->boot_program, R_OK) < 0)
 		return log_step_error("boot program (see --boot-program)", p->boot_program, -errno);
 	return 0;
@@ -278,6 +415,11 @@ static int check_tools(struct plan *p)
 		return e;
 	if (p->mode == MODE_INIT)
 		return tool_require("depmod", "mini-initramfs modules");
+	if (p->root[0]) {
+		log_error("--root: mode systemd (dracut's mini-initramfs) is not supported for "
+			  "another tree; use --mode init");
+		return -EOPNOTSUPP;
+	}
 	e = tool_require("dracut", "mode systemd");
 	if (e < 0)
 		return e;
@@ -293,21 +435,138 @@ static int check_tools(struct plan *p)
 
 /* config */
 
+/* The host's config file: the probe of the boot directory's file system
+ * (this system only) and bootfs from it. */
+static int generate_bootfs(struct plan *p)
+{
+	int e;
+
+	if (!p->have_bootfs) {
+		log_error("config %s is missing and the file system holding %s is "
+			  "unknown; give --bootfs or write bootfs into %s",
+			  p->config_path, p->boot_dir, p->config_path);
+		return -ENOENT;
+	}
+	e = bootfs_probe(&p->bootfs);
+	if (e == -ENODEV) {
+		log_error("config %s is missing and %s is on %s (%s), not on a block "
+			  "device the boot could find; give --bootfs or write bootfs into %s",
+			  p->config_path, p->boot_dir, p->bootfs.source, p->bootfs.fstype,
+			  p->config_path);
+		return e;
+	}
+	if (e < 0) {
+		log_error("config %s is missing and the UUID of %s (%s, holding %s) "
+			  "cannot be read: %s (%s); give --bootfs or write bootfs into %s",
+			  p->config_path, p->bootfs.device[0] ? p->bootfs.device : "?",
+			  p->bootfs.fstype, p->boot_dir, strerror(-e), errno_name(-e),
+			  p->config_path);
+		return e;
+	}
+	fmt_path(p->cfg.bootfs, sizeof(p->cfg.bootfs), "UUID=%s", p->bootfs.uuid);
+	fmt_path(p->cfg.bootfs_hint, sizeof(p->cfg.bootfs_hint), "%s", p->bootfs.device);
+	if (!p->cfg.bootfstype[0])
+		fmt_path(p->cfg.bootfstype, sizeof(p->cfg.bootfstype), "%s", p->bootfs.fstype);
+	return 0;
+}
+
+/* --bootfs, --bootfstype, --boot-layout: over the config's. */
+static int apply_boot_options(struct plan *p)
+{
+	const struct {
+		const char *option, *key, *value, *expected;
+	} opts[] = {
+		{ "--bootfs", "bootfs", p->o->bootfs,
+		  "UUID=, LABEL=, PARTUUID=, PARTLABEL= or an absolute device path" },
+		{ "--bootfstype", "bootfstype", p->o->bootfstype,
+		  "a file system type such as ext4" },
+	};
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (opts[i].value && config_set(&p->cfg, opts[i].key, opts[i].value) < 0) {
+			log_error("%s %s: expected %s", opts[i].option, opts[i].value,
+				  opts[i].expected);
+			return -EINVAL;
+		}
+	if (p->o->boot_layout != CONFIG_BOOT_LAYOUT_DEFAULT)
+		p->cfg.boot_layout = p->o->boot_layout;
+	return 0;
+}
+
+/* The directory of the image in the boot file system, which the
+ * mini-initramfs' fs names: said by the layout, else found from the
+ * mounts (this system only: the mount table has the answer). */
+static int decide_image_dir(struct plan *p)
+{
+	p->layout = p->cfg.boot_layout;
+	if (p->layout == CONFIG_BOOT_LAYOUT_SEPARATE) {
+		p->image_dir[0] = '\0';
+	} else if (p->layout == CONFIG_BOOT_LAYOUT_ROOT) {
+		/* the boot directory as the system sees it */
+		const char *in = p->boot_dir + strlen(p->root);
+
+		fmt_path(p->image_dir, sizeof(p->image_dir), "%s", strcmp(in, "/") == 0 ? "" : in);
+	} else if (p->have_bootfs) {
+		fmt_path(p->image_dir, sizeof(p->image_dir), "%s", p->bootfs.rel_dir);
+	} else {
+		if (p->root[0])
+			log_error(
+				"--root: whether %s is a file system of its own is not known; give "
+				"--boot-layout separate (its own partition) or root (a directory "
+				"of the root file system), or boot_layout in the config",
+				p->boot_dir);
+		else
+			log_error("cannot find the file system of %s (%s); give --boot-layout "
+				  "separate (its own partition) or root (a directory of the root "
+				  "file system), or boot_layout in %s",
+				  p->boot_dir, strerror(-p->bootfs_error), p->config_path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int load_config(struct plan *p)
 {
 	struct config_error err;
+	char path[PATH_MAX];
 	struct stat st;
 	bool missing;
 	int e;
 
-	fmt_path(p->config_path, sizeof(p->config_path), "%s",
+	fmt_path(path, sizeof(path), "%s",
 		 p->o->config_path ? p->o->config_path : CONFIG_DEFAULT_PATH);
+	if (p->root[0]) {
+		/* a missing file is written into the tree's directory */
+		char dir[PATH_MAX], found[PATH_MAX], *slash;
+
+		e = sysroot_resolve(p->root, path, p->config_path, sizeof(p->config_path));
+		if (e == -ENOENT) {
+			fmt_path(dir, sizeof(dir), "%s", path);
+			slash = strrchr(dir, '/');
+			if (slash)
+				*slash = '\0';
+			e = sysroot_resolve(p->root, *dir ? dir : "/", found, sizeof(found));
+			if (e == 0)
+				e = path_join3(p->config_path, sizeof(p->config_path), "", found,
+					       slash ? slash + 1 : dir);
+		}
+		if (e < 0) {
+			log_error("config %s in the tree %s: %s (see --config)", path, p->root,
+				  strerror(-e));
+			return e;
+		}
+	} else {
+		fmt_path(p->config_path, sizeof(p->config_path), "%s", path);
+	}
 	config_init(&p->cfg, p->kver);
 
-	e = bootfs_locate(p->boot_dir, NULL, &p->bootfs);
-	if (e < 0)
-		log_warning("cannot find the file system of %s: %s", p->boot_dir, strerror(-e));
-	p->have_bootfs = e == 0;
+	/* another tree's boot file system does not exist yet: only the
+	 * config and the options say what it will be */
+	if (!p->root[0]) {
+		e = bootfs_locate(p->boot_dir, NULL, &p->bootfs);
+		p->have_bootfs = e == 0;
+		p->bootfs_error = e;
+	}
 
 	missing = stat(p->config_path, &st) < 0 ? errno == ENOENT : st.st_size == 0;
 	if (!missing) {
@@ -319,34 +578,38 @@ static int load_config(struct plan *p)
 				log_error("config %s: %s", err.origin, err.message);
 			return e;
 		}
-	} else {
+	}
+	e = apply_boot_options(p);
+	if (e < 0)
+		return e;
+	if (missing) {
 		p->config_generated = true;
-		if (!p->have_bootfs) {
-			log_error("config %s is missing and the file system holding %s is "
-				  "unknown; write bootfs into %s",
-				  p->config_path, p->boot_dir, p->config_path);
+		if (!p->cfg.bootfs[0] && p->root[0]) {
+			log_error(
+				"--root: the tree has no config %s; give --bootfs (UUID=, LABEL=, "
+				"PARTUUID= or PARTLABEL= of its boot file system)",
+				p->config_path);
 			return -ENOENT;
 		}
-		e = bootfs_probe(&p->bootfs);
-		if (e == -ENODEV) {
-			log_error("config %s is missing and %s is on %s (%s), not on a block "
-				  "device the boot could find; write bootfs into %s",
-				  p->config_path, p->boot_dir, p->bootfs.source, p->bootfs.fstype,
-				  p->config_path);
-			return e;
+		if (!p->cfg.bootfs[0]) {
+			e = generate_bootfs(p);
+			if (e < 0)
+				return e;
 		}
-		if (e < 0) {
-			log_error("config %s is missing and the UUID of %s (%s, holding %s) "
-				  "cannot be read: %s (%s); write bootfs into %s",
-				  p->config_path, p->bootfs.device[0] ? p->bootfs.device : "?",
-				  p->bootfs.fstype, p->boot_dir, strerror(-e), errno_name(-e),
-				  p->config_path);
-			return e;
-		}
-		fmt_path(p->cfg.bootfs, sizeof(p->cfg.bootfs), "UUID=%s", p->bootfs.uuid);
-		fmt_path(p->cfg.bootfs_hint, sizeof(p->cfg.bootfs_hint), "%s", p->bootfs.device);
-		fmt_path(p->cfg.bootfstype, sizeof(p->cfg.bootfstype), "%s", p->bootfs.fstype);
+	} else if (!p->cfg.bootfs[0] && p->root[0]) {
+		log_error("--root: config %s has no bootfs; give --bootfs or write bootfs into it",
+			  p->config_path);
+		return -ENOENT;
 	}
+	if (p->root[0] && !p->cfg.bootfstype[0]) {
+		log_error("--root: the boot file system's type is not known; give --bootfstype "
+			  "(such as ext4) or write bootfstype into %s",
+			  p->config_path);
+		return -ENOENT;
+	}
+	e = decide_image_dir(p);
+	if (e < 0)
+		return e;
 
 	/* The measurements describe one image: only this run's may reach the
 	 * mini-initramfs. The policies (verity_on_corruption,
@@ -398,16 +661,25 @@ static int plan_mini(struct plan *p)
 	char missing[PATH_MAX];
 	int e;
 
-	e = elf_collect_deps(NULL, p->boot_program, &p->libs, missing, sizeof(missing));
+	char kconfig_dir[PATH_MAX];
+
+	if (p->root[0])
+		e = elf_collect_deps(p->root, p->boot_program_in_root, &p->libs, missing,
+				     sizeof(missing));
+	else
+		e = elf_collect_deps(NULL, p->boot_program, &p->libs, missing, sizeof(missing));
 	if (e == -ENOENT) {
-		log_error("mini-initramfs: %s needs %s, which is not installed", p->boot_program,
-			  missing);
+		log_error("mini-initramfs: %s needs %s, which is not installed%s%s",
+			  p->boot_program, missing, p->root[0] ? " in the tree " : "", p->root);
 		return e;
 	}
 	if (e < 0)
 		return log_step_error("mini-initramfs: list the shared libraries of",
 				      p->boot_program, e);
-	e = mini_resolve_modules(p->moddir, &p->cfg, p->o->add_modules, &p->modules);
+	/* the kernel's config beside its image, in the tree's /boot */
+	if (in_root(p, "/boot", kconfig_dir, sizeof(kconfig_dir)) < 0)
+		kconfig_dir[0] = '\0';
+	e = mini_resolve_modules(p->moddir, kconfig_dir, &p->cfg, p->o->add_modules, &p->modules);
 	/* --verity: a kernel without dm_verity must fail here, not at boot */
 	if (e == 0 && p->o->verity)
 		e = modset_add(&p->modules, p->moddir, "dm_verity", true, "--verity");
@@ -459,7 +731,9 @@ int plan_make(const struct options *o, struct plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->o = o;
-	e = resolve_kver(p);
+	e = check_root(p);
+	if (e == 0)
+		e = resolve_kver(p);
 	if (e == 0)
 		e = check_moddir(p);
 	if (e == 0)
@@ -498,14 +772,14 @@ int plan_full_initrd_argv(const struct plan *p, const char *out, const char **ar
 	size_t n = 0;
 
 	if (p->source == SOURCE_DRACUT) {
-		argv[n++] = "dracut";
+		argv[n++] = p->generator[0] ? p->generator : "dracut";
 		argv[n++] = "--no-hostonly";
 		argv[n++] = "--force";
 		argv[n++] = "--kver";
 		argv[n++] = p->kver;
 		argv[n++] = out;
 	} else if (p->source == SOURCE_INITRAMFS_TOOLS) {
-		argv[n++] = "mkinitramfs";
+		argv[n++] = p->generator[0] ? p->generator : "mkinitramfs";
 		argv[n++] = "-o";
 		argv[n++] = out;
 		argv[n++] = p->kver;
@@ -646,8 +920,18 @@ static void print_command(FILE *out, const char *why, const char *const argv[])
 static void print_inputs(const struct plan *p, FILE *out)
 {
 	fprintf(out, "inputs:\n");
+	if (p->root[0])
+		fprintf(out,
+			"  root            %s (the system's tree; its programs run "
+			"chrooted into it)\n",
+			p->root);
 	fprintf(out, "  kernel          %s (modules %s)\n", p->kver, p->moddir);
-	if (p->have_bootfs)
+	if (p->layout != CONFIG_BOOT_LAYOUT_DEFAULT)
+		fprintf(out,
+			"  boot directory  %s (layout %s: the image is %s/initoverlayfs-... "
+			"in the boot file system)\n",
+			p->boot_dir, config_boot_layout_to_string(p->layout), p->image_dir);
+	else if (p->have_bootfs)
 		fprintf(out, "  boot directory  %s (%s on %s, mounted at %s)\n", p->boot_dir,
 			p->bootfs.fstype, p->bootfs.source, p->bootfs.mountpoint);
 	else
@@ -658,8 +942,9 @@ static void print_inputs(const struct plan *p, FILE *out)
 	else if (p->source == SOURCE_DIR)
 		fprintf(out, "  source          the directory %s\n", p->source_path);
 	else
-		fprintf(out, "  source          generated by %s (command below)\n",
-			source_names[p->source]);
+		fprintf(out, "  source          generated by %s (command below%s)\n",
+			source_names[p->source],
+			p->root[0] ? ", chrooted into the root, $WORK on its /tmp" : "");
 	fprintf(out, "  config          %s: %s (bootfs %s, bootfstype %s)\n", p->config_path,
 		p->config_generated ? "missing, generated" : "kept",
 		p->cfg.bootfs[0] ? p->cfg.bootfs : "(none)",
@@ -695,7 +980,8 @@ static void print_commands(const struct plan *p, FILE *out)
 	fprintf(out, "commands ($WORK: the work directory, mode 0700):\n");
 	fmt_path(image_tmp, sizeof(image_tmp), "%s/.initoverlayfs-%s.img.XXXXXX", p->boot_dir,
 		 p->kver);
-	if (plan_full_initrd_argv(p, "$WORK/full-initrd.img", argv) == 0)
+	if (plan_full_initrd_argv(p, p->root[0] ? "/tmp/full-initrd.img" : "$WORK/full-initrd.img",
+				  argv) == 0)
 		print_command(out, "the full initrd", argv);
 	fmt_path(work_full, sizeof(work_full), "%s",
 		 p->source == SOURCE_DIR ? p->source_path : "$WORK/full");

@@ -35,11 +35,19 @@ struct plan {
 	const struct options *o;
 
 	/* inputs */
+	char root[PATH_MAX]; /* --root, canonical; "" for this system */
 	char kver[KVER_MAX + 1];
 	char moddir[PATH_MAX];
 	char boot_dir[PATH_MAX];
 	struct bootfs_info bootfs; /* valid when have_bootfs */
 	bool have_bootfs;
+	int bootfs_error; /* why not, from bootfs_locate */
+	/* where the image is in the boot file system: "" (a file system of
+	 * its own) or the boot directory's path in the root file system */
+	char image_dir[PATH_MAX];
+	enum config_boot_layout layout;	     /* DEFAULT: found from the mounts */
+	char generator[PATH_MAX];	     /* --root: the generator's path in the tree */
+	char boot_program_in_root[PATH_MAX]; /* --root: the boot program in the tree */
 	enum source_kind source;
 	char source_path[PATH_MAX]; /* SOURCE_IMAGE: the initramfs; SOURCE_DIR: the tree */
 	char source_format[16];	    /* SOURCE_IMAGE: "cpio" or its compression */

@@ -88,6 +88,40 @@ int make_work_dir(struct run *r)
 	return 0;
 }
 
+/* The environment of another tree's generator: none of the installer's
+ * (its PATH may name this system's directories), the temporary files in
+ * the work directory (its /tmp), no post-update hooks (main.c), no
+ * resume device: initramfs-tools' resume hook would take this system's
+ * swap from /proc/swaps, and an image being built has none yet. A
+ * SOURCE_DATE_EPOCH passes on, for the generators' reproducible output. */
+static int run_in_root(struct run *r, const char *const argv[])
+{
+	const struct exec_root in = { .dir = r->p->root, .work = r->work };
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char sde_var[64], line[4096];
+	const char *envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TMPDIR=/tmp",
+		"HOME=/root",
+		"LANG=C.UTF-8",
+		"NO_POST_UPDATE_HOOKS=1",
+		"RESUME=none",
+		NULL,
+		NULL,
+	};
+	struct child c;
+	int e;
+
+	if (sde && *sde && strlen(sde) < 32) {
+		snprintf(sde_var, sizeof(sde_var), "SOURCE_DATE_EPOCH=%s", sde);
+		envp[sizeof(envp) / sizeof(envp[0]) - 2] = sde_var;
+	}
+	argv_format(argv, line, sizeof(line));
+	log_info("running in %s: %s", r->p->root, line);
+	e = child_spawn_root(argv, envp, &in, -1, -1, &c);
+	return e < 0 ? e : child_wait(&c);
+}
+
 static int generate_full(struct run *r)
 {
 	const struct plan *p = r->p;
@@ -104,10 +138,13 @@ static int generate_full(struct run *r)
 		return log_step_error("source: create", out, -errno);
 	if (close(fd) < 0)
 		return log_step_error("source: create", out, -errno);
-	e = plan_full_initrd_argv(p, out, argv);
+	/* another tree's generator writes where the chroot has the work
+	 * directory: its /tmp */
+	e = plan_full_initrd_argv(p, p->root[0] ? "/tmp/full-initrd.img" : out, argv);
 	if (e == 0) {
-		log_info("generating the full initrd with %s", source_names[p->source]);
-		e = run_command(argv, -1, -1);
+		log_info("generating the full initrd with %s%s%s", source_names[p->source],
+			 p->root[0] ? ", chrooted into " : "", p->root);
+		e = p->root[0] ? run_in_root(r, argv) : run_command(argv, -1, -1);
 	}
 	if (e < 0) {
 		log_error("generating the full initrd of %s with %s failed", p->kver,

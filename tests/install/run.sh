@@ -937,6 +937,145 @@ case_original_both_compressions() {
 	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
 }
 
+# make_system DIR KERNEL: the tree of a system that is not this one, as an
+# image build has it: usr-merged, the boot program and its libraries (the
+# host's, libblkid marked so that the copy shows whose it is), the host
+# kernel's modules under the name KERNEL (hard links: the same bytes, a
+# release this system does not run), /boot a plain directory, no config.
+make_system() {
+	local d=$1 lib
+	mkdir -p "$d/usr/lib" "$d/usr/lib64" "$d/usr/sbin" "$d/usr/bin" "$d/etc/initramfs-tools" \
+		"$d/boot" "$d/proc" "$d/dev" "$d/tmp" "$d/usr/lib/modules"
+	ln -s usr/lib "$d/lib"
+	ln -s usr/lib64 "$d/lib64"
+	ln -s usr/sbin "$d/sbin"
+	ln -s usr/bin "$d/bin"
+	cp "$BOOTPROG" "$d/usr/sbin/initoverlayfs"
+	ldd "$BOOTPROG" | awk '/=>/ { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+		mkdir -p "$d/usr$(dirname "${lib#/usr}")"
+		cp "$lib" "$d/usr${lib#/usr}"
+	done
+	lib=$(find "$d/usr/lib" -name 'libblkid.so.1' | head -n 1)
+	[ -n "$lib" ] || return 1
+	echo "iofs-tree-libblkid" >>"$lib"
+	cp -al "$MODDIR" "$d/usr/lib/modules/$2" 2>/dev/null || cp -a "$MODDIR" "$d/usr/lib/modules/$2"
+}
+
+# iofs_root DIR ARGS: the installer for the system whose root is DIR
+iofs_root() {
+	local d=$1
+	shift
+	"$INSTALL" --root "$d" "$@"
+}
+
+# The pair of a system that is not the running one (an image build): the
+# kernel, boot program, libraries, config and /boot all from the tree,
+# bootfs and the layout given, nothing probed from the host.
+case_root() {
+	new_case root
+	local sys=$C/sys tk=0.0.0-iofs-tree img ref host_conf
+	make_system "$sys" "$tk" || fail "cannot make the tree"
+	make_tree "$C/src" R
+	BOOT=$sys/boot
+	host_conf=$(sha256sum /etc/initoverlayfs.conf 2>/dev/null || echo none)
+	iofs_root "$sys" --boot-layout separate --bootfs LABEL=iofs-boot --bootfstype ext4 \
+		--source "$C/src" >"$C/out"
+	cat "$C/out"
+	if grep -qF " $C/" /proc/self/mountinfo; then fail "mounts left behind in $C"; fi
+	[ "$(sha256sum /etc/initoverlayfs.conf 2>/dev/null || echo none)" = "$host_conf" ] ||
+		fail "the host's config changed"
+	# the tree's one kernel, initramfs-tools' name (its /etc/initramfs-tools)
+	[ -s "$BOOT/initrd.img-$tk" ] || fail "no $BOOT/initrd.img-$tk"
+	img=$(find "$BOOT" -maxdepth 1 -name "initoverlayfs-$tk-*.img")
+	[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "expected one image of $tk in $BOOT: $img"
+	[ "$(basename "$img")" = "initoverlayfs-$tk-$(sha256sum "$img" | cut -c1-16).img" ] ||
+		fail "$img: name does not match its content"
+	check_private "$img" "$BOOT/initrd.img-$tk"
+	manifest "$C/src" >"$C/src.manifest"
+	image_manifest "$img" >"$C/img.manifest"
+	diff -u "$C/src.manifest" "$C/img.manifest" || fail "image differs from the directory"
+	# the tree's config, written from the options
+	assert_contains "$sys/etc/initoverlayfs.conf" "bootfs LABEL=iofs-boot"
+	assert_contains "$sys/etc/initoverlayfs.conf" "boot_layout separate"
+	# the mini-initramfs: the image at the top of the boot file system
+	local x=$C/mini
+	extract_mini "$BOOT/initrd.img-$tk" "$x"
+	ref=$(conf_value "$x/etc/initoverlayfs.conf" fs)
+	[ "$ref" = "/$(basename "$img")" ] || fail "fs $ref, expected /$(basename "$img")"
+	[ "$(conf_value "$x/etc/initoverlayfs.conf" bootfs)" = LABEL=iofs-boot ] ||
+		fail "bootfs $(conf_value "$x/etc/initoverlayfs.conf" bootfs)"
+	[ "$(conf_value "$x/etc/initoverlayfs.conf" bootfstype)" = ext4 ] || fail "bootfstype"
+	cmp -s "$x/init" "$sys/usr/sbin/initoverlayfs" || fail "/init is not the tree's boot program"
+	# the tree's libraries, the tree's kernel's modules
+	tail -n 1 "$(find "$x" -name libblkid.so.1 | head -n 1)" | grep -qx iofs-tree-libblkid ||
+		fail "libblkid is not the tree's"
+	[ -d "$x/lib/modules/$tk" ] || fail "no modules of the tree's kernel $tk"
+	[ ! -e "$x/lib/modules/$KVER" ] || fail "the host kernel's modules are in"
+	find "$x/lib/modules/$tk" -name '*.ko*' -printf '%P\n' | LC_ALL=C sort >"$C/kos"
+	# shellcheck disable=SC2086 # a list
+	oracle_modules $ROOT_MODULES >"$C/oracle"
+	diff -u "$C/oracle" "$C/kos" || fail "module set differs from modprobe --show-depends"
+	chroot "$x" /init --version >/dev/null 2>&1 || fail "/init does not run inside the mini-initramfs"
+
+	echo "--- reproducible: the same tree gives the same bytes"
+	(cd "$BOOT" && sha256sum initrd.img-$tk initoverlayfs-*.img) >"$C/sums1"
+	iofs_root "$sys" --boot-layout separate --bootfs LABEL=iofs-boot --bootfstype ext4 \
+		--source "$C/src" -f >/dev/null
+	(cd "$BOOT" && sha256sum initrd.img-$tk initoverlayfs-*.img) | diff -u "$C/sums1" - ||
+		fail "a second run gave other bytes"
+
+	echo "--- layout root: the image under /boot of the root file system"
+	iofs_root "$sys" --boot-layout root --bootfstype ext4 --source "$C/src" -f \
+		-o "$C/root-layout.img" >/dev/null
+	extract_mini "$C/root-layout.img" "$C/mini-root"
+	[ "$(conf_value "$C/mini-root/etc/initoverlayfs.conf" fs)" = "/boot/$(basename "$img")" ] ||
+		fail "layout root: fs $(conf_value "$C/mini-root/etc/initoverlayfs.conf" fs)"
+	if grep -qF " $C/" /proc/self/mountinfo; then fail "mounts left behind in $C"; fi
+}
+
+# Each thing --root cannot find in the tree: one line naming the option.
+case_root_errors() {
+	new_case root-errors
+	local sys=$C/sys tk=0.0.0-iofs-tree
+	make_system "$sys" "$tk" || fail "cannot make the tree"
+	make_tree "$C/src" Q
+	BOOT=$sys/boot
+	echo "--- /boot a plain directory, no layout"
+	expect_error "whether $sys/boot is a file system of its own is not known; give --boot-layout" \
+		iofs_root "$sys" --bootfs LABEL=b --bootfstype ext4 --source "$C/src"
+	echo "--- no modules of the kernel named"
+	expect_error "kernel modules of 0.0.0-absent: $sys/lib/modules/0.0.0-absent: .*--kver" \
+		iofs_root "$sys" --kver 0.0.0-absent --boot-layout separate --bootfs LABEL=b \
+		--bootfstype ext4 --source "$C/src"
+	echo "--- no generator in the tree"
+	expect_error "no initrd generator in the tree (neither dracut nor mkinitramfs).*--source" \
+		iofs_root "$sys" --boot-layout separate --bootfs LABEL=b --bootfstype ext4
+	echo "--- no bootfs"
+	expect_error "the tree has no config /.*; give --bootfs" \
+		iofs_root "$sys" --boot-layout separate --bootfstype ext4 --source "$C/src"
+	echo "--- no bootfstype"
+	expect_error "type is not known; give --bootfstype" \
+		iofs_root "$sys" --boot-layout separate --bootfs LABEL=b --source "$C/src"
+	echo "--- two kernels: no guess"
+	mkdir "$sys/usr/lib/modules/0.0.1-other"
+	expect_error "2 kernels in its /lib/modules; name one with --kver" \
+		iofs_root "$sys" --boot-layout separate --bootfs LABEL=b --bootfstype ext4 \
+		--source "$C/src"
+	echo "--- the boot program of the tree"
+	rmdir "$sys/usr/lib/modules/0.0.1-other"
+	rm "$sys/usr/sbin/initoverlayfs"
+	expect_error "boot program /usr/sbin/initoverlayfs in the tree $sys: .*--boot-program" \
+		iofs_root "$sys" --boot-layout separate --bootfs LABEL=b --bootfstype ext4 \
+		--source "$C/src"
+	[ ! -e "$sys/etc/initoverlayfs.conf" ] || fail "a failed run wrote the tree's config"
+	echo "--- this system, no mount table (a chroot without /proc), no layout"
+	BOOT=$C/boot
+	expect_error "cannot find the file system of $BOOT (No such file or directory); give --boot-layout" \
+		unshare -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh \
+		"$INSTALL" --kver "$KVER" --boot-program "$BOOTPROG" --boot-dir "$BOOT" \
+		--config "$CONF" --source "$C/src"
+}
+
 run_case help case_help
 run_case source-dracut case_source_dracut
 run_case dracut-image case_dracut_image
@@ -952,6 +1091,8 @@ run_case crash case_crash
 run_case stale-referenced case_stale_referenced
 run_case original-upgrade case_original_upgrade
 run_case original-both-compressions case_original_both_compressions
+run_case root case_root
+run_case root-errors case_root_errors
 
 if [ -f "$WORK/dracut-sizes" ]; then
 	echo "sizes (dracut source, $KVER): $(cat "$WORK/dracut-sizes")"

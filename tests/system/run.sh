@@ -26,7 +26,12 @@
 #      all`, `dracut -f --regenerate-all`: on Debian 12 through the
 #      package's dracut wrapper, which the package diverts dracut to) it
 #      still boots through initoverlayfs; dracut's update-initramfs trigger
-#      keeps the pair too.
+#      keeps the pair too;
+#   6. (SYSTEM_VARIANTS_ON) an image pipeline: the same base with the .deb,
+#      the README's mmdebstrap hook `initoverlayfs-install --root DIR` run
+#      on the host against the tree (/boot a plain directory, bootfs
+#      LABEL=boot), the partitions made afterwards; it boots through
+#      initoverlayfs to a running system.
 #
 # Usage: tests/system/run.sh [SYSTEM...]   (root; default: every system of
 #   tests/system/base.sh's table: bookworm-initramfs-tools,
@@ -35,7 +40,8 @@
 #   (/var/tmp/initoverlayfs-system: not under build/, whose *.d files the
 #   top Makefile includes), SYSTEM_BOOT_TIMEOUT (host seconds per boot, 300),
 #   SYSTEM_KEEP_WORK=1 (keep the work files of a passing run),
-#   SYSTEM_JOBS (systems run at a time, 2),
+#   SYSTEM_JOBS (systems run at a time, 2), SYSTEM_ONLY=pipeline (only
+#   the image pipeline's cases, after the base system and the .deb),
 #   SYSTEM_ICOUNT_SHIFT (1: boot with -icount shift=1,sleep=off, guest
 #   times that do not depend on the host's load; empty: plain TCG),
 #   TEST_LOG_DIR.
@@ -436,6 +442,18 @@ case_package() {
 	echo "measured: package-s $(($(date +%s) - t0))"
 }
 
+# guest_setup: what every guest of $ROOT needs besides its fstab: its
+# name, machine id, the report, and no getty on the console it writes to.
+guest_setup() {
+	echo "iofs-$NAME" >"$ROOT/etc/hostname"
+	echo "$MACHINE_ID" >"$ROOT/etc/machine-id"
+	install -m 0755 "$HERE/guest/iofs-report" "$ROOT/usr/local/sbin/iofs-report"
+	install -m 0644 "$HERE/guest/iofs-report.service" "$ROOT/etc/systemd/system/iofs-report.service"
+	mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
+	ln -sf ../iofs-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/iofs-report.service"
+	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
+}
+
 case_install_package() {
 	local deb
 	[ -s "$WORK/base.path" ] || fail "no base system (see base-system)"
@@ -446,16 +464,9 @@ case_install_package() {
 	# /boot is a partition of its own.
 	mv "$ROOT"/boot/* "$BOOTDIR/"
 	echo "system: kernel $(kver), /boot: $(find "$BOOTDIR" -mindepth 1 -printf '%f ')"
-	echo "iofs-$NAME" >"$ROOT/etc/hostname"
-	echo "$MACHINE_ID" >"$ROOT/etc/machine-id"
+	guest_setup
 	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' \
 		"$ROOT_UUID" "$BOOT_UUID" >"$ROOT/etc/fstab"
-	# The report, and no getty on the console it writes to.
-	install -m 0755 "$HERE/guest/iofs-report" "$ROOT/usr/local/sbin/iofs-report"
-	install -m 0644 "$HERE/guest/iofs-report.service" "$ROOT/etc/systemd/system/iofs-report.service"
-	mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
-	ln -sf ../iofs-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/iofs-report.service"
-	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
 	cp "$deb" "$ROOT/tmp.deb"
 	(cd "$BOOTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$WORK/boot-before"
 	in_system dpkg -i /tmp.deb
@@ -763,6 +774,115 @@ case_shellcheck() {
 	shellcheck "$HERE/guest/iofs-report"
 }
 
+
+# ------------------------------------------------------------- an image pipeline
+# The pair made the way an image build makes it: the same base, the .deb
+# installed in a chroot (mmdebstrap's way), then on the host the README's
+# mmdebstrap hook, initoverlayfs-install --root DIR (the .deb's installer)
+# with /boot a plain directory of the tree and bootfs LABEL=boot given;
+# the partitions are made from the tree afterwards, the /boot one with
+# that label; the disk boots through initoverlayfs.
+
+# pipe_env: the pipeline's own system, beside the lifecycle's.
+pipe_env() {
+	WORK=$SYSTEM_WORK/$NAME/pipeline
+	ROOT=$WORK/root
+	BOOTDIR=$WORK/boot
+}
+
+# pipe_chroot CMD...: CMD chrooted into $ROOT as mmdebstrap's hooks have
+# it (/proc, /dev), in a private mount namespace; /boot stays the tree's
+# plain directory.
+pipe_chroot() {
+	# shellcheck disable=SC2016 # the inner shell's own variables
+	unshare --mount --propagation private -- /bin/sh -ec '
+		root=$1
+		shift
+		mount -t proc proc "$root/proc"
+		mount --rbind /dev "$root/dev"
+		chroot "$root" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	' sh "$ROOT" "$@"
+}
+
+# readme_hook: the README's mmdebstrap hook that runs the installer.
+readme_hook() {
+	sed -n "s/^ *--customize-hook='\(initoverlayfs-install --root .*\)' *\\\\$/\1/p" "$TOP/README.md"
+}
+
+case_pipeline_tree() {
+	local deb
+	pipe_env
+	[ -s "$SYSTEM_WORK/$NAME/base.path" ] || fail "no base system (see base-system)"
+	[ -s "$SYSTEM_WORK/deb.path" ] || fail "no package (see package)"
+	deb=$(cat "$SYSTEM_WORK/deb.path")
+	mkdir -p "$ROOT" "$BOOTDIR" "$WORK/installer"
+	tar -C "$ROOT" -xf "$(cat "$SYSTEM_WORK/$NAME/base.path")"
+	guest_setup
+	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nLABEL=boot /boot ext4 defaults 0 2\n' \
+		"$ROOT_UUID" >"$ROOT/etc/fstab"
+	cp "$deb" "$ROOT/tmp/initoverlayfs.deb"
+	pipe_chroot dpkg -i /tmp/initoverlayfs.deb
+	rm -f "$ROOT/tmp/initoverlayfs.deb"
+	# the host's installer: the package's
+	dpkg-deb -x "$deb" "$WORK/installer"
+	[ -x "$WORK/installer/usr/sbin/initoverlayfs-install" ] || fail "no installer in $deb"
+	echo "tree: kernel $(kver), /boot: $(find "$ROOT/boot" -mindepth 1 -printf '%f ')"
+}
+
+case_pipeline_hook_makes_pair() {
+	local hook k img
+	pipe_env
+	k=$(kver)
+	hook=$(readme_hook)
+	[ -n "$hook" ] || fail "README.md has no --customize-hook='initoverlayfs-install --root ...'"
+	echo "hook: $hook"
+	if mountpoint -q "$ROOT/boot"; then fail "$ROOT/boot is a mount point"; fi
+	# mmdebstrap runs a hook as sh -c HOOK exec DIR
+	PATH="$WORK/installer/usr/sbin:$PATH" sh -ec "$hook" exec "$ROOT" ||
+		fail "the README's hook failed"
+	if grep -qF " $ROOT" /proc/self/mountinfo; then fail "mounts left in $ROOT"; fi
+	is_mini "$ROOT/boot/initrd.img-$k" || fail "/boot/initrd.img-$k is not the mini-initramfs"
+	mini_config "$ROOT/boot/initrd.img-$k"
+	mini_config "$ROOT/boot/initrd.img-$k" | grep -qx 'bootfs LABEL=boot' ||
+		fail "the mini-initramfs' bootfs is not LABEL=boot"
+	img=$(mini_config "$ROOT/boot/initrd.img-$k" | sed -n 's/^fs //p')
+	case $img in
+	/initoverlayfs-"$k"-*.img) ;;
+	*) fail "fs $img: not at the top of the boot file system" ;;
+	esac
+	[ -s "$ROOT/boot$img" ] || fail "the mini-initramfs names $img, not in the tree's /boot"
+	grep -qx 'boot_layout separate' "$ROOT/etc/initoverlayfs.conf" ||
+		fail "the tree's config does not keep boot_layout separate"
+	ls -l "$ROOT/boot"
+}
+
+case_pipeline_disk() {
+	pipe_env
+	# the /boot partition gets the tree's /boot; the root keeps the mount point
+	find "$ROOT/boot" -mindepth 1 -maxdepth 1 -exec mv -t "$BOOTDIR" {} +
+	make_disk "$WORK/disk.img"
+	[ "$(vm_fs_tag "$WORK/disk.img" LABEL "$(vm_part_offset "$WORK/disk.img" 1)")" = boot ] ||
+		fail "partition 1 is not LABEL=boot"
+}
+
+case_pipeline_boot() {
+	pipe_env
+	boot_system pipeline "$BOOTDIR/initrd.img-$(kver)"
+}
+
+case_pipeline_through_initoverlayfs() {
+	local img log=$LOGS/pipeline.log
+	pipe_env
+	img=$(mini_config "$BOOTDIR/initrd.img-$(kver)" | sed -n 's/^fs //p')
+	vm_assert_steps "$log" /init
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: LABEL=boot is /dev/vda1 (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$img on /initrofs $(image_mount_line)"
+	vm_assert_log_lacks "$log" "initoverlayfs: error:"
+	expect_running "$log"
+	expect_uuids "$log"
+}
+
 # ------------------------------------------------------------- run
 
 run_system() {
@@ -777,26 +897,35 @@ run_system() {
 	: >"$WORK/notes"
 	echo "system: $NAME, work $WORK, cache $SYSTEM_CACHE"
 	run_case "$NAME-base-system" case_base_system
-	run_case "$NAME-install-package" case_install_package
-	run_case "$NAME-kernel-hooks-make-pair" case_kernel_hooks_make_pair
-	run_case "$NAME-disk" case_disk
-	run_case "$NAME-boot-initoverlayfs" case_boot_initoverlayfs
-	run_case "$NAME-iofs-steps" case_iofs_steps
-	run_case "$NAME-iofs-system-running" case_iofs_running
-	run_case "$NAME-iofs-root-boot-by-uuid" case_iofs_uuids
-	run_case "$NAME-boot-full-initrd" case_boot_full_initrd
-	run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
-	run_case "$NAME-$(gen_regenerate_name)-still-iofs" case_regenerate
-	if [ "$GEN" = dracut ]; then
-		run_case "$NAME-dracut-trigger-keeps-pair" case_dracut_trigger
+	if [ "$ONLY" != pipeline ]; then
+		run_case "$NAME-install-package" case_install_package
+		run_case "$NAME-kernel-hooks-make-pair" case_kernel_hooks_make_pair
+		run_case "$NAME-disk" case_disk
+		run_case "$NAME-boot-initoverlayfs" case_boot_initoverlayfs
+		run_case "$NAME-iofs-steps" case_iofs_steps
+		run_case "$NAME-iofs-system-running" case_iofs_running
+		run_case "$NAME-iofs-root-boot-by-uuid" case_iofs_uuids
+		run_case "$NAME-boot-full-initrd" case_boot_full_initrd
+		run_case "$NAME-iofs-nothing-pins-boot" case_iofs_boot_unpinned
+		run_case "$NAME-$(gen_regenerate_name)-still-iofs" case_regenerate
+		if [ "$GEN" = dracut ]; then
+			run_case "$NAME-dracut-trigger-keeps-pair" case_dracut_trigger
+		fi
+		run_case "$NAME-second-kernel-installed" case_second_kernel_installed
+		run_case "$NAME-second-kernel-removed" case_second_kernel_removed
+		if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
+			run_case "$NAME-clone-disk" case_clone_disk
+			run_case "$NAME-clone-no-hint-refused" case_clone_refused
+			run_case "$NAME-clone-hint-wins" case_clone_hint_wins
+			run_case "$NAME-vfat-boot" case_vfat_boot
+		fi
 	fi
-	run_case "$NAME-second-kernel-installed" case_second_kernel_installed
-	run_case "$NAME-second-kernel-removed" case_second_kernel_removed
 	if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
-		run_case "$NAME-clone-disk" case_clone_disk
-		run_case "$NAME-clone-no-hint-refused" case_clone_refused
-		run_case "$NAME-clone-hint-wins" case_clone_hint_wins
-		run_case "$NAME-vfat-boot" case_vfat_boot
+		run_case "$NAME-pipeline-tree" case_pipeline_tree
+		run_case "$NAME-pipeline-readme-hook-makes-pair" case_pipeline_hook_makes_pair
+		run_case "$NAME-pipeline-disk-made-after" case_pipeline_disk
+		run_case "$NAME-pipeline-boot" case_pipeline_boot
+		run_case "$NAME-pipeline-through-initoverlayfs" case_pipeline_through_initoverlayfs
 	fi
 	echo "system: $NAME measurements:"
 	sed 's/^/  /' "$WORK/notes"
@@ -844,6 +973,8 @@ run_systems() {
 }
 
 SYSTEM_JOBS=${SYSTEM_JOBS:-2}
+ONLY=${SYSTEM_ONLY:-}
+case $ONLY in "" | pipeline) ;; *) die "SYSTEM_ONLY=$ONLY: expected pipeline or nothing" ;; esac
 T0=$(date +%s)
 mkdir -p "$SYSTEM_WORK" || die "cannot create $SYSTEM_WORK"
 run_case shellcheck case_shellcheck

@@ -790,6 +790,28 @@ static void test_original_init_values(void **state)
 				 "ignored: 'maybe' is not true or false\n");
 }
 
+/* boot_layout: the installer's, said only where it was. */
+static void test_boot_layout(void **state)
+{
+	char text[4096];
+
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(cfg.boot_layout, CONFIG_BOOT_LAYOUT_DEFAULT);
+	assert_int_equal(config_format(&cfg, text, sizeof(text)), 0);
+	assert_null(strstr(text, "boot_layout"));
+	assert_int_equal(parse("boot_layout separate\n"), 0);
+	assert_int_equal(cfg.boot_layout, CONFIG_BOOT_LAYOUT_SEPARATE);
+	assert_int_equal(config_format(&cfg, text, sizeof(text)), 0);
+	assert_non_null(strstr(text, "\nboot_layout separate\n"));
+	assert_int_equal(parse("boot_layout=root\n"), 0);
+	assert_int_equal(cfg.boot_layout, CONFIG_BOOT_LAYOUT_ROOT);
+	assert_string_equal(config_boot_layout_to_string(cfg.boot_layout), "root");
+	assert_int_equal(parse("boot_layout boot\n"), -EINVAL);
+	assert_int_equal(err.line, 1);
+	assert_non_null(strstr(err.message, "separate or root"));
+	assert_int_equal(parse("boot_layout \"\"\n"), -EINVAL);
+}
+
 /* An original key's overlong value warns too, and the line limit is the
  * same as for every line. */
 static void test_original_overlong(void **state)
@@ -1256,6 +1278,7 @@ int main(void)
 		T(test_parse_timeout_range),
 		T(test_parse_image_mount),
 		T(test_parse_newroot),
+		T(test_boot_layout),
 		T(test_parse_on_failure),
 		T(test_image_mount_strings),
 		T(test_parse_boolean),

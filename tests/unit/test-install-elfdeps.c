@@ -250,9 +250,10 @@ static void test_collect_self(void **state)
 	assert_int_equal(elf_collect_deps(NULL, self, &deps, missing, sizeof(missing)), 0);
 	assert_int_equal(deps.n, (size_t)n);
 
-	/* another tree is not implemented yet */
-	assert_int_equal(elf_collect_deps("/srv/root", self, &deps, missing, sizeof(missing)),
-			 -EOPNOTSUPP);
+	/* another tree's program is looked up in that tree */
+	assert_int_equal(elf_collect_deps("/nonexistent-root", "/usr/sbin/initoverlayfs", &deps,
+					  missing, sizeof(missing)),
+			 -ENOENT);
 }
 
 /* No PT_INTERP: nothing to add and no loader run. A file that is not
