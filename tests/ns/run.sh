@@ -440,6 +440,24 @@ module ../escape.ko
 	expect_failure "initoverlayfs: error: load modules: /lib/modules/$(uname -r)/initoverlayfs.modules: line 2 is not a module plan line (EBADMSG)"
 }
 
+# Without a plan (dracut's and initramfs-tools' images), libkmod, opened at
+# run time, reads depmod's indexes: the same outcome and error line.
+case_fail_module_not_found_libkmod() {
+	local root rel
+	rel=$(uname -r)
+	root=$(new_root kmod-missing "fs /image.img
+modules iofs_no_such")
+	cp "$WORK/image.img" "$root/image.img"
+	mkdir -p "$root/lib/modules/$rel"
+	touch "$root/lib/modules/$rel/modules.order" "$root/lib/modules/$rel/modules.builtin" \
+		"$root/lib/modules/$rel/modules.builtin.modinfo"
+	depmod -b "$root" "$rel"
+	[ -s "$root/lib/modules/$rel/modules.dep.bin" ] || fail "depmod wrote no index"
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: load modules: iofs_no_such: No such file or directory (ENOENT)"
+}
+
 case_fail_wrong_uuid_times_out() {
 	local root start elapsed
 	root=$(new_root wrong-uuid "bootfs UUID=00000000-1111-2222-3333-444444444444
@@ -788,6 +806,7 @@ run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
 run_case module-plan-builtin case_module_plan_builtin
 run_case fail-module-not-in-plan case_fail_module_not_in_plan
 run_case fail-bad-module-plan case_fail_bad_module_plan
+run_case fail-module-not-found-libkmod case_fail_module_not_found_libkmod
 attach_clone
 run_case clone-uuid-refused case_clone_uuid_refused
 run_case clone-label-hint-elsewhere-refused case_clone_label_hint_elsewhere_refused
