@@ -53,24 +53,27 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -O1 $(SAN_FLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
+# libkmod is not linked: the boot program opens it (dlopen) only where there
+# is no module plan (src/boot/kmodlib.h); its headers are needed to build.
 $(BUILD)/initoverlayfs: $(call obj,$(BOOT_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS) $(KMOD_LIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(BLKID_LIBS)
 
-# Static variant: only when static archives of libblkid and libkmod exist.
+# Static variant: only when the static archive of libblkid exists. Where
+# there is no module plan it still opens libkmod.so.2 (glibc warns about
+# dlopen in a static program: it needs the glibc it was linked with).
 STATIC_LIBDIR := $(shell $(CC) -print-multiarch 2>/dev/null)
-STATIC_ARCHIVES := $(wildcard /usr/lib/$(STATIC_LIBDIR)/libblkid.a) \
-	$(wildcard /usr/lib/$(STATIC_LIBDIR)/libkmod.a)
+STATIC_ARCHIVES := $(wildcard /usr/lib/$(STATIC_LIBDIR)/libblkid.a)
 
 .PHONY: static
 static:
-ifeq ($(words $(STATIC_ARCHIVES)),2)
+ifeq ($(words $(STATIC_ARCHIVES)),1)
 	$(MAKE) $(BUILD)/initoverlayfs.static
 else
-	@echo "static: skipped, needs libblkid.a and libkmod.a (found: $(STATIC_ARCHIVES))"
+	@echo "static: skipped, needs libblkid.a"
 endif
 
 $(BUILD)/initoverlayfs.static: $(call obj,$(BOOT_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS_ALL) -static -o $@ $^ $$($(PKG_CONFIG) --static --libs blkid libkmod)
+	$(CC) $(CFLAGS_ALL) -static -o $@ $^ $$($(PKG_CONFIG) --static --libs blkid)
 	@echo "static: $@ is $$(stat -c %s $@) bytes"
 
 include $(sort $(wildcard mk/*.mk))

@@ -18,7 +18,7 @@ UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods sysroot
 # Boot program parts: tests/unit/test-boot-NAME.c links src/boot/NAME.c
 # (pure logic beside the system calls; libblkid and libkmod linked).
 UNIT_BOOT_PARTS := bootdev
-UNIT_TESTS := config cmdline bootspec path log verity $(patsubst %,install-%,$(UNIT_INSTALL_PARTS)) \
+UNIT_TESTS := config cmdline bootspec path log verity modplan $(patsubst %,install-%,$(UNIT_INSTALL_PARTS)) \
 	$(patsubst %,boot-%,$(UNIT_BOOT_PARTS))
 UNIT_DIR := $(BUILD)/unit
 UNIT_BINS := $(patsubst %,$(UNIT_DIR)/test-%,$(UNIT_TESTS))
@@ -102,7 +102,7 @@ CHECK_TARGETS += check-unit
 
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_TARGETS := config cmdline unpack
+FUZZ_TARGETS := config cmdline unpack modplan
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_TARGETS))
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -3,19 +3,35 @@
 
 #include <stdbool.h>
 
-struct kmod_ctx;
+#include "boot/kmodlib.h"
+#include "common/modplan.h"
 
-/* Kernel module loading with libkmod, udev's job done without udev. */
+/* Kernel module loading, udev's job done without udev: from the module
+ * plan initoverlayfs-install wrote (finit_module, no libkmod), or where
+ * there is none (dracut's and initramfs-tools' images) with libkmod. */
 struct module_loader {
+	int moddir_fd;	     /* /lib/modules/<release> */
+	const char *cmdline; /* for NAME.PARAM= options */
+	bool have_plan;
+	struct modplan plan;
+	unsigned plan_bad_line; /* with -EBADMSG from modules_open */
+	struct kmodlib lib;
 	struct kmod_ctx *kmod;
 	int uevent_fd;	   /* kernel uevents, to see devices as they appear */
 	unsigned inserted; /* modules this loader inserted */
 };
 
-/* Opens the module index of the running kernel under
- * <root>/lib/modules/<release>. -ENOENT when there is none (a kernel with
- * everything built in, or a test root). */
-int modules_open(struct module_loader *ml, const char *root, const char *kernel_release);
+/* Opens <root>/lib/modules/<release>: its module plan (MODPLAN_FILE), or
+ * without one its indexes with libkmod. -ENOENT when there is no such
+ * directory (a kernel with everything built in, or a test root),
+ * -EBADMSG for a plan that does not parse (ml->plan_bad_line), -ELIBACC
+ * for neither a plan nor libkmod. cmdline gives modules their
+ * NAME.PARAM= options (it must outlive the loader). */
+int modules_open(struct module_loader *ml, const char *root, const char *kernel_release,
+		 const char *cmdline);
+/* Whether modules_open found a way to load modules. */
+bool modules_active(const struct module_loader *ml);
+/* Idempotent. */
 void modules_close(struct module_loader *ml);
 
 /* Loads a module by name or alias with its dependencies. Returns how many

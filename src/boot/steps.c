@@ -27,7 +27,7 @@
 /* How often the boot device is looked for while waiting. */
 #define BOOTDEV_POLL_MS 100
 
-static struct module_loader loader = { .kmod = NULL, .uevent_fd = -1 };
+static struct module_loader loader = { .moddir_fd = -1, .uevent_fd = -1 };
 
 int ctx_path(const struct boot_context *ctx, char *out, size_t size, const char *path)
 {
@@ -153,11 +153,23 @@ static int step_load_modules(struct boot_context *ctx, char *detail, size_t deta
 	const char *failed = NULL;
 	int r;
 
-	r = modules_open(&loader, ctx->root, ctx->kernel_release);
+	r = modules_open(&loader, ctx->root, ctx->kernel_release, ctx->cmdline);
 	if (r == -ENOENT) {
 		snprintf(detail, detail_size, "no /lib/modules/%s, nothing to load",
 			 ctx->kernel_release);
 		return 0;
+	}
+	if (r == -EBADMSG && loader.plan_bad_line > 0) {
+		log_error("load modules: /lib/modules/%s/%s: line %u is not a module plan line "
+			  "(EBADMSG)",
+			  ctx->kernel_release, MODPLAN_FILE, loader.plan_bad_line);
+		return r;
+	}
+	if (r == -ELIBACC) {
+		log_error("load modules: /lib/modules/%s has no %s, and no usable libkmod.so.2 "
+			  "reads its indexes (ELIBACC)",
+			  ctx->kernel_release, MODPLAN_FILE);
+		return r;
 	}
 	if (r < 0)
 		return log_step_error("load modules", "/lib/modules", r);
@@ -196,7 +208,7 @@ static int step_load_modules(struct boot_context *ctx, char *detail, size_t deta
  * or just wait for udev to do it (systemd mode). */
 static void wait_for_devices(struct boot_context *ctx)
 {
-	if (ctx->mode == BOOT_MODE_INIT && loader.kmod) {
+	if (ctx->mode == BOOT_MODE_INIT && modules_active(&loader)) {
 		if (modules_uevent_wait(&loader, BOOTDEV_POLL_MS) >= 0)
 			return;
 		modules_coldplug(&loader);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "install/elfdeps.h"
 
@@ -55,3 +56,13 @@ void modset_free(struct modset *set);
  * "nls_iso8859-1", "utf8": "nls_utf8"), each added to names. Returns how
  * many were (0: no FAT in this config), or -ENOMEM. */
 int kconfig_fat_nls(const char *config, struct strv *names);
+
+/* The length of a module file's path as the mini-initramfs stores it:
+ * decompressed, without ".xz", ".zst" or ".gz" after ".ko". */
+size_t kmod_stored_len(const char *path);
+
+/* The module plan (common/modplan.h) of set: each module's stored path
+ * under moddir, the order it loads in with its dependencies and soft
+ * dependencies, its aliases; the wanted names built in. *text is
+ * allocated. 0 or -errno (logged). */
+int modset_plan_text(const struct modset *set, const char *moddir, char **text, size_t *len);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "install/mini.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "install/plan.h"
 #include "install/sysroot.h"
 #include "common/log.h"
+#include "common/modplan.h"
 #include "common/mountpoints.h"
 #include "common/path.h"
 
@@ -258,6 +262,86 @@ static int stage_order(const char *stage, const char *kver, const char *moddir,
 	return e;
 }
 
+/* A .ko.xz, .ko.zst or .ko.gz, decompressed with libarchive's raw
+ * reader: then the boot program needs neither a decompressor nor a kernel
+ * that takes compressed modules. dst is new (the stage is ours). */
+static int stage_decompressed(const char *src, const char *dst, mode_t mode)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *entry;
+	char buf[65536];
+	int fd = -1, e = 0;
+	la_ssize_t n;
+
+	if (!a)
+		return -ENOMEM;
+	if (archive_read_support_filter_all(a) != ARCHIVE_OK ||
+	    archive_read_support_format_raw(a) != ARCHIVE_OK ||
+	    archive_read_open_filename(a, src, sizeof(buf)) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &entry) != ARCHIVE_OK) {
+		log_error("mini-initramfs: decompress %s: %s", src, archive_error_string(a));
+		archive_read_free(a);
+		return -EIO;
+	}
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		e = -errno;
+	while (e == 0 && (n = archive_read_data(a, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			log_error("mini-initramfs: decompress %s: %s", src,
+				  archive_error_string(a));
+			e = -EIO;
+			break;
+		}
+		e = write_all(fd, buf, (size_t)n);
+	}
+	if (fd >= 0 && close(fd) < 0 && e == 0)
+		e = -errno;
+	archive_read_free(a);
+	if (e < 0 && fd >= 0)
+		unlink(dst);
+	return e;
+}
+
+static int stage_module(const char *stage, const char *src, const char *dst)
+{
+	char full[PATH_MAX], dir[PATH_MAX];
+	size_t len = kmod_stored_len(dst);
+	int e;
+
+	if (len == strlen(dst))
+		return stage_file(stage, src, dst, 0644);
+	e = fmt_path(full, sizeof(full), "%s%.*s", stage, (int)len, dst);
+	if (e == 0)
+		e = fmt_path(dir, sizeof(dir), "%s", full);
+	if (e < 0)
+		return e;
+	*strrchr(dir, '/') = '\0';
+	e = mkdir_p(dir, 0755);
+	if (e == 0 && access(full, F_OK) == 0)
+		return 0;
+	return e < 0 ? e : stage_decompressed(src, full, 0644);
+}
+
+/* What the boot program loads modules from (common/modplan.h). */
+static int stage_plan(const char *stage, const struct plan *p)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	int e;
+
+	e = modset_plan_text(&p->modules, p->moddir, &text, &len);
+	if (e < 0)
+		return e;
+	e = fmt_path(path, sizeof(path), "%s/lib/modules/%s/%s", stage, p->kver, MODPLAN_FILE);
+	if (e == 0)
+		e = write_file_atomic(path, text, len, 0644);
+	free(text);
+	if (e < 0)
+		return log_step_error("mini-initramfs: write", MODPLAN_FILE, e);
+	return 0;
+}
+
 static int stage_modules(const char *stage, const struct plan *p)
 {
 	const struct modset *set = &p->modules;
@@ -276,7 +360,7 @@ static int stage_modules(const char *stage, const struct plan *p)
 		fmt_path(dst, sizeof(dst), "/lib/modules/%s%s", p->kver, path + len);
 		e = module_file(p, path, src, sizeof(src));
 		if (e == 0)
-			e = stage_file(stage, src, dst, 0644);
+			e = stage_module(stage, src, dst);
 		if (e < 0)
 			return log_step_error("mini-initramfs: copy module", path, e);
 		log_debug("mini-initramfs: module %s (%s)", path + len + 1, set->why.v[i]);
@@ -293,6 +377,8 @@ static int stage_modules(const char *stage, const struct plan *p)
 			return log_step_error("mini-initramfs: copy", src, e);
 	}
 	e = stage_order(stage, p->kver, p->moddir, set);
+	if (e == 0)
+		e = stage_plan(stage, p);
 	if (e < 0)
 		return e;
 	fmt_path(confdir, sizeof(confdir), "%.*s/depmod.d", (int)(strrchr(stage, '/') - stage),

@@ -170,7 +170,7 @@ conf_value() {
 oracle_modules() {
 	for m in "$@"; do
 		modprobe -S "$KVER" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
-	done | sed "s|^$MODDIR/||" | LC_ALL=C sort -u
+	done | sed -E "s|^$MODDIR/||; s/\.ko\.(xz|zst|gz)\$/.ko/" | LC_ALL=C sort -u
 }
 
 # check_mini FILE EXTRA_MODULES: structure, config, libraries and modules
@@ -214,6 +214,28 @@ check_mini() {
 	# shellcheck disable=SC2086
 	oracle_modules $ROOT_MODULES $2 >"$x.oracle"
 	diff -u "$x.oracle" "$x.kos" || fail "module set differs from modprobe --show-depends"
+	# the module plan the boot program loads from: each module once, stored
+	# decompressed, its load order ending in a module that is there, and
+	# modprobe's hard dependencies of it before it
+	local plan=$md/initoverlayfs.modules name path
+	[ -s "$plan" ] || fail "mini-initramfs lacks lib/modules/$KVER/initoverlayfs.modules"
+	awk '$1 == "module" { print $3 }' "$plan" | LC_ALL=C sort >"$x.planned"
+	diff -u "$x.kos" "$x.planned" || fail "the module plan does not list exactly the modules"
+	! grep -E '\.ko\.(xz|zst|gz)$' "$x.kos" || fail "compressed modules in the mini-initramfs (above)"
+	while read -r name path; do
+		head -c 4 "$md/$path" | od -An -c | grep -q 'E   L   F' || fail "$path is not an ELF file"
+		awk -v n="$name" '$1 == "load" && $2 == n { for (i = 3; i <= NF; i++) if ($i == n) ok = 1 }
+			END { exit !ok }' "$plan" || fail "no load order for $name"
+		# what modprobe would insert for it, all in its load order
+		awk -v n="$name" '$1 == "load" && $2 == n { for (i = 3; i <= NF; i++) {
+			sub(/^\?/, "", $i); print $i } }' "$plan" | LC_ALL=C sort -u >"$x.order"
+		modprobe -S "$KVER" --show-depends "$name" | awk '$1 == "insmod" { print $2 }' |
+			sed -E 's|.*/||; s/\.ko(\.(xz|zst|gz))?$//; s/-/_/g' | LC_ALL=C sort -u >"$x.want"
+		[ -s "$x.want" ] || fail "modprobe --show-depends $name printed no insmod"
+		[ -z "$(LC_ALL=C comm -23 "$x.want" "$x.order")" ] ||
+			fail "the load order of $name lacks $(LC_ALL=C comm -23 "$x.want" "$x.order" | tr '\n' ' ')"
+	done < <(awk '$1 == "module" { print $2, $3 }' "$plan")
+	grep -q '^alias fs_ext4 ext4$' "$plan" || fail "the module plan lacks ext4's fs- alias"
 	MINI_DIR=$x
 }
 

@@ -397,6 +397,67 @@ timeout soon")
 	expect_failure "initoverlayfs: error: read config: $root/etc/initoverlayfs.conf:3: invalid value 'soon' for 'timeout'"
 }
 
+# A module plan (what initoverlayfs-install writes) in the root's module
+# directory of the running kernel: the boot program loads from it, without
+# libkmod. A name the kernel has built in loads as nothing to insert.
+plan_root() {
+	local root
+	root=$(new_root "$1" "fs /image.img
+modules $2")
+	cp "$WORK/image.img" "$root/image.img"
+	mkdir -p "$root/lib/modules/$(uname -r)"
+	printf '%s' "$3" >"$root/lib/modules/$(uname -r)/initoverlayfs.modules"
+	echo "$root"
+}
+
+case_module_plan_builtin() {
+	local root
+	root=$(plan_root plan-builtin iofs-test-builtin "# a plan
+builtin iofs_test_builtin
+")
+	run_systemd_mode "$root" "ROOT='$root'; $COMMON_CHECKS"
+	cat "$WORK/out"
+	expect_success
+	assert_contains "$WORK/out" "load modules: 0 modules inserted"
+}
+
+case_fail_module_not_in_plan() {
+	local root
+	root=$(plan_root plan-missing iofs_no_such "builtin iofs_test_builtin
+")
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: load modules: iofs_no_such: No such file or directory (ENOENT)"
+}
+
+case_fail_bad_module_plan() {
+	local root
+	root=$(plan_root plan-bad iofs_test_builtin "builtin iofs_test_builtin
+module ../escape.ko
+")
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: load modules: /lib/modules/$(uname -r)/initoverlayfs.modules: line 2 is not a module plan line (EBADMSG)"
+}
+
+# Without a plan (dracut's and initramfs-tools' images), libkmod, opened at
+# run time, reads depmod's indexes: the same outcome and error line.
+case_fail_module_not_found_libkmod() {
+	local root rel
+	rel=$(uname -r)
+	root=$(new_root kmod-missing "fs /image.img
+modules iofs_no_such")
+	cp "$WORK/image.img" "$root/image.img"
+	mkdir -p "$root/lib/modules/$rel"
+	touch "$root/lib/modules/$rel/modules.order" "$root/lib/modules/$rel/modules.builtin" \
+		"$root/lib/modules/$rel/modules.builtin.modinfo"
+	depmod -b "$root" "$rel"
+	[ -s "$root/lib/modules/$rel/modules.dep.bin" ] || fail "depmod wrote no index"
+	run_systemd_mode "$root" "true"
+	cat "$WORK/out"
+	expect_failure "initoverlayfs: error: load modules: iofs_no_such: No such file or directory (ENOENT)"
+}
+
 case_fail_wrong_uuid_times_out() {
 	local root start elapsed
 	root=$(new_root wrong-uuid "bootfs UUID=00000000-1111-2222-3333-444444444444
@@ -742,6 +803,10 @@ run_case fail-wrong-fstype case_fail_wrong_fstype
 run_case fail-unknown-fstype case_fail_unknown_fstype
 run_case fail-bad-config case_fail_bad_config
 run_case fail-wrong-uuid-times-out case_fail_wrong_uuid_times_out
+run_case module-plan-builtin case_module_plan_builtin
+run_case fail-module-not-in-plan case_fail_module_not_in_plan
+run_case fail-bad-module-plan case_fail_bad_module_plan
+run_case fail-module-not-found-libkmod case_fail_module_not_found_libkmod
 attach_clone
 run_case clone-uuid-refused case_clone_uuid_refused
 run_case clone-label-hint-elsewhere-refused case_clone_label_hint_elsewhere_refused

@@ -127,6 +127,10 @@ installkernel() {
 install() {
     local _conf _unitdir _u _points _dir
     inst_binary "$(_iofs_binary)" /usr/sbin/initoverlayfs
+    # dracut's image has no module plan (initoverlayfs-install writes one
+    # only into its own): the boot program then opens libkmod itself
+    # (dlopen), which inst_binary cannot see
+    inst_libdir_file "libkmod.so.2*"
 
     _conf=$(_iofs_conf)
     if [[ -f $_conf ]]; then
