@@ -5,7 +5,8 @@
 #
 #   generic init mode  initoverlayfs-install --mode init for the newest
 #                      kernel (or KVER=), defaults, /boot on ext4
-#   --hostonly         not built while the installer has no --hostonly
+#   --hostonly         not built while the installer has no --hostonly (a
+#                      row, not a case: nothing is measured)
 #   systemd mode       the dracut image check-integration made
 #                      ($INTEGRATION_WORK, default build/integration), when
 #                      it is newer than the boot program
@@ -87,9 +88,12 @@ case_generic() {
 	[ -s "$stage/lib/modules/$KVER/initoverlayfs.modules" ] || fail "no module plan"
 }
 
-case_hostonly() {
+# Not a case: there is nothing to measure yet, and a row that cannot fail
+# must not count as passed.
+hostonly_row() {
 	if "$INSTALL" --help | grep -q -- '--hostonly'; then
-		fail "the installer has --hostonly now: build and measure it here"
+		echo "--hostonly: the installer has it now, but this table does not measure it yet" >&2
+		return 1
 	fi
 	echo "--hostonly: not built: --hostonly not implemented (goal $(mib $MIB))"
 }
@@ -97,8 +101,7 @@ case_hostonly() {
 case_systemd() {
 	local img=$INTEGRATION_OUT/mini-systemd-$KVER.img size
 	if [ ! -s "$img" ] || [ "$img" -ot "$BOOTPROG" ]; then
-		echo "systemd mode: not built: make check-integration makes it (dracut), then run this again"
-		return 0
+		fail "systemd mode: no $img newer than $BOOTPROG: make check-integration makes it (dracut), then run this again"
 	fi
 	size=$(stat -c %s "$img")
 	mkdir -p "$WORK/systemd"
@@ -110,8 +113,9 @@ case_systemd() {
 	goal "systemd mode" "$size" $((6 * MIB))
 }
 
-for c in generic hostonly systemd; do
+for c in generic systemd; do
 	run_case "sizes-$c" "case_$c"
 	cat "$TEST_LOG_DIR/sizes-$c.log"
 done
+hostonly_row || exit 1
 runner_summary sizes
