@@ -27,7 +27,8 @@
 #      package's dracut wrapper, which the package diverts dracut to) it
 #      still boots through initoverlayfs; dracut's update-initramfs trigger
 #      keeps the pair too;
-#   6. (SYSTEM_VARIANTS_ON) an image pipeline: the same base with the .deb,
+#   6. an image pipeline (every system: its generator chrooted into the
+#      tree): the same base with the .deb,
 #      the README's mmdebstrap hook `initoverlayfs-install --root DIR` run
 #      on the host against the tree (/boot a plain directory, bootfs
 #      LABEL=boot), the partitions made afterwards; it boots through
@@ -920,13 +921,12 @@ run_system() {
 			run_case "$NAME-vfat-boot" case_vfat_boot
 		fi
 	fi
-	if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
-		run_case "$NAME-pipeline-tree" case_pipeline_tree
-		run_case "$NAME-pipeline-readme-hook-makes-pair" case_pipeline_hook_makes_pair
-		run_case "$NAME-pipeline-disk-made-after" case_pipeline_disk
-		run_case "$NAME-pipeline-boot" case_pipeline_boot
-		run_case "$NAME-pipeline-through-initoverlayfs" case_pipeline_through_initoverlayfs
-	fi
+	# every system: each generator runs chrooted into the tree
+	run_case "$NAME-pipeline-tree" case_pipeline_tree
+	run_case "$NAME-pipeline-readme-hook-makes-pair" case_pipeline_hook_makes_pair
+	run_case "$NAME-pipeline-disk-made-after" case_pipeline_disk
+	run_case "$NAME-pipeline-boot" case_pipeline_boot
+	run_case "$NAME-pipeline-through-initoverlayfs" case_pipeline_through_initoverlayfs
 	echo "system: $NAME measurements:"
 	sed 's/^/  /' "$WORK/notes"
 }
