@@ -110,3 +110,15 @@ long read_small_file(const char *path, char *buf, size_t size)
 	buf[len] = '\0';
 	return (long)len;
 }
+
+int link_target(const char *link, char *out, size_t size)
+{
+	ssize_t n = readlink(link, out, size);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
+}

@@ -18,3 +18,7 @@ int str_copy(char *out, size_t size, const char *src);
  * kept). Returns the length or a negative errno; -EFBIG when it does not
  * fit. */
 long read_small_file(const char *path, char *buf, size_t size);
+
+/* The target of symbolic link link into out, NUL-terminated. Returns 0,
+ * -ENAMETOOLONG when it does not fit, or readlink's -errno. */
+int link_target(const char *link, char *out, size_t size);

@@ -56,14 +56,7 @@ const char *tool_package(const char *name)
 
 int self_path(char *out, size_t size)
 {
-	ssize_t n = readlink("/proc/self/exe", out, size);
-
-	if (n < 0)
-		return -errno;
-	if ((size_t)n >= size)
-		return -ENAMETOOLONG;
-	out[n] = '\0';
-	return 0;
+	return link_target("/proc/self/exe", out, size);
 }
 
 int tool_find(const char *name, char *out, size_t size)

@@ -49,16 +49,9 @@ static int open_root_path(const char *root, const char *path, int flags)
 static int fd_path(int fd, char *out, size_t size)
 {
 	char link[64];
-	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, out, size);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n >= size)
-		return -ENAMETOOLONG;
-	out[n] = '\0';
-	return 0;
+	return link_target(link, out, size);
 }
 
 int sysroot_resolve(const char *root, const char *path, char *out, size_t size)
