@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "test-util.h"
 
-#define RELEASE "6.1.0-13-amd64"
+#define RELEASE "6.1.0-99-amd64"
 #define ORIGIN	"test.conf"
 
 static struct config cfg;

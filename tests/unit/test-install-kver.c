@@ -32,7 +32,7 @@ static void check_bad(const char *kver, const char *want_why)
 static void test_releases(void **state)
 {
 	/* Debian 12 and 13 */
-	check_good("6.1.0-57-amd64");
+	check_good("6.1.0-99-amd64");
 	check_good("6.12.117+deb13-amd64");
 	/* other distributions' shapes */
 	check_good("5.15.0-91-generic");
@@ -80,7 +80,7 @@ static void test_length(void **state)
 
 static void test_why_optional(void **state)
 {
-	assert_int_equal(kver_check("6.1.0-57-amd64", NULL), 0);
+	assert_int_equal(kver_check("6.1.0-99-amd64", NULL), 0);
 	assert_int_equal(kver_check("../x", NULL), -EINVAL);
 }
 

@@ -64,7 +64,7 @@ static const char *path_of(const char *name)
 
 static const struct member mini_conf[] = {
 	{ "etc", NULL },
-	{ "etc/initoverlayfs.conf", "bootfs UUID=0f1e\nfs /boot/initoverlayfs-6.1.0-57-amd64-"
+	{ "etc/initoverlayfs.conf", "bootfs UUID=0f1e\nfs /boot/initoverlayfs-6.1.0-99-amd64-"
 				    "0123456789abcdef.img\nfstype erofs\n" },
 	{ "init", "#!/bin/false\n" },
 	{ NULL, NULL },
@@ -88,7 +88,7 @@ static void test_plain_and_compressed(void **state)
 
 		print_message("  %s\n", *filters[i] ? filters[i] : "cpio");
 		append_archive(p, filters[i], mini_conf);
-		check_ref(p, NULL, 0, "/boot/initoverlayfs-6.1.0-57-amd64-0123456789abcdef.img");
+		check_ref(p, NULL, 0, "/boot/initoverlayfs-6.1.0-99-amd64-0123456789abcdef.img");
 	}
 }
 
@@ -104,7 +104,7 @@ static void test_segments(void **state)
 
 	append_archive(p, "", early);
 	append_archive(p, "zstd", mini_conf);
-	check_ref(p, NULL, 0, "/boot/initoverlayfs-6.1.0-57-amd64-0123456789abcdef.img");
+	check_ref(p, NULL, 0, "/boot/initoverlayfs-6.1.0-99-amd64-0123456789abcdef.img");
 }
 
 /* the kernel's rule: a later entry of the same name wins */
@@ -131,7 +131,7 @@ static void test_default_fs(void **state)
 	const char *p = path_of("nofs.img");
 
 	append_archive(p, "", nofs);
-	check_ref(p, "6.1.0-57-amd64", 0, "/initoverlayfs-6.1.0-57-amd64.img");
+	check_ref(p, "6.1.0-99-amd64", 0, "/initoverlayfs-6.1.0-99-amd64.img");
 }
 
 /* The original initoverlayfs' mini-initramfs (dracut, its module copies

@@ -19,7 +19,7 @@
 #include "common/verity_table.h"
 #include "test-util.h"
 
-#define RELEASE "6.1.0-56-amd64"
+#define RELEASE "6.1.0-99-amd64"
 #define ROOT	"7759afadab4a708a77c4eaa0d4592e0e1eb74361ae0a59ff1d84ebbbecad3879"
 #define ROOT2	"0000afadab4a708a77c4eaa0d4592e0e1eb74361ae0a59ff1d84ebbbecad3879"
 #define SALT	"eb734671da1b7cc8583b1c353931eeca0e0621a7498b9e868c6475cd8351e1e3"
