@@ -230,19 +230,11 @@ static int module_options(const char *cmdline, const char *name, char *out, size
 static bool module_live(const char *name)
 {
 	char path[PATH_MAX], state[16];
-	ssize_t n;
-	int fd;
 
 	if (snprintf(path, sizeof(path), "/sys/module/%s/initstate", name) >= (int)sizeof(path))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small_file(path, state, sizeof(state)) <= 0)
 		return false;
-	n = read(fd, state, sizeof(state) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	state[n] = '\0';
 	return strncmp(state, "live", 4) == 0 || strncmp(state, "coming", 6) == 0;
 }
 
