@@ -14,12 +14,11 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
-#include <linux/openat2.h>
 
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "install/steps.h"
+#include "install/sysroot.h"
 #include "install/unpack.h"
 #include "common/log.h"
 #include "common/path.h"
@@ -210,20 +209,7 @@ int get_full_content(struct run *r)
  * followed only with follow. A negative errno when it is not there. */
 static int tree_open(const struct run *r, const char *path, bool follow)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int root = open(r->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	long fd;
-
-	if (root < 0)
-		return -errno;
-	fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
-	if (fd < 0)
-		fd = -errno;
-	close(root);
-	return (int)fd;
+	return sysroot_open(r->tree, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
 }
 
 /* Whether path exists in the full content. */

@@ -34,7 +34,7 @@ static int open_in(int dirfd, const char *path, int flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-static int open_root_path(const char *root, const char *path, int flags)
+int sysroot_open(const char *root, const char *path, int flags)
 {
 	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd;
@@ -56,7 +56,7 @@ static int fd_path(int fd, char *out, size_t size)
 
 int sysroot_resolve(const char *root, const char *path, char *out, size_t size)
 {
-	int fd = open_root_path(root, path, O_PATH);
+	int fd = sysroot_open(root, path, O_PATH);
 	int e;
 
 	if (fd < 0)
@@ -74,7 +74,7 @@ int sysroot_find_tool(const char *root, const char *name, char *out, size_t size
 
 		if (path_join3(out, size, "", tool_dirs[i], name) < 0)
 			continue;
-		fd = open_root_path(root, out, O_PATH);
+		fd = sysroot_open(root, out, O_PATH);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
@@ -95,7 +95,7 @@ int sysroot_only_kernel(const char *root, char *kver, size_t size, unsigned *cou
 	int fd;
 
 	*count = 0;
-	fd = open_root_path(root, "/lib/modules", O_RDONLY | O_DIRECTORY);
+	fd = sysroot_open(root, "/lib/modules", O_RDONLY | O_DIRECTORY);
 	if (fd == -ENOENT)
 		return -ENOENT;
 	if (fd < 0)

@@ -11,6 +11,11 @@
  * in the tree (a usr-merged /lib -> /usr/lib) means the tree's /usr/lib,
  * ".." stops at DIR, and nothing leads out of it. */
 
+/* path (absolute, as the tree sees it) opened beneath root with flags
+ * (O_CLOEXEC added), resolved the same way. A descriptor or a negative
+ * errno (nothing logged). */
+int sysroot_open(const char *root, const char *path, int flags);
+
 /* The host path of path (absolute, as the tree sees it), every symlink
  * resolved beneath root (itself a canonical path). 0 or a negative errno
  * (nothing logged). */
