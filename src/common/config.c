@@ -404,6 +404,11 @@ static int set_boot_layout(struct config *cfg, const char *value)
 	return config_boot_layout_from_string(value, &cfg->boot_layout);
 }
 
+static int set_install_verity(struct config *cfg, const char *value)
+{
+	return parse_boolean(value, &cfg->install_verity);
+}
+
 static int set_verity_cmdline_override(struct config *cfg, const char *value)
 {
 	return parse_boolean(value, &cfg->verity.cmdline_override);
@@ -424,6 +429,7 @@ static const struct config_key keys[] = {
 	{ "debug", set_debug, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "compression", set_compression, "a mkfs.erofs algorithm such as lz4hc,12" },
 	{ "boot_layout", set_boot_layout, "separate or root" },
+	{ "verity", set_install_verity, "a boolean (1/0, yes/no, true/false, on/off)" },
 	{ "verity_roothash", set_verity_roothash, "a hex digest, or empty for no verification" },
 	{ "verity_salt", set_verity_salt, "an even number of hex digits, or - for none" },
 	{ "verity_algorithm", set_verity_algorithm, "sha256, sha1 or sha512" },

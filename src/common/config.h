@@ -28,6 +28,10 @@
  *                system of its own (the image at its top) or a directory
  *                of the root file system (the image under /boot), for
  *                initoverlayfs-install [found from the mounts]
+ *   verity       boolean: initoverlayfs-install appends a dm-verity hash
+ *                tree (what --verity does) [no]; the hooks of the
+ *                distributions run the installer without options, so this
+ *                is how a system asks for verified images
  *
  * Keys of the original initoverlayfs (0.99x), taken whatever their value
  * holds (the rest of the line, as the original's shell read it), never a
@@ -147,6 +151,7 @@ struct config {
 	unsigned compression_from; /* CONFIG_FROM_*: 0 for the default */
 	enum config_install_mode install_mode;
 	enum config_boot_layout boot_layout;
+	bool install_verity; /* verity: initoverlayfs-install --verity */
 	struct config_verity verity;
 };
 

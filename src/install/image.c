@@ -223,7 +223,7 @@ int make_image(struct run *r)
 	if (e < 0)
 		return e;
 	step_reached("image-written");
-	if (p->o->verity) {
+	if (p->verity) {
 		e = add_verity(r);
 		if (e < 0)
 			return e;

@@ -206,7 +206,7 @@ static void summary(const struct run *r, uint64_t usec)
 	       r->full_compression);
 	printf("  EROFS image     %s, %s: %s\n", size_str(r->image_size, a, sizeof(a)),
 	       p->erofs_compression, r->image_path);
-	if (p->o->verity)
+	if (p->verity)
 		printf("  dm-verity       root hash %s, hash tree %s (included above)\n",
 		       r->cfg.verity.roothash, size_str(r->verity_tree_size, a, sizeof(a)));
 	if (p->mode == MODE_INIT)

@@ -18,7 +18,7 @@ struct options {
 	bool force;
 	bool dry_run;
 	bool verbose;
-	bool verity;		 /* append a dm-verity hash tree to the image */
+	int verity;		 /* --verity 1, --no-verity 0; -1: the config's */
 	const char *verity_salt; /* hex; NULL: derived from the image */
 	enum install_mode mode;
 	bool mode_set;			   /* --mode given: it wins over the config */

@@ -155,7 +155,9 @@ static void help(void)
 	       "                           root hash, salt and geometry into the\n"
 	       "                           mini-initramfs' config (verity_* keys): the boot\n"
 	       "                           program then mounts the image only through\n"
-	       "                           dm-verity. The image name's hash covers the tree\n"
+	       "                           dm-verity. The image name's hash covers the tree.\n"
+	       "                           Default: the config's 'verity' key (no)\n"
+	       "      --no-verity          no hash tree, whatever the config's 'verity' says\n"
 	       "      --verity-salt HEX    the salt (default: the SHA-256 of the EROFS image,\n"
 	       "                           so that the same input gives the same bytes)\n"
 	       "  -f, --force              replace an existing output initramfs\n"
@@ -285,6 +287,7 @@ enum {
 	OPT_PRINT_MODULES,
 	OPT_PRINT_COMPRESSIONS,
 	OPT_VERITY,
+	OPT_NO_VERITY,
 	OPT_VERITY_SALT,
 	OPT_BOOT_LAYOUT,
 	OPT_BOOTFS,
@@ -309,6 +312,7 @@ int main(int argc, char **argv)
 		{ "bootfstype", required_argument, NULL, OPT_BOOTFSTYPE },
 		{ "initramfs-compression", required_argument, NULL, OPT_INITRAMFS_COMPRESSION },
 		{ "verity", no_argument, NULL, OPT_VERITY },
+		{ "no-verity", no_argument, NULL, OPT_NO_VERITY },
 		{ "verity-salt", required_argument, NULL, OPT_VERITY_SALT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -320,7 +324,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct options o = { .mode = MODE_INIT };
+	struct options o = { .mode = MODE_INIT, .verity = -1 };
 	const char *why;
 	char buf[72];
 	int c;
@@ -400,7 +404,10 @@ int main(int argc, char **argv)
 			o.initramfs_compression = optarg;
 			break;
 		case OPT_VERITY:
-			o.verity = true;
+			o.verity = 1;
+			break;
+		case OPT_NO_VERITY:
+			o.verity = 0;
 			break;
 		case OPT_VERITY_SALT:
 			if (!*optarg || strlen(optarg) % 2 ||
@@ -445,8 +452,8 @@ int main(int argc, char **argv)
 		log_error("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
-	if (o.verity_salt && !o.verity) {
-		log_error("--verity-salt needs --verity");
+	if (o.verity_salt && o.verity == 0) {
+		log_error("--verity-salt needs --verity, not --no-verity");
 		return 2;
 	}
 	if (o.verbose) {

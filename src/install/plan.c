@@ -409,7 +409,7 @@ static int check_tools(struct plan *p)
 	int e;
 
 	e = tool_require("mkfs.erofs", "EROFS image");
-	if (e == 0 && p->o->verity)
+	if (e == 0 && p->verity)
 		e = tool_require("veritysetup", "--verity");
 	if (e < 0)
 		return e;
@@ -614,7 +614,14 @@ static int load_config(struct plan *p)
 	/* The measurements describe one image: only this run's may reach the
 	 * mini-initramfs. The policies (verity_on_corruption,
 	 * verity_cmdline_override) are the config's to keep. */
-	if (p->cfg.verity.roothash[0] && !p->o->verity)
+	p->verity = p->o->verity >= 0 ? p->o->verity : p->cfg.install_verity;
+	if (p->o->verity_salt && !p->verity) {
+		log_error("--verity-salt: no hash tree to salt (give --verity, or verity yes in "
+			  "%s)",
+			  p->config_path);
+		return -EINVAL;
+	}
+	if (p->cfg.verity.roothash[0] && !p->verity)
 		log_warning("config %s: verity_roothash ignored: only --verity sets it",
 			    p->config_path);
 	p->cfg.verity.roothash[0] = '\0';
@@ -681,7 +688,7 @@ static int plan_mini(struct plan *p)
 		kconfig_dir[0] = '\0';
 	e = mini_resolve_modules(p->moddir, kconfig_dir, &p->cfg, p->o->add_modules, &p->modules);
 	/* --verity: a kernel without dm_verity must fail here, not at boot */
-	if (e == 0 && p->o->verity)
+	if (e == 0 && p->verity)
 		e = modset_add(&p->modules, p->moddir, "dm_verity", true, "--verity");
 	return e;
 }
@@ -958,7 +965,7 @@ static void print_outputs(const struct plan *p, FILE *out)
 	fprintf(out, "outputs (temporary files beside them, renamed into place):\n");
 	fprintf(out, "  %04o %s/initoverlayfs-%s-<hash>.img  EROFS image, %s%s\n",
 		PRIVATE_FILE_MODE, p->boot_dir, p->kver, p->erofs_compression,
-		p->o->verity ? ", with a dm-verity hash tree" : "");
+		p->verity ? ", with a dm-verity hash tree" : "");
 	fprintf(out, "  %04o %s  mini-initramfs, %s\n", PRIVATE_FILE_MODE, p->output,
 		p->mode == MODE_INIT ? "newc cpio" : "dracut, mode systemd");
 	if (p->config_generated)
@@ -991,7 +998,7 @@ static void print_commands(const struct plan *p, FILE *out)
 	}
 	if (plan_mkfs_argv(p, image_tmp, work_full, argv, buf, sizeof(buf)) == 0)
 		print_command(out, "the EROFS image", argv);
-	if (p->o->verity &&
+	if (p->verity &&
 	    plan_veritysetup_argv(p, image_tmp, "<image size / 4096>", "<image size>",
 				  p->o->verity_salt ? p->o->verity_salt : "<sha256 of the image>",
 				  argv, buf, sizeof(buf)) == 0)

@@ -57,6 +57,7 @@ struct plan {
 
 	/* how */
 	enum install_mode mode; /* --mode, else the config's, else init */
+	bool verity;		/* --verity/--no-verity, else the config's verity */
 	char erofs_compression[CONFIG_VALUE_MAX];
 	char initramfs_compression[32]; /* a compress.c name or "none" */
 	char initramfs_level[8];	/* "" for the default */

@@ -290,7 +290,7 @@ int check_space(struct run *r)
 
 	/* the sha256 hash tree: 32 bytes per 4096-byte block, all levels
 	 * together less than 1/64 of the data */
-	if (r->p->o->verity)
+	if (r->p->verity)
 		need += r->tree_size / 64 + 4096;
 	char a[64], b[64];
 	struct statvfs sv;

@@ -43,6 +43,7 @@ static void assert_defaults_except_fs(const struct config *c)
 	assert_int_equal(c->new_root, NEW_ROOT_OVERLAY);
 	assert_false(c->debug);
 	assert_string_equal(c->compression, CONFIG_DEFAULT_COMPRESSION);
+	assert_false(c->install_verity);
 }
 
 static void assert_config_equal(const struct config *a, const struct config *b)
@@ -60,6 +61,7 @@ static void assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->on_failure, b->on_failure);
 	assert_int_equal(a->debug, b->debug);
 	assert_string_equal(a->compression, b->compression);
+	assert_int_equal(a->install_verity, b->install_verity);
 }
 
 /* A parse that must fail: return code, line and the exact message. */
@@ -126,7 +128,8 @@ static void test_parse_all_keys(void **state)
 			       "modules virtio_blk,ext4 erofs\n"
 			       "image_mount loop\n"
 			       "debug yes\n"
-			       "compression lz4hc,12\n"),
+			       "compression lz4hc,12\n"
+			       "verity on\n"),
 			 0);
 	assert_string_equal(cfg.bootfs, "LABEL=boot");
 	assert_string_equal(cfg.bootfs_hint, "/dev/vda2");
@@ -139,6 +142,7 @@ static void test_parse_all_keys(void **state)
 	assert_int_equal(cfg.image_mount, IMAGE_MOUNT_LOOP);
 	assert_true(cfg.debug);
 	assert_string_equal(cfg.compression, "lz4hc,12");
+	assert_true(cfg.install_verity);
 }
 
 static void test_parse_separators(void **state)
@@ -481,6 +485,9 @@ static void test_error_other_values(void **state)
 		"compression \"lz4 hc\"\n", -EINVAL, 1,
 		"invalid value 'lz4 hc' for 'compression': expected a mkfs.erofs algorithm "
 		"such as lz4hc,12");
+	assert_parse_error("verity sha256\n", -EINVAL, 1,
+			   "invalid value 'sha256' for 'verity': expected a boolean (1/0, yes/no, "
+			   "true/false, on/off)");
 }
 
 static void test_error_stops_parse(void **state)

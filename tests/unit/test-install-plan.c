@@ -72,6 +72,7 @@ static struct options base_options(void)
 		/* any dynamically linked program has a loader and libraries */
 		.boot_program = "/bin/sh",
 		.mode = MODE_INIT,
+		.verity = -1,
 		.dry_run = true,
 	};
 
@@ -238,7 +239,7 @@ static void test_printed_plan(void **state)
 	struct plan p;
 	FILE *out;
 
-	o.verity = true;
+	o.verity = 1;
 	assert_int_equal(plan_make(&o, &p), 0);
 	out = open_memstream(&text, &len);
 	assert_non_null(out);
@@ -396,6 +397,43 @@ static void test_refusals(void **state)
 	capture_restore();
 }
 
+/* The config's verity key asks for the hash tree (the distributions' hooks
+ * run the installer without options); --no-verity and --verity win. */
+static void test_config_verity(void **state)
+{
+	static const char conf[] = "bootfs LABEL=boot\nbootfstype ext4\nverity yes\n";
+	struct options o = base_options();
+	struct plan p;
+
+	o.config_path = test_write_file("conf-verity", conf, strlen(conf));
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_true(p.verity);
+	assert_non_null(module_why(&p, "dm-verity"));
+	plan_free(&p);
+
+	o.verity = 0;
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_false(p.verity);
+	plan_free(&p);
+
+	o = base_options();
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_false(p.verity);
+	plan_free(&p);
+	o.verity = 1;
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_true(p.verity);
+	plan_free(&p);
+
+	/* a salt with nothing to salt: the config says no */
+	capture_start();
+	o = base_options();
+	o.verity_salt = "ab";
+	assert_int_equal(plan_make(&o, &p), -EINVAL);
+	plan_free(&p);
+	capture_restore();
+}
+
 static int group_teardown(void **state)
 {
 	capture_restore();
@@ -408,7 +446,7 @@ int main(void)
 		cmocka_unit_test(test_directory_source), cmocka_unit_test(test_add_modules),
 		cmocka_unit_test(test_stale_images),	 cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_printed_plan),	 cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_original_config),
+		cmocka_unit_test(test_original_config),	 cmocka_unit_test(test_config_verity),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
