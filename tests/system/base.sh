@@ -29,8 +29,9 @@ SYSTEMS=(
 # without a network: its dependencies must be there already). From trixie
 # on, libarchive13 and libssl3 are virtual packages (the 64-bit time_t
 # renames, libarchive13t64 and libssl3t64, provide them): apt installs
-# their only provider.
-SYS_PACKAGES="linux-image-amd64 systemd-sysv udev e2fsprogs dmsetup erofs-utils kmod zstd libarchive13 libssl3"
+# their only provider. cryptsetup-bin (the package suggests it): the
+# veritysetup that `verity yes` in the config needs.
+SYS_PACKAGES="linux-image-amd64 systemd-sysv udev e2fsprogs dmsetup erofs-utils kmod zstd libarchive13 libssl3 cryptsetup-bin"
 SYS_VARIANT=apt
 # The lifecycle's second kernel: the cloud flavour (small, and it has
 # virtio, ext4, erofs, overlay and loop), downloaded with what it needs

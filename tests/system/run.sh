@@ -26,7 +26,9 @@
 #      all`, `dracut -f --regenerate-all`: on Debian 12 through the
 #      package's dracut wrapper, which the package diverts dracut to) it
 #      still boots through initoverlayfs; dracut's update-initramfs trigger
-#      keeps the pair too;
+#      keeps the pair too; `verity yes` in the config gives a verified
+#      pair that boots through dm-verity and leaves no dm or loop device
+#      and a clean /boot behind;
 #   6. an image pipeline (every system: its generator chrooted into the
 #      tree): the same base with the .deb,
 #      the README's mmdebstrap hook `initoverlayfs-install --root DIR` run
@@ -700,6 +702,43 @@ case_second_kernel_removed() {
 	expect_running "$LOGS/removed.log"
 }
 
+# Verified images, the way an installed system asks for them: `verity yes`
+# in the config, the kernel's hook makes the pair again (the installer run
+# without options, as every hook runs it), the mini-initramfs carries the
+# root hash, and the boot mounts the image through dm-verity over a loop
+# device (never file-backed, on 6.12 too). Nothing may pin /boot after the
+# switch: the dm-verity device is removed deferred and its loop device
+# autoclears once the real root's systemd lets go of the initrd, so no dm
+# or loop device is left and /boot is clean after poweroff. The cases
+# after it (the variants) boot this verified pair.
+case_verity() {
+	local k log=$LOGS/verity.log img conf hash
+	k=$(kver)
+	echo "verity yes" >>"$ROOT/etc/initoverlayfs.conf"
+	in_system dpkg-reconfigure "linux-image-$k" >"$WORK/verity-reconfigure.log" 2>&1 ||
+		{ tail -n 30 "$WORK/verity-reconfigure.log"; fail "dpkg-reconfigure with verity yes failed"; }
+	grep -E 'dm-verity|verity:' "$WORK/verity-reconfigure.log" ||
+		fail "the hook's installer run made no hash tree (no verity line in its output)"
+	img=$(expect_pair "$k") || fail "no pair after dpkg-reconfigure"
+	conf=$(mini_config "$BOOTDIR/initrd.img-$k") || fail "cannot read the mini-initramfs' config"
+	hash=$(sed -n 's/^verity_roothash //p' <<<"$conf")
+	[[ $hash =~ ^[0-9a-f]{64}$ ]] || fail "the mini-initramfs' config has no sha256 verity_roothash: '$hash'"
+	echo "root hash $hash, image $img"
+	make_disk "$WORK/disk.img"
+	boot_system verity "$BOOTDIR/initrd.img-$k"
+	vm_assert_log_has "$log" "initoverlayfs: verity: /dev/dm-0 (initoverlayfs) over /dev/loop0"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$img on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0"
+	vm_assert_log_has "$log" ", removed once unmounted)"
+	vm_assert_log_lacks "$log" "initoverlayfs: error:"
+	vm_assert_log_lacks "$log" "device-mapper: verity: "
+	expect_running "$log"
+	expect_uuids "$log"
+	report_block "$log" dmsetup
+	[ "$(report "$log" dm-devices)" = 0 ] || fail "$(report "$log" dm-devices) dm device(s) left after the boot"
+	expect_boot_unpinned "$log" verity
+	timeline verity "$log"
+}
+
 # A cloned boot disk (a second disk whose partition carries /boot's UUID):
 # without a hint (the README's config has none) the boot refuses with one line naming both; with
 # initoverlayfs.bootfs_hint naming the real one it boots.
@@ -914,6 +953,7 @@ run_system() {
 		fi
 		run_case "$NAME-second-kernel-installed" case_second_kernel_installed
 		run_case "$NAME-second-kernel-removed" case_second_kernel_removed
+		run_case "$NAME-verity-boots-verified-unpinned" case_verity
 		if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
 			run_case "$NAME-clone-disk" case_clone_disk
 			run_case "$NAME-clone-no-hint-refused" case_clone_refused
