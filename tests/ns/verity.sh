@@ -134,9 +134,19 @@ case_bad_options() {
 	[ "$rc" = 2 ] || fail "odd salt: exit $rc"
 	assert_contains "$WORK/out" "--verity-salt 0: expected an even number"
 	rc=0
-	"$INSTALL" --verity-salt 00 -n >"$WORK/out" 2>&1 || rc=$?
-	[ "$rc" = 2 ] || fail "salt without --verity: exit $rc"
-	assert_contains "$WORK/out" "--verity-salt needs --verity"
+	"$INSTALL" --verity-salt 00 --no-verity -n >"$WORK/out" 2>&1 || rc=$?
+	[ "$rc" = 2 ] || fail "salt with --no-verity: exit $rc"
+	assert_contains "$WORK/out" "--verity-salt needs --verity, not --no-verity"
+	# without --verity, the config decides: no 'verity yes', nothing to salt
+	rc=0
+	iofs --verity-salt 00 -n >"$WORK/out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "salt without --verity and no 'verity yes': exit $rc"
+	assert_contains "$WORK/out" "--verity-salt: no hash tree to salt (give --verity, or verity yes in $WORK/conf)"
+	# 'verity yes' in the config is what --verity is: the salt is taken
+	{ cat "$WORK/conf" && echo "verity yes"; } >"$WORK/conf-verity"
+	iofs --config "$WORK/conf-verity" --verity-salt 00112233 -n >"$WORK/out" 2>&1 ||
+		{ cat "$WORK/out"; fail "salt with 'verity yes'"; }
+	assert_contains "$WORK/out" " --salt=00112233 "
 	# a dry run shows the command and changes nothing
 	local before
 	before=$(find "$WORK/boot" -printf '%P %s %T@\n' | sort | md5sum)
