@@ -341,6 +341,9 @@ vm_make_vfat() {
 
 # vm_gpt_part_start_mib: first partition offset on GPT disks (MiB).
 VM_GPT_START_MIB=1
+# GPT partition types: a Linux file system, an EFI system partition.
+VM_GPT_TYPE_LINUX=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+VM_GPT_TYPE_ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 
 # vm_make_gpt_disk OUT FSIMG PARTUUID PARTLABEL: GPT disk image with one
 # Linux partition (chosen PARTUUID/PARTLABEL) at 1 MiB whose content is
@@ -350,12 +353,13 @@ vm_make_gpt_disk() {
 	vm_check_gpt_disk "$1" "$3" "$4" || return 1
 }
 
-# vm_make_gpt_parts OUT FSIMG:PARTUUID:PARTLABEL...: GPT disk OUT with one
-# Linux filesystem partition per argument, in order, the first at
+# vm_make_gpt_parts OUT FSIMG:PARTUUID:PARTLABEL[:TYPE]...: GPT disk OUT with
+# one partition per argument (TYPE: a GPT type GUID, or esp; default a
+# Linux file system), in order, the first at
 # VM_GPT_START_MIB, each as large as its image (whole MiB), filled with it.
 # vm_part_offset OUT N prints partition N's byte offset.
 vm_make_gpt_parts() {
-	local out=$1 p fsimg rest partuuid partlabel fsbytes fsmib start table="label: gpt"
+	local out=$1 p fsimg rest partuuid partlabel ptype fsbytes fsmib start table="label: gpt"
 	local -a imgs=() starts=()
 	shift
 	start=$VM_GPT_START_MIB
@@ -364,11 +368,14 @@ vm_make_gpt_parts() {
 		rest=${p#*:}
 		partuuid=${rest%%:*}
 		partlabel=${rest#*:}
+		ptype=$VM_GPT_TYPE_LINUX
+		case $partlabel in *:*) ptype=${partlabel#*:} partlabel=${partlabel%%:*} ;; esac
+		[ "$ptype" != esp ] || ptype=$VM_GPT_TYPE_ESP
 		[ -r "$fsimg" ] || vm_err vm_make_gpt_parts "filesystem image $fsimg is missing" || return 1
 		fsbytes=$(stat -c %s "$fsimg") || vm_err vm_make_gpt_parts "stat $fsimg failed" || return 1
 		fsmib=$(((fsbytes + 1048575) / 1048576))
 		table="$table
-start=$((start * 2048)), size=$((fsmib * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$partuuid, name=\"$partlabel\""
+start=$((start * 2048)), size=$((fsmib * 2048)), type=$ptype, uuid=$partuuid, name=\"$partlabel\""
 		imgs+=("$fsimg")
 		starts+=("$start")
 		start=$((start + fsmib))
@@ -442,7 +449,12 @@ vm_make_cpio_gz() {
 
 # vm_boot [options]: boot a VM under TCG with a hard timeout.
 #   -k KERNEL     kernel image (default: vm_kernel_image)
-#   -i INITRD     initramfs (required)
+#   -i INITRD     initramfs (required, but with -e)
+#   -e CODE:VARS  boot through UEFI firmware instead of -k/-i/-a: CODE (such
+#                 as OVMF_CODE_4M.fd) read-only, a copy of VARS (its variable
+#                 store) writable in LOG.vars; the firmware loads what the
+#                 disks hold (\EFI\BOOT\BOOTX64.EFI of an EFI system
+#                 partition), with its own kernel command line
 #   -a APPEND     extra kernel command line, appended after the base
 #                 "console=ttyS0 panic=-1" (so a panic ends the VM at once)
 #   -d DISK       raw disk image, repeatable: vda, vdb, ... in order; opened
@@ -465,11 +477,12 @@ vm_make_cpio_gz() {
 # (a `poweroff -f` or a panic with panic=-1 both end the VM); otherwise it
 # prints why and returns 1. Use vm_assert_* on the log for the boot outcome.
 vm_boot() {
-	local kernel="" initrd="" append="" mem=512 tmo=60 log="" opt d i=0 icount=off base
-	local -a disks=() extra=() cmd
+	local kernel="" initrd="" append="" mem=512 tmo=60 log="" opt d i=0 icount=off base firmware=""
+	local -a disks=() extra=() cmd boot
 	local t0 t1 OPTIND=1
-	while getopts k:i:a:d:m:t:l:q:R opt; do
+	while getopts k:i:a:d:m:t:l:q:Re: opt; do
 		case $opt in
+		e) firmware=$OPTARG ;;
 		k) kernel=$OPTARG ;;
 		i) initrd=$OPTARG ;;
 		a) append=$OPTARG ;;
@@ -483,18 +496,26 @@ vm_boot() {
 		esac
 	done
 	[ -n "$log" ] || vm_err vm_boot "-l LOG is required" || return 1
-	[ -n "$initrd" ] || vm_err vm_boot "-i INITRD is required" || return 1
-	[ -r "$initrd" ] || vm_err vm_boot "initrd $initrd is missing or unreadable" || return 1
-	[ -n "$kernel" ] || kernel=$(vm_kernel_image "") || return 1
-	[ -r "$kernel" ] || vm_err vm_boot "kernel $kernel is missing or unreadable" || return 1
+	mkdir -p "$(dirname "$log")" || vm_err vm_boot "cannot create log directory for $log" || return 1
+	if [ -n "$firmware" ]; then
+		[ -z "$kernel$initrd$append" ] || vm_err vm_boot "-e takes no -k, -i or -a: the firmware boots the disks" || return 1
+		[ -r "${firmware%%:*}" ] || vm_err vm_boot "firmware ${firmware%%:*} is missing or unreadable" || return 1
+		cp "${firmware#*:}" "$log.vars" || vm_err vm_boot "cannot copy the variable store ${firmware#*:}" || return 1
+		boot=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=${firmware%%:*}"
+			-drive "if=pflash,format=raw,unit=1,file=$log.vars")
+	else
+		[ -n "$initrd" ] || vm_err vm_boot "-i INITRD is required" || return 1
+		[ -r "$initrd" ] || vm_err vm_boot "initrd $initrd is missing or unreadable" || return 1
+		[ -n "$kernel" ] || kernel=$(vm_kernel_image "") || return 1
+		[ -r "$kernel" ] || vm_err vm_boot "kernel $kernel is missing or unreadable" || return 1
+		base="console=ttyS0 panic=-1"
+		[ "$icount" = off ] || base="$base idle=poll"
+		boot=(-kernel "$kernel" -initrd "$initrd" -append "$base${append:+ $append}")
+	fi
 	vm_need_cmd "$VM_QEMU" timeout || return 1
-	base="console=ttyS0 panic=-1"
-	[ "$icount" = off ] || base="$base idle=poll"
 	cmd=(timeout --kill-after=5 "$tmo" "$VM_QEMU" -accel tcg -nodefaults -no-user-config
 		-m "$mem" -smp 1 -display none -no-reboot -monitor none
-		-serial "file:$log"
-		-kernel "$kernel" -initrd "$initrd"
-		-append "$base${append:+ $append}")
+		-serial "file:$log" "${boot[@]}")
 	for d in "${disks[@]}"; do
 		[ -r "$d" ] || vm_err vm_boot "disk image $d is missing or unreadable" || return 1
 		case $d in *,*) vm_err vm_boot "disk path $d contains a comma (qemu -drive cannot take it)" || return 1 ;; esac
@@ -504,7 +525,6 @@ vm_boot() {
 	# shellcheck disable=SC2054 # commas belong to the qemu option values
 	[ "$icount" = off ] || cmd+=(-icount "$icount" -rtc base=2026-01-01T00:00:00,clock=vm)
 	cmd+=("${extra[@]}")
-	mkdir -p "$(dirname "$log")" || vm_err vm_boot "cannot create log directory for $log" || return 1
 	rm -f "$log" "$log.qemu" "$log.result"
 	printf '%q ' "${cmd[@]}" >"$log.cmd"
 	echo >>"$log.cmd"
