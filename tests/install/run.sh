@@ -688,6 +688,8 @@ case_errors() {
 	expect_error "source $mini is an initoverlayfs mini-initramfs" \
 		iofs -f --dry-run --source "$mini" --output-initramfs "$mini"
 	[ ! -s "$C/out" ] || fail "--dry-run printed a plan: $(cat "$C/out")"
+	[ "$("$INSTALL" --print-image-ref "$mini")" = "$fs" ] ||
+		fail "--print-image-ref $mini does not print $fs"
 	echo "--- unreadable source (not an initramfs)"
 	head -c 4096 /dev/urandom | sed 's/^/x/' >"$C/garbage.img"
 	expect_error "not an initramfs" iofs -f --source "$C/garbage.img"
