@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "install/compress.h"
 #include "install/exec.h"
 #include "install/install.h"
 #include "install/kmods.h"
 #include "install/kver.h"
+#include "install/refs.h"
 #include "install/steps.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -177,6 +180,13 @@ static void help(void)
 	       "                           decompresses it and the one that compresses the\n"
 	       "                           mini-initramfs with it ('-': not offered), separated\n"
 	       "                           by tabs; the commands read stdin, write stdout\n"
+	       "      --print-image-ref FILE\n"
+	       "                           print the image the mini-initramfs FILE boots (its\n"
+	       "                           config's 'fs': the path in the boot file system)\n"
+	       "                           and exit; exit status 1 when FILE is not one (a\n"
+	       "                           full initrd) or cannot be read. A config without\n"
+	       "                           'fs' boots /initoverlayfs-KVER.img, KVER from\n"
+	       "                           --kver, else 'unknown'\n"
 	       "  -h, --help               show this help and exit\n"
 	       "  -V, --version            show the version and exit\n"
 	       "\n");
@@ -280,12 +290,42 @@ static int print_compressions(void)
 	return printed("--print-compressions");
 }
 
+/* --print-image-ref FILE: the exit status. For shell hooks, so that the
+ * initramfs format has one reader, libarchive's here. */
+static int print_image_ref(const char *file, const char *kver)
+{
+	char fs[CONFIG_PATH_MAX];
+	int fd, e;
+
+	/* initramfs_image_ref's -ENOENT is also a missing file's */
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_step_error("--print-image-ref", file, -errno);
+		return 1;
+	}
+	close(fd);
+	e = initramfs_image_ref(file, kver, fs, sizeof(fs));
+	if (e == -ENOENT) {
+		log_error("%s is not an initoverlayfs mini-initramfs (no etc/initoverlayfs.conf "
+			  "in it)",
+			  file);
+		return 1;
+	}
+	if (e < 0) {
+		log_step_error("--print-image-ref: read the initoverlayfs config of", file, e);
+		return 1;
+	}
+	printf("%s\n", fs);
+	return printed("--print-image-ref");
+}
+
 enum {
 	OPT_BOOT_PROGRAM = 0x100,
 	OPT_INITRAMFS_COMPRESSION,
 	OPT_LIST_STEPS,
 	OPT_PRINT_MODULES,
 	OPT_PRINT_COMPRESSIONS,
+	OPT_PRINT_IMAGE_REF,
 	OPT_VERITY,
 	OPT_NO_VERITY,
 	OPT_VERITY_SALT,
@@ -320,12 +360,13 @@ int main(int argc, char **argv)
 		{ "list-steps", no_argument, NULL, OPT_LIST_STEPS },
 		{ "print-modules", optional_argument, NULL, OPT_PRINT_MODULES },
 		{ "print-compressions", no_argument, NULL, OPT_PRINT_COMPRESSIONS },
+		{ "print-image-ref", required_argument, NULL, OPT_PRINT_IMAGE_REF },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct options o = { .mode = MODE_INIT, .verity = -1 };
-	const char *why;
+	const char *why, *image_ref_of = NULL;
 	char buf[72];
 	int c;
 
@@ -437,6 +478,14 @@ int main(int argc, char **argv)
 			return print_modules(optarg);
 		case OPT_PRINT_COMPRESSIONS:
 			return print_compressions();
+		case OPT_PRINT_IMAGE_REF:
+			/* after the loop: a later --kver fills the default fs */
+			if (!*optarg) {
+				log_error("--print-image-ref: expected an initramfs FILE");
+				return 2;
+			}
+			image_ref_of = optarg;
+			break;
 		case 'h':
 			help();
 			return 0;
@@ -452,6 +501,8 @@ int main(int argc, char **argv)
 		log_error("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
+	if (image_ref_of)
+		return print_image_ref(image_ref_of, o.kver);
 	if (o.verity_salt && o.verity == 0) {
 		log_error("--verity-salt needs --verity, not --no-verity");
 		return 2;

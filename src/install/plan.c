@@ -20,6 +20,7 @@
 #include "install/exec.h"
 #include "install/fsutil.h"
 #include "install/mini.h"
+#include "install/refs.h"
 #include "install/segment.h"
 #include "install/sysroot.h"
 #include "common/log.h"
@@ -238,6 +239,30 @@ static int check_source(struct plan *p)
 	return check_source_file(p, s);
 }
 
+/* Our own mini-initramfs packed into an image would boot initoverlayfs
+ * twice, and the second finds no image. It is offered as the full initrd
+ * for real: Debian's /boot/initrd.img-KVER is the mini-initramfs once the
+ * post-update.d hook ran, and kernel-install stages that file for our
+ * plugin. A config that cannot be read is no reason to refuse: the
+ * unpack reports a damaged source itself, and a full initrd reads as
+ * -ENOENT. */
+static int refuse_mini_source(const struct plan *p, const char *s)
+{
+	char fs[CONFIG_PATH_MAX];
+	int e = initramfs_image_ref(p->source_path, p->kver, fs, sizeof(fs));
+
+	if (e < 0) {
+		if (e != -ENOENT)
+			log_debug("source %s: its initoverlayfs config cannot be read (%s)", s,
+				  errno_name(-e));
+		return 0;
+	}
+	log_error("source %s is an initoverlayfs mini-initramfs (it boots the image %s): a pair "
+		  "is made from a full initrd; give the full initrd as --source",
+		  s, fs);
+	return -EINVAL;
+}
+
 static int check_source_file(struct plan *p, const char *s)
 {
 	struct stat st;
@@ -281,10 +306,14 @@ static int check_source_file(struct plan *p, const char *s)
 		str_copy(p->source_format, sizeof(p->source_format), kind);
 		/* libarchive decompresses everything itself but lzop data,
 		 * for which Debian's build runs the lzop program. */
-		if (strcmp(kind, "lzo") == 0)
-			return tool_require("lzop", "source image");
+		if (strcmp(kind, "lzo") == 0) {
+			int e = tool_require("lzop", "source image");
+
+			if (e < 0)
+				return e;
+		}
 	}
-	return 0;
+	return refuse_mini_source(p, s);
 }
 
 static int check_compressions(struct plan *p)

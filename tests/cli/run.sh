@@ -1,8 +1,8 @@
 #!/bin/bash
 # Command line behaviour of the boot program outside of a boot: --help,
 # --version, --check-config, --print-mount-points and usage errors; and the
-# installer's tables the shell hooks ask for (--print-modules,
-# --print-compressions). No root needed.
+# installer's tables and answers the shell hooks ask for (--print-modules,
+# --print-compressions, --print-image-ref). No root needed.
 #
 # Usage: tests/cli/run.sh [PROGRAM [INSTALLER]]
 #   defaults: build/initoverlayfs build/initoverlayfs-install
@@ -283,6 +283,94 @@ case_print_compressions() {
 		"$(cut -f1 "$WORK/table" | paste -sd, | sed 's/,/, /g; s/\(.*\), /\1 or /')"
 }
 
+# newc NAME TEXT: one newc cpio entry as the kernel reads it, a regular
+# file holding TEXT ('/': a directory); NAME TRAILER!!! ends the archive.
+# Written by hand: package builds run this tier, without cpio.
+newc() {
+	local mode=$((0100644)) size=${#2}
+	if [ "$2" = / ]; then
+		mode=$((040755))
+		size=0
+	fi
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
+		1 "$mode" 0 0 1 0 "$size" 0 0 0 0 $((${#1} + 1)) 0 "$1"
+	head -c $(((4 - (110 + ${#1} + 1) % 4) % 4)) /dev/zero
+	if [ "$size" -gt 0 ]; then printf '%s' "$2"; fi
+	head -c $(((4 - size % 4) % 4)) /dev/zero
+}
+
+# initramfs CONF: an initramfs holding /init and, unless CONF is empty,
+# etc/initoverlayfs.conf with CONF
+initramfs() {
+	newc init $'#!/bin/sh\n'
+	newc etc /
+	if [ -n "$1" ]; then newc etc/initoverlayfs.conf "$1"; fi
+	newc 'TRAILER!!!' ''
+}
+
+# run_image_ref ARGS...: the installer's --print-image-ref; stdout in
+# $WORK/out, stderr in $WORK/err, exit status in $WORK/rc
+run_image_ref() {
+	rc=0
+	"$INSTALL" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+	echo "$rc" >"$WORK/rc"
+	cat "$WORK/out" "$WORK/err"
+}
+
+# The image a mini-initramfs boots: its config's fs, one line, exit 0; a
+# full initrd: nothing on stdout, one line, exit 1; a file that cannot be
+# read: its name and the errno, exit 1; usage errors exit 2.
+case_print_image_ref() {
+	local fs=/initoverlayfs-6.1.0-99-amd64-0123456789abcdef.img
+	LC_ALL=C initramfs $'bootfs UUID=0d3c7e6a-1b2c-4d5e-8f90-a1b2c3d4e5f6\nbootfstype ext4\n'"fs $fs"$'\nfstype erofs\n' |
+		gzip -c >"$WORK/mini.img"
+	run_image_ref --print-image-ref "$WORK/mini.img"
+	expect_rc 0
+	[ "$(cat "$WORK/out")" = "$fs" ] || fail "stdout is not '$fs'"
+	[ ! -s "$WORK/err" ] || fail "stderr is not empty"
+	run_image_ref --kver 6.1.0-1-amd64 --print-image-ref="$WORK/mini.img"
+	expect_rc 0
+	[ "$(cat "$WORK/out")" = "$fs" ] || fail "--kver changed the config's fs"
+
+	# the original initoverlayfs' config has no fs: the default, for --kver
+	LC_ALL=C initramfs $'bootfs LABEL=boot\n' >"$WORK/original.img"
+	run_image_ref --print-image-ref "$WORK/original.img"
+	expect_rc 0
+	[ "$(cat "$WORK/out")" = /initoverlayfs-unknown.img ] || fail "default fs without --kver"
+	run_image_ref --print-image-ref "$WORK/original.img" --kver 6.1.0-99-amd64
+	expect_rc 0
+	[ "$(cat "$WORK/out")" = /initoverlayfs-6.1.0-99-amd64.img ] || fail "default fs of --kver"
+
+	LC_ALL=C initramfs '' | gzip -c >"$WORK/full.img"
+	run_image_ref --print-image-ref "$WORK/full.img"
+	expect_rc 1
+	[ ! -s "$WORK/out" ] || fail "a full initrd printed something"
+	[ "$(cat "$WORK/err")" = "initoverlayfs-install: error: $WORK/full.img is not an initoverlayfs mini-initramfs (no etc/initoverlayfs.conf in it)" ] ||
+		fail "not the one line for a full initrd"
+
+	run_image_ref --print-image-ref "$WORK/nope.img"
+	expect_rc 1
+	[ ! -s "$WORK/out" ] || fail "a missing file printed something"
+	assert_contains "$WORK/err" "initoverlayfs-install: error: --print-image-ref: $WORK/nope.img: No such file or directory (ENOENT)"
+	echo 'not an initramfs' >"$WORK/text.img"
+	run_image_ref --print-image-ref "$WORK/text.img"
+	expect_rc 1
+	assert_contains "$WORK/err" "$WORK/text.img: Bad message (EBADMSG)"
+
+	run_image_ref --print-image-ref=
+	expect_rc 2
+	assert_contains "$WORK/err" "--print-image-ref: expected an initramfs FILE"
+	run_image_ref --print-image-ref
+	expect_rc 2
+	run_image_ref --print-image-ref "$WORK/mini.img" extra
+	expect_rc 2
+	[ ! -s "$WORK/out" ] || fail "a usage error printed something"
+
+	run_install --help
+	assert_contains "$WORK/out" "--print-image-ref FILE"
+	assert_contains "$TOP/doc/initoverlayfs-install.8" 'print\-image\-ref'
+}
+
 run_case upstream-config case_upstream_config
 run_case check-config-output-parses-back case_check_config_output_parses_back
 run_case check-config-with-cmdline case_check_config_with_cmdline
@@ -299,5 +387,6 @@ run_case usage-errors case_usage_errors
 run_case print-mount-points case_print_mount_points
 run_case print-modules case_print_modules
 run_case print-compressions case_print_compressions
+run_case print-image-ref case_print_image_ref
 
 runner_summary cli

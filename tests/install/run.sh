@@ -676,6 +676,20 @@ case_errors() {
 		--config "$CONF" -f --source "$C/src"
 	echo "--- missing source"
 	expect_error "source: $C/none.img: No such file" iofs -f --source "$C/none.img"
+	echo "--- a mini-initramfs as the source (Debian's initrd once the hook ran)"
+	local mini fs
+	mini=$(find "$BOOT" -maxdepth 1 -name "init*$KVER*" ! -name "initoverlayfs-*")
+	[ -f "$mini" ] || fail "no mini-initramfs in $BOOT: $mini"
+	extract_mini "$mini" "$C/mini"
+	fs=$(conf_value "$C/mini/etc/initoverlayfs.conf" fs)
+	[ -f "$BOOT/${fs##*/}" ] || fail "the mini-initramfs boots $fs, not in $BOOT"
+	expect_error "^initoverlayfs-install: error: source $mini is an initoverlayfs mini-initramfs (it boots the image $fs): a pair is made from a full initrd; give the full initrd as --source\$" \
+		iofs -f --source "$mini" --output-initramfs "$mini"
+	expect_error "source $mini is an initoverlayfs mini-initramfs" \
+		iofs -f --dry-run --source "$mini" --output-initramfs "$mini"
+	[ ! -s "$C/out" ] || fail "--dry-run printed a plan: $(cat "$C/out")"
+	[ "$("$INSTALL" --print-image-ref "$mini")" = "$fs" ] ||
+		fail "--print-image-ref $mini does not print $fs"
 	echo "--- unreadable source (not an initramfs)"
 	head -c 4096 /dev/urandom | sed 's/^/x/' >"$C/garbage.img"
 	expect_error "not an initramfs" iofs -f --source "$C/garbage.img"

@@ -397,6 +397,84 @@ static void test_refusals(void **state)
 	capture_restore();
 }
 
+/* test_dir/name: an uncompressed newc initramfs holding /init and, when
+ * conf is not NULL, etc/initoverlayfs.conf with it. Returns its path. */
+static const char *write_initramfs(const char *name, const char *conf)
+{
+	static const struct {
+		const char *name;
+		unsigned mode;
+	} entries[] = {
+		{ "init", 0100755 },
+		{ "etc", 040755 },
+		{ "etc/initoverlayfs.conf", 0100644 },
+		{ "TRAILER!!!", 0 },
+	};
+	char buf[2048] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		const char *text = i == 0 ? "#!/bin/sh\n" : i == 2 ? conf : "";
+		size_t size = text ? strlen(text) : 0, namesize = strlen(entries[i].name) + 1;
+
+		if (!text)
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+				      (unsigned)i + 1, entries[i].mode, 0u, 0u, 1u, 0u,
+				      (unsigned)size, 0u, 0u, 0u, 0u, (unsigned)namesize, 0u);
+		memcpy(buf + n, entries[i].name, namesize);
+		n = (n + namesize + 3) & ~(size_t)3;
+		memcpy(buf + n, text, size);
+		n = (n + size + 3) & ~(size_t)3;
+	}
+	return test_write_file(name, buf, n);
+}
+
+/* Our own mini-initramfs as the source (Debian's initrd.img-KVER once the
+ * post-update.d hook ran) is refused with one line naming the image it
+ * boots, before anything is written; a full initrd is a source. */
+static void test_mini_source(void **state)
+{
+	struct options o = base_options();
+	char source[128], conf[KVER_MAX + 128], fs[KVER_MAX + 64], buf[1024], want[1024];
+	struct plan p;
+	int e;
+
+	snprintf(fs, sizeof(fs), "/initoverlayfs-%s-0123456789abcdef.img", kver);
+	snprintf(conf, sizeof(conf), "bootfs LABEL=boot\nfs %s\nfstype erofs\n", fs);
+	snprintf(source, sizeof(source), "%s", write_initramfs("mini.img", conf));
+	o.source = source;
+	capture_start();
+	e = plan_make(&o, &p);
+	capture_stop(buf, sizeof(buf));
+	plan_free(&p);
+	assert_int_equal(e, -EINVAL);
+	snprintf(want, sizeof(want),
+		 "initoverlayfs: error: source %s is an initoverlayfs mini-initramfs (it boots "
+		 "the image %s): a pair is made from a full initrd; give the full initrd as "
+		 "--source\n",
+		 source, fs);
+	assert_string_equal(buf, want);
+
+	/* the original initoverlayfs' config has no fs: this kernel's default */
+	snprintf(source, sizeof(source), "%s",
+		 write_initramfs("original.img", "bootfs LABEL=boot\n"));
+	capture_start();
+	e = plan_make(&o, &p);
+	capture_stop(buf, sizeof(buf));
+	plan_free(&p);
+	assert_int_equal(e, -EINVAL);
+	snprintf(fs, sizeof(fs), "(it boots the image /initoverlayfs-%s.img)", kver);
+	assert_non_null(strstr(buf, fs));
+
+	snprintf(source, sizeof(source), "%s", write_initramfs("full.img", NULL));
+	assert_int_equal(plan_make(&o, &p), 0);
+	assert_int_equal(p.source, SOURCE_IMAGE);
+	assert_string_equal(p.source_format, "cpio");
+	plan_free(&p);
+}
+
 /* The config's verity key asks for the hash tree (the distributions' hooks
  * run the installer without options); --no-verity and --verity win. */
 static void test_config_verity(void **state)
@@ -447,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_stale_images),	 cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_printed_plan),	 cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_original_config),	 cmocka_unit_test(test_config_verity),
+		cmocka_unit_test(test_mini_source),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
