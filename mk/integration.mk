@@ -36,6 +36,7 @@ install-integration:
 		$(DESTDIR)$(DRACUT_MODULESDIR)/81initoverlayfs/module-setup.sh
 	install -D -m 0755 kernel-install/89-initoverlayfs.install \
 		$(DESTDIR)$(KERNEL_INSTALLDIR)/89-initoverlayfs.install
+	ln -sfn 89-initoverlayfs.install $(DESTDIR)$(KERNEL_INSTALLDIR)/59-initoverlayfs.install
 	install -D -m 0755 kernel/postinst.d/zz-initoverlayfs \
 		$(DESTDIR)$(KERNEL_HOOKDIR)/postinst.d/zz-initoverlayfs
 	install -D -m 0755 kernel/postrm.d/zz-initoverlayfs \

@@ -676,29 +676,28 @@ case_kernel_install_plugin() {
 	check_decoys "$b"
 }
 
-# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA, layout bls):
-# the full initrd an earlier plugin staged (as Debian's 85-initrd.install
-# does: a symlink to /boot/initrd.img-KVER) is the source, the
-# mini-initramfs is staged as "initrd" in its place, and the image is in
-# the boot root, named by the mini-initramfs' fs. Layout uki: nothing is
-# built (the UKI already embeds its initrd), one line says so. The real
-# installer, the host's full initrd (read only).
-case_kernel_install_staging() {
-	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
-	local layout st b img fs before names
-	before=$(stat -c '%s %Y' "$SOURCE")
-	layout=bls
-	st=$WORK/staging-$layout
-	b=$WORK/boot-root-$layout
-	mkdir -p "$st" "$b"
-	ln -s "$SOURCE" "$st/initrd.img-$KVER"
+# plugin NAME ARG...: the kernel-install plugin under NAME (59- or 89-,
+# as the package installs it: one file, two names), the real installer,
+# the host's full initrd (read only).
+plugin() {
+	local name=$1
+	shift
+	ln -sfn "$TOP/kernel-install/89-initoverlayfs.install" "$WORK/$name"
 	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
-		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=$layout \
-		KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
-		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" \
-		"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out"
-	ls -l "$st" "$b"
-	[ "$(ls -A "$st")" = initrd ] || fail "$layout: staged: $(ls -A "$st"), not the initrd alone"
+		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK "$WORK/$name" "$@"
+}
+
+# staged_names DIR: the names in a staging area, sorted, on one line.
+staged_names() {
+	find "$1" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' '
+}
+
+# expect_staged_pair LAYOUT STAGING BOOT-ROOT: the mini-initramfs is staged
+# as "initrd" alone (a file), the image it names is the one in the boot
+# root, by its path in the boot root's file system. Prints the image.
+expect_staged_pair() {
+	local layout=$1 st=$2 b=$3 img fs
+	[ "$(staged_names "$st")" = "initrd " ] || fail "$layout: staged: $(staged_names "$st"), not the initrd alone"
 	if [ ! -f "$st/initrd" ] || [ -L "$st/initrd" ]; then
 		fail "$layout: no staged mini-initramfs"
 	fi
@@ -714,31 +713,89 @@ case_kernel_install_staging() {
 	# in it, then the name
 	[ "$(realpath -m "$(findmnt -n -o TARGET -T "$b")/$fs")" = "$(realpath "$img")" ] ||
 		fail "$layout: fs $fs does not lead to $img from the mount point of $b"
-	[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
-	# remove: the image goes, from the same boot root
-	KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
-		KERNEL_INSTALL_BOOT_ROOT=$b \
-		"$TOP/kernel-install/89-initoverlayfs.install" remove "$KVER" "$b/entry-token/$KVER"
-	[ ! -e "$img" ] || fail "$layout: remove left $img"
-	# layout uki: the UKI (60-ukify, before this plugin) embeds the initrd:
-	# nothing built, the staged files as they were, one line says so
-	st=$WORK/staging-uki
-	b=$WORK/boot-root-uki
-	mkdir -p "$st" "$b"
-	ln -s "$SOURCE" "$st/initrd.img-$KVER"
-	echo uki >"$st/uki.efi"
-	INITOVERLAYFS_INSTALL=$INSTALL INITOVERLAYFS_BOOT_PROGRAM=$BOOTPROG \
-		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK KERNEL_INSTALL_LAYOUT=uki \
-		KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
-		"$TOP/kernel-install/89-initoverlayfs.install" add "$KVER" \
-		"$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" >"$WORK/staging.out" 2>"$WORK/staging.err"
-	cat "$WORK/staging.err"
-	names=$(find "$st" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
-	[ "$names" = "initrd.img-$KVER uki.efi " ] || fail "uki: staged: $names"
-	[ -z "$(ls -A "$b")" ] || fail "uki: the plugin wrote $(ls -A "$b")"
-	[ "$(wc -l <"$WORK/staging.err")" -eq 1 ] || fail "uki: not one line"
-	assert_contains "$WORK/staging.err" "layout uki: the UKI embeds its initrd"
+	echo "$img"
+}
 
+# kernel-install's staging area (KERNEL_INSTALL_STAGING_AREA): the full
+# initrd an earlier plugin staged (as Debian's 55-initrd/85-initrd.install
+# do: a symlink to /boot/initrd.img-KVER) is the source, the mini-initramfs
+# is staged as "initrd" in its place, and the image is in the boot root,
+# named by the mini-initramfs' fs. Layout bls: 89- does it (before
+# 90-loaderentry), 59- nothing; layout uki: 59- does it (before 60-ukify
+# packs the staged initrd into the UKI), 89- nothing.
+case_kernel_install_staging() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	local layout acts idle st b img before
+	before=$(stat -c '%s %Y' "$SOURCE")
+	for layout in bls uki; do
+		case $layout in
+		bls) acts=89-initoverlayfs.install idle=59-initoverlayfs.install ;;
+		uki) acts=59-initoverlayfs.install idle=89-initoverlayfs.install ;;
+		esac
+		st=$WORK/staging-$layout
+		b=$WORK/boot-root-$layout
+		mkdir -p "$st" "$b"
+		ln -s "$SOURCE" "$st/initrd.img-$KVER"
+		# the other name: nothing done, nothing said
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+			KERNEL_INSTALL_BOOT_ROOT=$b KERNEL_INSTALL_VERBOSE=1 \
+			plugin "$idle" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
+			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $idle add failed"; }
+		[ ! -s "$WORK/staging.out" ] || { cat "$WORK/staging.out"; fail "$layout: $idle said something"; }
+		[ "$(staged_names "$st")" = "initrd.img-$KVER " ] || fail "$layout: $idle staged $(staged_names "$st")"
+		[ -z "$(ls -A "$b")" ] || fail "$layout: $idle wrote $(ls -A "$b")"
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+			KERNEL_INSTALL_BOOT_ROOT=$b \
+			plugin "$acts" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
+			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $acts add failed"; }
+		ls -l "$st" "$b"
+		img=$(expect_staged_pair "$layout" "$st" "$b") || return 1
+		[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
+		# remove: the image goes, from the same boot root, by 89- only
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+			plugin 59-initoverlayfs.install remove "$KVER" "$b/entry-token/$KVER"
+		[ -e "$img" ] || fail "$layout: 59- removed $img"
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st KERNEL_INSTALL_BOOT_ROOT=$b \
+			plugin 89-initoverlayfs.install remove "$KVER" "$b/entry-token/$KVER"
+		[ ! -e "$img" ] || fail "$layout: remove left $img"
+	done
+}
+
+# The staged initrd is the mini-initramfs already (Debian: the generator's
+# hook made the pair in /boot before kernel-install runs, 55-initrd or
+# 85-initrd stages /boot/initrd.img-KVER): it stays staged as it is, the
+# plugin builds nothing (a pair made from a mini-initramfs would boot
+# initoverlayfs twice), one verbose line says so.
+case_kernel_install_staged_mini() {
+	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
+	local layout acts st b mini=$WORK/staged-mini/initrd.img-$KVER img fs
+	mkdir -p "$WORK/staged-mini"
+	"$INSTALL" --kver "$KVER" --source "$SOURCE" --boot-dir "$WORK/staged-mini" --config "$CONF" \
+		--boot-program "$BOOTPROG" --output-initramfs "$mini" --force >"$WORK/staged-mini.out" 2>&1 ||
+		{ cat "$WORK/staged-mini.out"; fail "the installer failed"; }
+	img=$(find "$WORK/staged-mini" -name "initoverlayfs-$KVER-*.img")
+	[ "$(echo "$img" | grep -c .)" -eq 1 ] || fail "images: $img"
+	# the image's path in its file system, what the mini-initramfs names
+	fs=/$(realpath --relative-to="$(findmnt -n -o TARGET -T "$img")" "$img")
+	for layout in bls uki; do
+		case $layout in
+		bls) acts=89-initoverlayfs.install ;;
+		uki) acts=59-initoverlayfs.install ;;
+		esac
+		st=$WORK/staging-mini-$layout
+		b=$WORK/boot-root-mini-$layout
+		mkdir -p "$st" "$b"
+		ln -s "$mini" "$st/initrd.img-$KVER"
+		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
+			KERNEL_INSTALL_BOOT_ROOT=$b KERNEL_INSTALL_VERBOSE=1 \
+			plugin "$acts" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
+			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $acts add failed"; }
+		cat "$WORK/staging.out"
+		assert_contains "$WORK/staging.out" "${acts%.install}: the staged $st/initrd.img-$KVER is the mini-initramfs of $KVER already (it boots $fs): staged as it is, nothing built"
+		[ "$(readlink "$st/initrd.img-$KVER")" = "$mini" ] || fail "$layout: the staged link changed"
+		[ "$(staged_names "$st")" = "initrd.img-$KVER " ] || fail "$layout: staged $(staged_names "$st")"
+		[ -z "$(ls -A "$b")" ] || fail "$layout: wrote $(ls -A "$b") into the boot root"
+	done
 }
 
 # what of the host's /etc the update-initramfs case could touch
@@ -794,6 +851,7 @@ run_case shellcheck case_shellcheck
 run_case make-install-integration case_make_install
 run_case kernel-install-plugin case_kernel_install_plugin
 run_case kernel-install-staging case_kernel_install_staging
+run_case kernel-install-staged-mini-kept case_kernel_install_staged_mini
 run_case kernel-install-bls-entry-has-the-mini case_kernel_install_bls_entry
 run_case debian-hook-no-installer case_debian_hook_no_installer
 run_case debian-hook-not-enabled case_debian_hook_not_enabled

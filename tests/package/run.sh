@@ -97,6 +97,7 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 /usr/lib/systemd/system/pre-initoverlayfs-switch-root.service
 /usr/lib/dracut/modules.d/81initoverlayfs/module-setup.sh
 /usr/lib/kernel/install.d/89-initoverlayfs.install
+/usr/lib/kernel/install.d/59-initoverlayfs.install
 /etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs
 /etc/initramfs/post-update.d/initoverlayfs
 /usr/lib/initoverlayfs/dracut-wrapper"
