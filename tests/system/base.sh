@@ -4,8 +4,11 @@
 # keyed by the builder's inputs.
 #
 # A system is one line of SYSTEMS: name, suite, the suites besides SUITE
-# that the host's apt sources add for it ("updates security", or "-"), and
-# the initrd generator package. Adding a system is adding a line.
+# that the host's apt sources add for it ("updates security", or "-"), the
+# initrd generator package, and the packages that make a UKI there
+# (systemd's kernel-install with ukify and the stub, systemd >= 254; "-"
+# where the suite has none), downloaded for later. Adding a system is
+# adding a line.
 #
 # sys_base_tar NAME prints the path of NAME's base tarball under
 # $SYSTEM_CACHE/base/, built by mmdebstrap unless a tarball with the same key
@@ -16,11 +19,11 @@
 SYSTEM_CACHE=${SYSTEM_CACHE:-/var/cache/initoverlayfs-tests}
 SYS_BASE_FILE=${BASH_SOURCE[0]}
 
-#        name                      suite     extra suites      generator
+#        name                      suite     extra suites      generator       UKI
 SYSTEMS=(
-	"bookworm-initramfs-tools bookworm updates,security initramfs-tools"
-	"bookworm-dracut          bookworm updates,security dracut"
-	"trixie-dracut            trixie   updates,security dracut"
+	"bookworm-initramfs-tools bookworm updates,security initramfs-tools -"
+	"bookworm-dracut          bookworm updates,security dracut          -"
+	"trixie-dracut            trixie   updates,security dracut          systemd-ukify,systemd-boot-efi"
 )
 
 # Packages of every system: a kernel, systemd as init, udev, the tools the
@@ -34,17 +37,26 @@ SYSTEMS=(
 SYS_PACKAGES="linux-image-amd64 systemd-sysv udev e2fsprogs dmsetup erofs-utils kmod zstd libarchive13 libssl3 cryptsetup-bin"
 SYS_VARIANT=apt
 # The lifecycle's second kernel: the cloud flavour (small, and it has
-# virtio, ext4, erofs, overlay and loop), downloaded with what it needs
-# into /var/cache/iofs-second-kernel of the system (a cache directory of
-# its own: apt's holds the base system's packages during the build), for
-# `apt-get install` without a network later.
+# virtio, ext4, erofs, overlay and loop), downloaded into the system (see
+# sys_download_hook); so are the UKI packages of the table's last column.
 SYS_SECOND_KERNEL=linux-image-cloud-amd64
-# shellcheck disable=SC2016 # $1: mmdebstrap's hook argument, the root
-SYS_SECOND_KERNEL_HOOK='set -e; d=/var/cache/iofs-second-kernel
+SYS_SECOND_KERNEL_DIR=/var/cache/iofs-second-kernel
+SYS_UKI_DIR=/var/cache/iofs-uki
+
+# sys_download_hook DIR PACKAGE...: the mmdebstrap customize hook that
+# downloads PACKAGE... with what they need into DIR of the system (a cache
+# directory of its own: apt's holds the base system's packages during the
+# build), for `apt-get install DIR/*.deb` without a network later.
+sys_download_hook() {
+	local d=$1
+	shift
+	# shellcheck disable=SC2016 # $1: mmdebstrap's hook argument, the root
+	printf 'set -e; d=%s
 	mkdir -p "$1$d/partial"
-	chroot "$1" apt-get install --download-only -y -o Dir::Cache::Archives="$d/" '"$SYS_SECOND_KERNEL"'
+	chroot "$1" apt-get install --download-only -y -o Dir::Cache::Archives="$d/" %s
 	rm -rf "$1$d/partial" "$1$d/lock"
-	ls "$1$d/"*.deb'
+	ls "$1$d/"*.deb' "$d" "$*"
+}
 
 # sys_names: the systems of the table, one a line.
 sys_names() {
@@ -52,16 +64,17 @@ sys_names() {
 	for line in "${SYSTEMS[@]}"; do echo "${line%% *}"; done
 }
 
-# sys_get NAME FIELD: suite, extra or generator of system NAME.
+# sys_get NAME FIELD: suite, extra, generator or uki of system NAME.
 sys_get() {
-	local line name suite extra gen
+	local line name suite extra gen uki
 	for line in "${SYSTEMS[@]}"; do
-		read -r name suite extra gen <<<"$line"
+		read -r name suite extra gen uki <<<"$line"
 		[ "$name" = "$1" ] || continue
 		case $2 in
 		suite) echo "$suite" ;;
 		extra) echo "$extra" ;;
 		generator) echo "$gen" ;;
+		uki) echo "$uki" ;;
 		*) return 1 ;;
 		esac
 		return 0
@@ -119,6 +132,7 @@ sys_inputs() {
 	echo "variant $SYS_VARIANT"
 	echo "packages $(sys_packages "$1")"
 	echo "second kernel $SYS_SECOND_KERNEL"
+	echo "uki $(sys_get "$1" uki)"
 	sys_sources "$1" | sed 's/^/source /'
 	echo "builder $(sha256sum <"$SYS_BASE_FILE" | cut -d' ' -f1)"
 }
@@ -127,14 +141,16 @@ sys_inputs() {
 # Recommends are left out (a small system); the kernel's postinst makes
 # the distro's own initrd as on any installation.
 sys_build_base() {
-	local name=$1 out=$2 log=$3 suite pkgs
-	local -a sources
+	local name=$1 out=$2 log=$3 suite pkgs uki
+	local -a sources hooks
 	suite=$(sys_get "$name" suite) || return 1
 	pkgs=$(sys_packages "$name") || return 1
+	uki=$(sys_get "$name" uki) || return 1
 	mapfile -t sources < <(sys_sources "$name") || return 1
 	[ "${#sources[@]}" -gt 0 ] || return 1
-	mmdebstrap --variant="$SYS_VARIANT" --include="$pkgs" \
-		--customize-hook="$SYS_SECOND_KERNEL_HOOK" \
+	hooks=(--customize-hook="$(sys_download_hook "$SYS_SECOND_KERNEL_DIR" "$SYS_SECOND_KERNEL")")
+	[ "$uki" = - ] || hooks+=(--customize-hook="$(sys_download_hook "$SYS_UKI_DIR" "${uki//,/ }")")
+	mmdebstrap --variant="$SYS_VARIANT" --include="$pkgs" "${hooks[@]}" \
 		--aptopt='APT::Install-Recommends "false"' \
 		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -26,7 +26,10 @@
 #      all`, `dracut -f --regenerate-all`: on Debian 12 through the
 #      package's dracut wrapper, which the package diverts dracut to) it
 #      still boots through initoverlayfs; dracut's update-initramfs trigger
-#      keeps the pair too; `verity yes` in the config gives a verified
+#      keeps the pair too; where the suite has ukify (table's last
+#      column), kernel-install layout=uki makes a UKI that embeds the
+#      mini-initramfs, and UEFI firmware (OVMF) boots it from an EFI system
+#      partition; `verity yes` in the config gives a verified
 #      pair that boots through dm-verity and leaves no dm or loop device
 #      and a clean /boot behind;
 #   6. an image pipeline (every system: its generator chrooted into the
@@ -93,6 +96,11 @@ VFAT_UUID=1A2B-3C4D
 # The system that also boots a cloned boot disk and a vfat /boot.
 SYSTEM_VARIANTS_ON=${SYSTEM_VARIANTS_ON:-bookworm-initramfs-tools}
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
+# The UKI case: the EFI system partition (third on the disk, /boot and the
+# root keep their places), and the firmware that boots it (ovmf).
+ESP_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4004
+ESP_VOLID=5E5F6A7B
+UEFI_FIRMWARE=/usr/share/OVMF/OVMF_CODE_4M.fd:/usr/share/OVMF/OVMF_VARS_4M.fd
 APPEND="root=UUID=$ROOT_UUID ro"
 
 # ------------------------------------------------------------- helpers
@@ -260,10 +268,12 @@ make_disk() {
 # boot_vm NAME INITRD KVER [QEMU-ARG...]: boot a writable copy of the disk
 # ($WORK/NAME.disk) with the kernel KVER and INITRD, more QEMU arguments
 # after it (BOOT_APPEND_MORE: more kernel parameters); the serial log is
-# $LOGS/NAME.log. Fails when the VM does not end by itself.
+# $LOGS/NAME.log. INITRD and KVER empty: the UEFI firmware ($UEFI_FIRMWARE)
+# boots the disk, whose EFI system partition holds what to boot. Fails
+# when the VM does not end by itself.
 boot_vm() {
 	local name=$1 initrd=$2 k=$3 log=$LOGS/$1.log append="$APPEND ${BOOT_APPEND_MORE:-}" a
-	local -a icount=() more=()
+	local -a icount=() more=() how
 	shift 3
 	for a in "$@"; do more+=(-q "$a"); done
 	cp --sparse=always "$WORK/disk.img" "$WORK/$name.disk"
@@ -272,18 +282,23 @@ boot_vm() {
 		icount=(-q -icount -q "shift=$ICOUNT_SHIFT,sleep=off")
 		append="$append idle=poll"
 	fi
-	vm_boot -k "$BOOTDIR/vmlinuz-$k" -i "$initrd" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
-		-a "$append" -q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" \
+	if [ -n "$initrd" ]; then
+		how=(-k "$BOOTDIR/vmlinuz-$k" -i "$initrd" -a "$append")
+	else
+		how=(-e "$UEFI_FIRMWARE")
+	fi
+	vm_boot "${how[@]}" -m 1024 -t "$BOOT_TIMEOUT" -l "$log" \
+		-q -drive -q "file=$WORK/$name.disk,format=raw,if=virtio" "${icount[@]}" \
 		"${more[@]}" || { vm_log_tail "$log" 60; fail "$name: the VM did not end by itself"; }
 	echo "$name: host wall ${VM_WALL_S}s"
 }
 
 # boot_system NAME INITRD [KVER [QEMU-ARG...]]: boot_vm (KVER default: the
-# system's kernel) of a boot that must reach the guest's report and power
-# off.
+# system's kernel, none for a firmware boot) of a boot that must reach the
+# guest's report and power off.
 boot_system() {
 	local name=$1 initrd=$2 k=${3:-}
-	[ -n "$k" ] || k=$(kver)
+	[ -n "$k" ] || [ -z "$initrd" ] || k=$(kver)
 	shift $(($# < 3 ? $# : 3))
 	boot_vm "$name" "$initrd" "$k" "$@"
 	vm_assert_no_panic "$LOGS/$name.log"
@@ -448,11 +463,11 @@ case_package() {
 # guest_setup: what every guest of $ROOT needs besides its fstab: its
 # name, machine id, the report, and no getty on the console it writes to.
 guest_setup() {
+	mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 	echo "iofs-$NAME" >"$ROOT/etc/hostname"
 	echo "$MACHINE_ID" >"$ROOT/etc/machine-id"
-	install -m 0755 "$HERE/guest/iofs-report" "$ROOT/usr/local/sbin/iofs-report"
+	install -D -m 0755 "$HERE/guest/iofs-report" "$ROOT/usr/local/sbin/iofs-report"
 	install -m 0644 "$HERE/guest/iofs-report.service" "$ROOT/etc/systemd/system/iofs-report.service"
-	mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 	ln -sf ../iofs-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/iofs-report.service"
 	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
 }
@@ -664,7 +679,7 @@ case_second_kernel_installed() {
 	img1=$(expect_pair "$k1")
 	# (apt 2.6 with --no-download and local files: "Pathname to install is
 	# not absolute"; the files are local, nothing is downloaded.)
-	in_system sh -c 'apt-get install -y /var/cache/iofs-second-kernel/*.deb' \
+	in_system sh -c 'apt-get install -y '"$SYS_SECOND_KERNEL_DIR"'/*.deb' \
 		>"$WORK/second-install.log" 2>&1 || { cat "$WORK/second-install.log"; fail "apt-get install of the second kernel failed"; }
 	grep -E 'Generating|initoverlayfs' "$WORK/second-install.log" || true
 	k2=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 ! -name "$k1" -printf '%f\n')
@@ -700,6 +715,72 @@ case_second_kernel_removed() {
 	boot_system removed "$BOOTDIR/initrd.img-$k1"
 	expect_through_initoverlayfs "$LOGS/removed.log"
 	expect_running "$LOGS/removed.log"
+}
+
+# A unified kernel image (systemd >= 254: layout=uki, 60-ukify), the way
+# Debian makes one: the kernel's hooks made the pair in /boot, then
+# kernel-install's 55-initrd stages /boot/initrd.img-KVER, the
+# mini-initramfs; the package's 59-initoverlayfs (before 60-ukify) keeps it
+# staged as it is, so the UKI embeds the mini-initramfs, and the image
+# stays in /boot, where the mini-initramfs finds it. The UKI is the EFI
+# system partition's \EFI\BOOT\BOOTX64.EFI; UEFI firmware (OVMF) boots it
+# from power-on, through initoverlayfs to a running system with nothing
+# left pinning /boot.
+case_uki() {
+	local k uki log=$LOGS/uki.log mini size img added
+	k=$(kver)
+	mini=$BOOTDIR/initrd.img-$k
+	img=$(expect_pair "$k")
+	in_system sh -c 'apt-get install -y '"$SYS_UKI_DIR"'/*.deb' >"$WORK/uki-packages.log" 2>&1 ||
+		{ cat "$WORK/uki-packages.log"; fail "apt-get install of $(sys_get "$NAME" uki) failed"; }
+	[ -L "$ROOT/usr/lib/kernel/install.d/59-initoverlayfs.install" ] ||
+		fail "the package has no 59-initoverlayfs.install"
+	echo layout=uki >"$ROOT/etc/kernel/install.conf"
+	# the command line the other boots get from QEMU (boot_vm, vm_boot)
+	echo "$APPEND console=ttyS0 panic=-1${ICOUNT_SHIFT:+ idle=poll}" >"$ROOT/etc/kernel/cmdline"
+	# No ESP in the chroot: kernel-install takes /boot as $BOOT_ROOT and
+	# puts the UKI into /boot/EFI/Linux, from where it goes to the ESP.
+	find "$BOOTDIR" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort >"$WORK/uki-boot-before"
+	in_system_log "$WORK/uki-kernel-install.log" kernel-install --verbose add "$k" "/boot/vmlinuz-$k" ||
+		fail "kernel-install add failed"
+	find "$BOOTDIR" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort >"$WORK/uki-boot-after"
+	added=$(comm -13 "$WORK/uki-boot-before" "$WORK/uki-boot-after" | grep -vx EFI || true)
+	[ -z "$added" ] || fail "kernel-install wrote into /boot, besides EFI/: $added"
+	assert_contains "$WORK/uki-kernel-install.log" "59-initoverlayfs: the staged "
+	assert_contains "$WORK/uki-kernel-install.log" \
+		"is the mini-initramfs of $k already (it boots $img): staged as it is, nothing built"
+	is_mini "$mini" || fail "kernel-install changed /boot/initrd.img-$k"
+	uki=$(find "$BOOTDIR/EFI/Linux" -name "*-$k.efi")
+	[ "$(echo "$uki" | grep -c .)" = 1 ] || fail "UKIs of $k in /boot/EFI/Linux: '$uki'"
+	mv "$uki" "$WORK/uki.efi"
+	rm -r "$BOOTDIR/EFI"
+	uki=$WORK/uki.efi
+	objdump -h "$uki" | grep -E ' \.(linux|initrd|cmdline) '
+	objcopy --dump-section .initrd="$WORK/uki.initrd" "$uki" "$WORK/uki.copy" ||
+		fail "no .initrd section in $uki"
+	# the section is the file, padded to the PE file alignment
+	size=$(stat -c %s "$mini")
+	cmp -n "$size" "$WORK/uki.initrd" "$mini" || fail "the UKI's initrd is not /boot/initrd.img-$k"
+	[ "$(stat -c %s "$WORK/uki.initrd")" -lt $((size + 4096)) ] ||
+		fail "the UKI's initrd holds more than the mini-initramfs"
+	note uki-bytes "$(stat -c %s "$uki")"
+	# the disk: /boot and root as before, the ESP third
+	vm_make_vfat "$WORK/esp.img" "$ESP_VOLID" ESP "$uki:/EFI/BOOT/BOOTX64.EFI"
+	vm_make_ext4 "$WORK/bootfs.img" "$BOOTDIR" "$BOOT_MB" "$BOOT_UUID" boot
+	vm_make_ext4 "$WORK/rootfs.img" "$ROOT" "" "$ROOT_UUID" root
+	vm_make_gpt_parts "$WORK/disk.img" "$WORK/bootfs.img:$BOOT_PARTUUID:boot" \
+		"$WORK/rootfs.img:$ROOT_PARTUUID:root" "$WORK/esp.img:$ESP_PARTUUID:esp:esp"
+	rm -f "$WORK/esp.img" "$WORK/bootfs.img" "$WORK/rootfs.img"
+	boot_system uki ""
+	vm_assert_log_has "$log" "EFI stub: "
+	expect_through_initoverlayfs "$log"
+	expect_running "$log"
+	expect_uuids "$log"
+	expect_boot_unpinned "$log" uki
+	report_block "$log" analyze
+	timeline uki "$log"
+	# the cases after this one boot through QEMU's -kernel again
+	rm -f "$ROOT/etc/kernel/install.conf" "$ROOT/etc/kernel/cmdline"
 }
 
 # Verified images, the way an installed system asks for them: `verity yes`
@@ -952,6 +1033,9 @@ run_system() {
 		fi
 		run_case "$NAME-second-kernel-installed" case_second_kernel_installed
 		run_case "$NAME-second-kernel-removed" case_second_kernel_removed
+		if [ "$(sys_get "$NAME" uki)" != - ]; then
+			run_case "$NAME-uki-embeds-mini-boots-from-firmware" case_uki
+		fi
 		run_case "$NAME-verity-boots-verified-unpinned" case_verity
 		if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
 			run_case "$NAME-clone-disk" case_clone_disk
