@@ -765,7 +765,8 @@ case_kernel_install_staging() {
 # hook made the pair in /boot before kernel-install runs, 55-initrd or
 # 85-initrd stages /boot/initrd.img-KVER): it stays staged as it is, the
 # plugin builds nothing (a pair made from a mini-initramfs would boot
-# initoverlayfs twice), one verbose line says so.
+# initoverlayfs twice), one verbose line says so; a full initrd staged
+# beside it is dropped.
 case_kernel_install_staged_mini() {
 	[ -f "$SOURCE" ] || fail "no $SOURCE to pack"
 	local layout acts st b mini=$WORK/staged-mini/initrd.img-$KVER img fs
@@ -786,12 +787,16 @@ case_kernel_install_staged_mini() {
 		b=$WORK/boot-root-mini-$layout
 		mkdir -p "$st" "$b"
 		ln -s "$mini" "$st/initrd.img-$KVER"
+		# beside it, a full initrd staged first (Debian 13: dracut's
+		# 50-dracut.install makes one, then 55-initrd stages the mini)
+		ln -s "$SOURCE" "$st/initrd"
 		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
 			KERNEL_INSTALL_BOOT_ROOT=$b KERNEL_INSTALL_VERBOSE=1 \
 			plugin "$acts" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
 			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $acts add failed"; }
 		cat "$WORK/staging.out"
 		assert_contains "$WORK/staging.out" "${acts%.install}: the staged $st/initrd.img-$KVER is the mini-initramfs of $KVER already (it boots $fs): staged as it is, nothing built"
+		assert_contains "$WORK/staging.out" "${acts%.install}: dropping the staged $st/initrd: the mini-initramfs replaces it"
 		[ "$(readlink "$st/initrd.img-$KVER")" = "$mini" ] || fail "$layout: the staged link changed"
 		[ "$(staged_names "$st")" = "initrd.img-$KVER " ] || fail "$layout: staged $(staged_names "$st")"
 		[ -z "$(ls -A "$b")" ] || fail "$layout: wrote $(ls -A "$b") into the boot root"
