@@ -95,6 +95,8 @@ CLONE_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4003
 VFAT_UUID=1A2B-3C4D
 # The system that also boots a cloned boot disk and a vfat /boot.
 SYSTEM_VARIANTS_ON=${SYSTEM_VARIANTS_ON:-bookworm-initramfs-tools}
+# The system whose suite's mkosi builds an image from the README's files.
+SYSTEM_MKOSI_ON=${SYSTEM_MKOSI_ON:-trixie-dracut}
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
 # The UKI case: the EFI system partition (third on the disk, /boot and the
 # root keep their places), and the firmware that boots it (ovmf).
@@ -1003,6 +1005,141 @@ case_pipeline_through_initoverlayfs() {
 	expect_uuids "$log"
 }
 
+# ------------------------------------------------------------- mkosi
+# The README's mkosi files (mkosi.postinst, mkosi.repart/, mkosi.conf,
+# mkosi.extra/etc/fstab), read out of README.md, build a disk image with
+# the mkosi of the system's suite (>= 19: Debian 13's), run on a build host
+# that is a chroot of the base system with mkosi and the package (never
+# the Debian 12 host); mkosi downloads the image's packages from the
+# host's mirror. The image's /boot partition holds the pair the hook made;
+# the kernel and the mini-initramfs from it boot the disk through
+# initoverlayfs to a running system.
+
+# mkosi_env: the mkosi build's own work, beside the lifecycle's.
+mkosi_env() {
+	WORK=$SYSTEM_WORK/$NAME/mkosi
+	ROOT=$WORK/host
+	BOOTDIR=$WORK/boot
+	PROJ=$ROOT/root/proj
+}
+
+# mkosi_host CMD...: CMD in the build host, a private mount namespace in
+# which its root is a mount point (mkosi's sandbox remounts / and fails
+# with EINVAL where it is not).
+mkosi_host() {
+	# shellcheck disable=SC2016 # the inner shell's own variables
+	unshare --mount --propagation private -- /bin/sh -ec '
+		root=$1
+		shift
+		mount --bind "$root" "$root"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"
+		mount --rbind /dev "$root/dev"
+		mount -t tmpfs tmpfs "$root/run"
+		mount -t tmpfs tmpfs "$root/tmp"
+		exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	' sh "$ROOT" "$@"
+}
+
+# readme_mkosi_file NAME: the indented block after README.md's
+# "<!-- mkosi file: NAME -->", unindented.
+readme_mkosi_file() {
+	awk -v want="<!-- mkosi file: $1 -->" '
+		$0 == want { on = 1; next }
+		!on { next }
+		/^$/ { if (seen) held++; next }
+		/^    / { for (; held > 0; held--) print ""; sub(/^    /, ""); print; seen = 1; next }
+		{ exit }
+	' "$TOP/README.md"
+}
+
+case_mkosi_host() {
+	local deb
+	mkosi_env
+	[ -s "$SYSTEM_WORK/$NAME/base.path" ] || fail "no base system (see base-system)"
+	[ -s "$SYSTEM_WORK/deb.path" ] || fail "no package (see package)"
+	deb=$(cat "$SYSTEM_WORK/deb.path")
+	mkdir -p "$ROOT" "$BOOTDIR"
+	tar -C "$ROOT" -xf "$(cat "$SYSTEM_WORK/$NAME/base.path")"
+	cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+	cp "$deb" "$ROOT/root/initoverlayfs.deb"
+	# reprepro: mkosi's local repository of mkosi.packages/
+	{ mkosi_host apt-get update && mkosi_host apt-get install -y --no-install-recommends \
+		mkosi reprepro /root/initoverlayfs.deb; } >"$WORK/host-apt.log" 2>&1 ||
+		{ tail -n 30 "$WORK/host-apt.log"; fail "mkosi and the package on the build host"; }
+	mkosi_host mkosi --version
+}
+
+case_mkosi_build() {
+	local f k img part off
+	mkosi_env
+	mkdir -p "$PROJ/mkosi.repart" "$PROJ/mkosi.packages" "$PROJ/mkosi.extra/etc" \
+		"$PROJ/mkosi.sandbox/etc/apt/sources.list.d"
+	for f in mkosi.postinst mkosi.repart/20-boot.conf mkosi.repart/30-root.conf mkosi.conf \
+		mkosi.extra/etc/fstab; do
+		readme_mkosi_file "$f" >"$PROJ/$f"
+		[ -s "$PROJ/$f" ] || fail "README.md has no mkosi file $f"
+	done
+	chmod 0755 "$PROJ/mkosi.postinst"
+	cp "$ROOT/root/initoverlayfs.deb" "$PROJ/mkosi.packages/"
+	# The test's own: the host's mirror only (mkosi's defaults add more),
+	# the guest report, no first-boot questions on the console.
+	sys_sources "$NAME" | awk '{ printf "Types: deb\nURIs: %s\nSuites: %s\nComponents: main\n" \
+		"Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n", $2, $3 }' \
+		>"$PROJ/mkosi.sandbox/etc/apt/sources.list.d/mkosi.sources"
+	ROOT=$PROJ/mkosi.extra guest_setup
+	ln -s /dev/null "$PROJ/mkosi.extra/etc/systemd/system/systemd-firstboot.service"
+	mkosi_host sh -c 'cd /root/proj && exec mkosi --force --package=e2fsprogs,mount build' \
+		>"$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log"; fail "mkosi build failed"; }
+	grep -E 'initoverlayfs-install: (kernel|  )' "$WORK/build.log" || true
+	mv "$PROJ/image.raw" "$WORK/disk.img"
+	sfdisk --dump "$WORK/disk.img"
+	# the repart files in name order: /boot first, root second
+	for part in 1:boot 2:root; do
+		sfdisk --dump "$WORK/disk.img" | grep -q "^$WORK/disk.img${part%%:*} : .*name=\"${part#*:}\"" ||
+			fail "partition ${part%%:*} is not labelled ${part#*:}"
+	done
+	off=$(vm_part_offset "$WORK/disk.img" 1)
+	dd if="$WORK/disk.img" of="$WORK/bootfs.img" bs=1M skip=$((off / 1048576)) count="$BOOT_MB" status=none
+	debugfs -R 'ls -l /' "$WORK/bootfs.img" 2>/dev/null | tee "$WORK/boot-ls"
+	k=$(sed -n 's/.* vmlinuz-\(.*\)$/\1/p' "$WORK/boot-ls" | head -n 1)
+	[ -n "$k" ] || fail "no vmlinuz-KVER in the boot partition"
+	echo "$k" >"$WORK/kver"
+	for f in "vmlinuz-$k" "initrd.img-$k" "config-$k"; do
+		debugfs -R "dump /$f $BOOTDIR/$f" "$WORK/bootfs.img" 2>/dev/null
+		[ -s "$BOOTDIR/$f" ] || fail "no /$f in the boot partition"
+	done
+	is_mini "$BOOTDIR/initrd.img-$k" || fail "the boot partition's initrd.img-$k is not the mini-initramfs"
+	mini_config "$BOOTDIR/initrd.img-$k"
+	mini_config "$BOOTDIR/initrd.img-$k" | grep -qx 'bootfs PARTLABEL=boot' ||
+		fail "the mini-initramfs' bootfs is not PARTLABEL=boot"
+	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
+	grep -q " ${img#/}\$" "$WORK/boot-ls" || fail "the mini-initramfs names $img, not in the boot partition"
+	rm -f "$WORK/bootfs.img"
+}
+
+case_mkosi_boot() {
+	local log img
+	mkosi_env
+	log=$LOGS/mkosi.log
+	APPEND="root=PARTLABEL=root ro" boot_system mkosi "$BOOTDIR/initrd.img-$(kver)"
+	img=$(mini_config "$BOOTDIR/initrd.img-$(kver)" | sed -n 's/^fs //p')
+	vm_assert_steps "$log" /init
+	vm_assert_log_has "$log" "initoverlayfs: find boot device: PARTLABEL=boot is /dev/vda1 (ext4)"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot$img on /initrofs $(image_mount_line)"
+	vm_assert_log_lacks "$log" "initoverlayfs: error:"
+	expect_running "$log"
+	report_block "$log" findmnt
+	report_block "$log" findmnt-boot
+	[ "$(report "$log" root-uuid)" = "$(vm_fs_tag "$WORK/disk.img" UUID "$(vm_part_offset "$WORK/disk.img" 2)")" ] ||
+		fail "/ is not the partition labelled root"
+	[ "$(report "$log" boot-uuid)" = "$(vm_fs_tag "$WORK/disk.img" UUID "$(vm_part_offset "$WORK/disk.img" 1)")" ] ||
+		fail "/boot is not the partition labelled boot"
+	expect_boot_unpinned "$log" mkosi
+	WORK=$SYSTEM_WORK/$NAME timeline mkosi "$log"
+}
+
 # ------------------------------------------------------------- run
 
 run_system() {
@@ -1050,6 +1187,11 @@ run_system() {
 	run_case "$NAME-pipeline-disk-made-after" case_pipeline_disk
 	run_case "$NAME-pipeline-boot" case_pipeline_boot
 	run_case "$NAME-pipeline-through-initoverlayfs" case_pipeline_through_initoverlayfs
+	if [ "$NAME" = "$SYSTEM_MKOSI_ON" ]; then
+		run_case "$NAME-mkosi-build-host" case_mkosi_host
+		run_case "$NAME-mkosi-readme-files-build-image" case_mkosi_build
+		run_case "$NAME-mkosi-image-boots-through-iofs" case_mkosi_boot
+	fi
 	echo "system: $NAME measurements:"
 	sed 's/^/  /' "$WORK/notes"
 }
