@@ -932,23 +932,29 @@ readme_hook() {
 	sed -n "s/^ *--customize-hook='\(initoverlayfs-install --root .*\)' *\\\\$/\1/p" "$TOP/README.md"
 }
 
-case_pipeline_tree() {
-	local deb
-	pipe_env
+# base_tree: the base system unpacked into $ROOT (and $BOOTDIR made); DEB
+# the package's path.
+base_tree() {
 	[ -s "$SYSTEM_WORK/$NAME/base.path" ] || fail "no base system (see base-system)"
 	[ -s "$SYSTEM_WORK/deb.path" ] || fail "no package (see package)"
-	deb=$(cat "$SYSTEM_WORK/deb.path")
-	mkdir -p "$ROOT" "$BOOTDIR" "$WORK/installer"
+	DEB=$(cat "$SYSTEM_WORK/deb.path")
+	mkdir -p "$ROOT" "$BOOTDIR"
 	tar -C "$ROOT" -xf "$(cat "$SYSTEM_WORK/$NAME/base.path")"
+}
+
+case_pipeline_tree() {
+	pipe_env
+	base_tree
+	mkdir -p "$WORK/installer"
 	guest_setup
 	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nLABEL=boot /boot ext4 defaults 0 2\n' \
 		"$ROOT_UUID" >"$ROOT/etc/fstab"
-	cp "$deb" "$ROOT/tmp/initoverlayfs.deb"
+	cp "$DEB" "$ROOT/tmp/initoverlayfs.deb"
 	pipe_chroot dpkg -i /tmp/initoverlayfs.deb
 	rm -f "$ROOT/tmp/initoverlayfs.deb"
 	# the host's installer: the package's
-	dpkg-deb -x "$deb" "$WORK/installer"
-	[ -x "$WORK/installer/usr/sbin/initoverlayfs-install" ] || fail "no installer in $deb"
+	dpkg-deb -x "$DEB" "$WORK/installer"
+	[ -x "$WORK/installer/usr/sbin/initoverlayfs-install" ] || fail "no installer in $DEB"
 	echo "tree: kernel $(kver), /boot: $(find "$ROOT/boot" -mindepth 1 -printf '%f ')"
 }
 
@@ -1055,15 +1061,10 @@ readme_mkosi_file() {
 }
 
 case_mkosi_host() {
-	local deb
 	mkosi_env
-	[ -s "$SYSTEM_WORK/$NAME/base.path" ] || fail "no base system (see base-system)"
-	[ -s "$SYSTEM_WORK/deb.path" ] || fail "no package (see package)"
-	deb=$(cat "$SYSTEM_WORK/deb.path")
-	mkdir -p "$ROOT" "$BOOTDIR"
-	tar -C "$ROOT" -xf "$(cat "$SYSTEM_WORK/$NAME/base.path")"
+	base_tree
 	cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-	cp "$deb" "$ROOT/root/initoverlayfs.deb"
+	cp "$DEB" "$ROOT/root/initoverlayfs.deb"
 	# reprepro: mkosi's local repository of mkosi.packages/
 	{ mkosi_host apt-get update && mkosi_host apt-get install -y --no-install-recommends \
 		mkosi reprepro /root/initoverlayfs.deb; } >"$WORK/host-apt.log" 2>&1 ||
