@@ -687,6 +687,15 @@ plugin() {
 		INITOVERLAYFS_CONFIG=$CONF TMPDIR=$WORK "$WORK/$name" "$@"
 }
 
+# plugin_add NAME LAYOUT STAGING BOOT-ROOT: kernel-install's "add" through
+# the plugin under NAME, verbose, its output in $WORK/staging.out; the case
+# fails when the plugin does.
+plugin_add() {
+	KERNEL_INSTALL_LAYOUT=$2 KERNEL_INSTALL_STAGING_AREA=$3 KERNEL_INSTALL_BOOT_ROOT=$4 \
+		KERNEL_INSTALL_VERBOSE=1 plugin "$1" add "$KVER" "$4/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
+		>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$2: $1 add failed"; }
+}
+
 # staged_names DIR: the names in a staging area, sorted, on one line.
 staged_names() {
 	find "$1" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | tr '\n' ' '
@@ -737,17 +746,11 @@ case_kernel_install_staging() {
 		mkdir -p "$st" "$b"
 		ln -s "$SOURCE" "$st/initrd.img-$KVER"
 		# the other name: nothing done, nothing said
-		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
-			KERNEL_INSTALL_BOOT_ROOT=$b KERNEL_INSTALL_VERBOSE=1 \
-			plugin "$idle" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
-			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $idle add failed"; }
+		plugin_add "$idle" "$layout" "$st" "$b"
 		[ ! -s "$WORK/staging.out" ] || { cat "$WORK/staging.out"; fail "$layout: $idle said something"; }
 		[ "$(staged_names "$st")" = "initrd.img-$KVER " ] || fail "$layout: $idle staged $(staged_names "$st")"
 		[ -z "$(ls -A "$b")" ] || fail "$layout: $idle wrote $(ls -A "$b")"
-		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
-			KERNEL_INSTALL_BOOT_ROOT=$b \
-			plugin "$acts" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
-			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $acts add failed"; }
+		plugin_add "$acts" "$layout" "$st" "$b"
 		ls -l "$st" "$b"
 		img=$(expect_staged_pair "$layout" "$st" "$b") || return 1
 		[ "$(stat -c '%s %Y' "$SOURCE")" = "$before" ] || fail "$SOURCE changed"
@@ -790,10 +793,7 @@ case_kernel_install_staged_mini() {
 		# beside it, a full initrd staged first (Debian 13: dracut's
 		# 50-dracut.install makes one, then 55-initrd stages the mini)
 		ln -s "$SOURCE" "$st/initrd"
-		KERNEL_INSTALL_LAYOUT=$layout KERNEL_INSTALL_STAGING_AREA=$st \
-			KERNEL_INSTALL_BOOT_ROOT=$b KERNEL_INSTALL_VERBOSE=1 \
-			plugin "$acts" add "$KVER" "$b/entry-token/$KVER" "/boot/vmlinuz-$KVER" \
-			>"$WORK/staging.out" 2>&1 || { cat "$WORK/staging.out"; fail "$layout: $acts add failed"; }
+		plugin_add "$acts" "$layout" "$st" "$b"
 		cat "$WORK/staging.out"
 		assert_contains "$WORK/staging.out" "${acts%.install}: the staged $st/initrd.img-$KVER is the mini-initramfs of $KVER already (it boots $fs): staged as it is, nothing built"
 		assert_contains "$WORK/staging.out" "${acts%.install}: dropping the staged $st/initrd: the mini-initramfs replaces it"
