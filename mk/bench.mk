@@ -23,8 +23,8 @@ $(BUILD)/bench/iofs-bench-probe: bench/probe.c
 
 .PHONY: bench
 bench: deps
-	$(MAKE) $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install $(BENCH_TOOLS)
-	bench/run.sh $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs $(BENCH_TOOLS)
+	$(MAKE) $(INIT_BOOT_PROGRAM) $(BUILD)/initoverlayfs-install $(BENCH_TOOLS)
+	bench/run.sh $(BUILD)/initoverlayfs-install $(INIT_BOOT_PROGRAM) $(BENCH_TOOLS)
 
 .PHONY: check-bench-selftest
 check-bench-selftest:

@@ -20,8 +20,6 @@ KERNEL_INSTALLDIR ?= $(PREFIX)/lib/kernel/install.d
 KERNEL_HOOKDIR ?= /etc/kernel
 INITRAMFS_TOOLS_DIR ?= $(PREFIX)/share/initramfs-tools
 INITRAMFS_POST_UPDATE_DIR ?= /etc/initramfs/post-update.d
-# the dracut wrapper (dracut/dracut-wrapper; the .deb diverts dracut to it)
-PKGLIBDIR ?= $(PREFIX)/lib/initoverlayfs
 
 INTEGRATION_UNITS := pre-initoverlayfs.target pre-initoverlayfs.service \
 	pre-initoverlayfs-switch-root.service

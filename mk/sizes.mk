@@ -6,8 +6,9 @@
 #   make check-sizes SIZES_ENFORCE_GOALS=1   a missed size goal fails
 
 .PHONY: check-sizes
-check-sizes: $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+check-sizes: $(BUILD)/initoverlayfs-install $(INIT_BOOT_PROGRAM) $(BUILD)/initoverlayfs
 	INTEGRATION_WORK=$(abspath $(BUILD)/integration) SIZES_ENFORCE_GOALS=$(SIZES_ENFORCE_GOALS) \
-		tests/sizes/run.sh $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+		tests/sizes/run.sh $(BUILD)/initoverlayfs-install $(INIT_BOOT_PROGRAM) \
+		$(BUILD)/initoverlayfs
 
 CHECK_TARGETS += check-sizes

@@ -16,6 +16,6 @@ CHECK_TARGETS += check-ns-verity check-vm-verity
 check-ns-verity: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
 	tests/ns/verity.sh $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
 
-check-vm-verity: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
+check-vm-verity: $(INIT_BOOT_PROGRAM) $(BUILD)/initoverlayfs-install
 	VM_WORK=$(abspath $(VM_WORK)) tests/vm/verity.sh $(BUILD)/initoverlayfs-install \
-		$(BUILD)/initoverlayfs
+		$(INIT_BOOT_PROGRAM)

@@ -21,8 +21,8 @@ CHECK_TARGETS += check-vm-smoke
 # The boot cases (tests/vm/cases.sh): Debian's kernel boots through the
 # pair made by initoverlayfs-install; 2 VMs at a time (VM_JOBS).
 .PHONY: check-vm
-check-vm: $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
-	VM_WORK=$(abspath $(VM_WORK)) tests/vm/cases.sh $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+check-vm: $(INIT_BOOT_PROGRAM) $(BUILD)/initoverlayfs-install
+	VM_WORK=$(abspath $(VM_WORK)) tests/vm/cases.sh $(BUILD)/initoverlayfs-install $(INIT_BOOT_PROGRAM)
 
 CHECK_TARGETS += check-vm
 
@@ -31,5 +31,5 @@ CHECK_TARGETS += check-vm
 # QEMU and print the sizes and the boot timeline.
 .PHONY: demo
 demo: deps
-	$(MAKE) $(BUILD)/initoverlayfs $(BUILD)/initoverlayfs-install
-	@VM_WORK=$(abspath $(VM_WORK)) tests/vm/demo.sh $(BUILD)/initoverlayfs-install $(BUILD)/initoverlayfs
+	$(MAKE) $(INIT_BOOT_PROGRAM) $(BUILD)/initoverlayfs-install
+	@VM_WORK=$(abspath $(VM_WORK)) tests/vm/demo.sh $(BUILD)/initoverlayfs-install $(INIT_BOOT_PROGRAM)

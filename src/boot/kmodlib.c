@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot/kmodlib.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -9,6 +8,23 @@
 #include "common/log.h"
 
 #define KMODLIB_SONAME "libkmod.so.2"
+
+#ifdef IOFS_NO_DLOPEN
+/* The static init-mode program: glibc's dlopen in a static program needs
+ * the very glibc it was linked with, which no initramfs promises. */
+int kmodlib_open(struct kmodlib *k)
+{
+	memset(k, 0, sizeof(*k));
+	log_debug("%s: not opened by the static boot program", KMODLIB_SONAME);
+	return -ENOENT;
+}
+
+void kmodlib_close(struct kmodlib *k)
+{
+	memset(k, 0, sizeof(*k));
+}
+#else
+#include <dlfcn.h>
 
 static const struct {
 	const char *name;
@@ -57,3 +73,4 @@ void kmodlib_close(struct kmodlib *k)
 		dlclose(k->handle);
 	memset(k, 0, sizeof(*k));
 }
+#endif

@@ -26,8 +26,8 @@ const struct boot_module boot_modules[] = {
 	{ "uas", BOOT_MODULES_STORAGE, false },
 	{ "xhci_pci", BOOT_MODULES_STORAGE, false },
 	{ "ehci_pci", BOOT_MODULES_STORAGE, false },
-	/* required with --verity only */
-	{ "dm_verity", BOOT_MODULES_MOUNT, false },
+	/* required with --verity (plan_mini) */
+	{ "dm_verity", BOOT_MODULES_VERITY, false },
 	{ NULL, 0, false },
 };
 

@@ -29,13 +29,17 @@ struct modset {
 int modset_add(struct modset *set, const char *moddir, const char *name, bool required,
 	       const char *why);
 
-/* The modules every mini-initramfs carries (the installer's own and, through
+/* The modules of a mini-initramfs (the installer's own and, through
  * `initoverlayfs-install --print-modules`, those the dracut module and the
- * initramfs-tools hook make), by what they are for. */
+ * initramfs-tools hook make), by what they are for. The installer's own
+ * carries mount and storage always and verity with --verity only; the
+ * others carry all three, as they cannot know whether the image will have
+ * a hash tree. */
 enum boot_module_set {
 	BOOT_MODULES_MOUNT = 1,	  /* what the boot program mounts the image with */
 	BOOT_MODULES_STORAGE = 2, /* drivers of the usual boot devices */
-	BOOT_MODULES_ALL = BOOT_MODULES_MOUNT | BOOT_MODULES_STORAGE,
+	BOOT_MODULES_VERITY = 4,  /* what it mounts an image with a hash tree with */
+	BOOT_MODULES_ALL = BOOT_MODULES_MOUNT | BOOT_MODULES_STORAGE | BOOT_MODULES_VERITY,
 };
 
 struct boot_module {

@@ -136,9 +136,12 @@ static void help(void)
 	       "                           BOOT-DIR/initramfs-KVER.img)\n"
 	       "  -a, --add-modules LIST   more kernel modules for the mini-initramfs, separated\n"
 	       "                           by commas or spaces (dependencies follow)\n"
-	       "      --boot-program FILE  the boot program installed as /init (default: the\n"
-	       "                           initoverlayfs next to this program, or\n"
-	       "                           $INITOVERLAYFS_BOOT_PROGRAM; with --root the tree's\n"
+	       "      --boot-program FILE  the boot program installed as /init (default:\n"
+	       "                           $INITOVERLAYFS_BOOT_PROGRAM, else the static\n"
+	       "                           initoverlayfs-init next to this program or in\n"
+	       "                           ../lib/initoverlayfs from it, else the initoverlayfs\n"
+	       "                           next to it; with --root the tree's\n"
+	       "                           /usr/lib/initoverlayfs/initoverlayfs-init, else its\n"
 	       "                           /usr/sbin/initoverlayfs, FILE a path inside it)\n"
 	       "      --initramfs-compression ALG[,LEVEL]\n"
 	       "%*s",
@@ -170,10 +173,13 @@ static void help(void)
 	       "      --list-steps         print the names of the run's steps (see\n"
 	       "                           INITOVERLAYFS_INSTALL_CRASH_AT) and exit\n"
 	       "      --print-modules[=SET]\n"
-	       "                           print the modules every mini-initramfs gets, one\n"
-	       "                           name a line, and exit; SET: 'mount' (what the boot\n"
+	       "                           print the modules a mini-initramfs gets, one name\n"
+	       "                           a line, and exit; SET: 'mount' (what the boot\n"
 	       "                           program mounts the image with), 'storage' (drivers\n"
-	       "                           of the usual boot devices) or 'all' (default)\n"
+	       "                           of the usual boot devices), 'verity' (what it\n"
+	       "                           mounts an image with a hash tree with: this\n"
+	       "                           program's own mini-initramfs gets them with\n"
+	       "                           --verity only) or 'all' (default: the three)\n"
 	       "      --print-compressions print the initramfs compressions this program\n"
 	       "                           reads, one a line, and exit: NAME, its magic\n"
 	       "                           numbers (hex, space separated), the command that\n"
@@ -190,13 +196,15 @@ static void help(void)
 	       "  -h, --help               show this help and exit\n"
 	       "  -V, --version            show the version and exit\n"
 	       "\n");
-	module_names(names, sizeof(names), BOOT_MODULES_ALL);
+	module_names(names, sizeof(names), BOOT_MODULES_MOUNT | BOOT_MODULES_STORAGE);
 	snprintf(text, sizeof(text),
-		 "Mini-initramfs (mode init): /init and its shared libraries, the config, "
+		 "Mini-initramfs (mode init): /init (the static initoverlayfs-init where it is "
+		 "installed) and its shared libraries, the config, "
 		 "/etc/initrd-release, /dev/console and /dev/null, the mount points (initoverlayfs "
 		 "--print-mount-points), and the "
 		 "kernel modules it needs with their dependencies: %s (--print-modules), the "
-		 "boot file system's driver, the config's 'modules' and --add-modules.",
+		 "boot file system's driver, dm_verity with --verity, the config's 'modules' and "
+		 "--add-modules.",
 		 names);
 	print_wrapped(text, 0, 0);
 	printf("\n"
@@ -250,6 +258,7 @@ static int print_modules(const char *which)
 		{ "all", BOOT_MODULES_ALL },
 		{ "mount", BOOT_MODULES_MOUNT },
 		{ "storage", BOOT_MODULES_STORAGE },
+		{ "verity", BOOT_MODULES_VERITY },
 	};
 	size_t i;
 
@@ -257,7 +266,8 @@ static int print_modules(const char *which)
 		if (strcmp(sets[i].name, which ? which : "all") == 0)
 			break;
 	if (i == sizeof(sets) / sizeof(sets[0])) {
-		log_error("--print-modules=%s: expected 'mount', 'storage' or 'all'", which);
+		log_error("--print-modules=%s: expected 'mount', 'storage', 'verity' or 'all'",
+			  which);
 		return 2;
 	}
 	for (const struct boot_module *m = boot_modules; m->name; m++)

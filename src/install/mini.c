@@ -197,9 +197,11 @@ int mini_resolve_modules(const char *moddir, const char *kconfig_dir, const stru
 	int e = 0;
 
 	for (const struct boot_module *m = boot_modules; m->name && e == 0; m++)
-		e = modset_add(set, moddir, m->name, m->required,
-			       m->set == BOOT_MODULES_MOUNT ? "what the image is mounted with"
-							    : "a usual boot device's driver");
+		if (m->set != BOOT_MODULES_VERITY)
+			e = modset_add(set, moddir, m->name, m->required,
+				       m->set == BOOT_MODULES_MOUNT
+					       ? "what the image is mounted with"
+					       : "a usual boot device's driver");
 	if (e == 0 && cfg->bootfstype[0]) {
 		char alias[CONFIG_VALUE_MAX + 4];
 

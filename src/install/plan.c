@@ -356,14 +356,27 @@ static int check_compressions(struct plan *p)
 	return 0;
 }
 
-/* Where the distributions' packages put the boot program. */
-#define ROOT_BOOT_PROGRAM "/usr/sbin/initoverlayfs"
+/* Where the packages put the boot program: the static one init mode's
+ * mini-initramfs carries alone, and the dynamic one (libc, libblkid) that
+ * systemd mode runs and any mode can take. */
+#define INIT_BOOT_PROGRAM_NAME "initoverlayfs-init"
+#define ROOT_INIT_BOOT_PROGRAM "/usr/lib/initoverlayfs/" INIT_BOOT_PROGRAM_NAME
+#define ROOT_BOOT_PROGRAM      "/usr/sbin/initoverlayfs"
 
-/* --root: the tree's own boot program, for its own libraries. */
+/* --root: the tree's own boot program (the static one if the tree has it),
+ * for the tree's own libraries. */
 static int find_root_boot_program(struct plan *p)
 {
-	int e;
+	int e = -ENOENT;
 
+	if (!p->o->boot_program) {
+		fmt_path(p->boot_program_in_root, sizeof(p->boot_program_in_root), "%s",
+			 ROOT_INIT_BOOT_PROGRAM);
+		e = sysroot_resolve(p->root, p->boot_program_in_root, p->boot_program,
+				    sizeof(p->boot_program));
+		if (e == 0 && access(p->boot_program, X_OK) == 0)
+			return 0;
+	}
 	fmt_path(p->boot_program_in_root, sizeof(p->boot_program_in_root), "%s",
 		 p->o->boot_program ? p->o->boot_program : ROOT_BOOT_PROGRAM);
 	e = sysroot_resolve(p->root, p->boot_program_in_root, p->boot_program,
@@ -377,7 +390,9 @@ static int find_root_boot_program(struct plan *p)
 }
 
 /* This system's: --boot-program, $INITOVERLAYFS_BOOT_PROGRAM, else the
- * one next to this program (build/ in the tree, $SBINDIR installed). */
+ * static one next to this program (build/) or in the package's directory
+ * beside $SBINDIR (/usr/sbin: /usr/lib/initoverlayfs), else the dynamic
+ * one next to this program (build/, $SBINDIR). */
 static int find_host_boot_program(struct plan *p)
 {
 	const char *prog = p->o->boot_program;
@@ -395,8 +410,19 @@ static int find_host_boot_program(struct plan *p)
 	if (e < 0)
 		return log_step_error("boot program: readlink", "/proc/self/exe", e);
 	*strrchr(self, '/') = '\0';
-	if (path_join3(p->boot_program, sizeof(p->boot_program), "", self, "initoverlayfs") < 0)
-		return log_step_error("boot program", self, -ENAMETOOLONG);
+	const char *const candidates[][2] = {
+		{ self, INIT_BOOT_PROGRAM_NAME },
+		{ self, "../lib/initoverlayfs/" INIT_BOOT_PROGRAM_NAME },
+		{ self, "initoverlayfs" },
+	};
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		if (path_join3(p->boot_program, sizeof(p->boot_program), "", candidates[i][0],
+			       candidates[i][1]) < 0)
+			return log_step_error("boot program", candidates[i][0], -ENAMETOOLONG);
+		if (access(p->boot_program, X_OK) == 0)
+			return 0;
+	}
+	/* not there: check_boot_program names the dynamic one */
 	return 0;
 }
 
@@ -717,8 +743,9 @@ static int plan_mini(struct plan *p)
 		kconfig_dir[0] = '\0';
 	e = mini_resolve_modules(p->moddir, kconfig_dir, &p->cfg, p->o->add_modules, &p->modules);
 	/* --verity: a kernel without dm_verity must fail here, not at boot */
-	if (e == 0 && p->verity)
-		e = modset_add(&p->modules, p->moddir, "dm_verity", true, "--verity");
+	for (const struct boot_module *m = boot_modules; m->name && e == 0 && p->verity; m++)
+		if (m->set == BOOT_MODULES_VERITY)
+			e = modset_add(&p->modules, p->moddir, m->name, true, "--verity");
 	return e;
 }
 

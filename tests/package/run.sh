@@ -100,7 +100,8 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 /usr/lib/kernel/install.d/59-initoverlayfs.install
 /etc/kernel/postinst.d/zz-initoverlayfs /etc/kernel/postrm.d/zz-initoverlayfs
 /etc/initramfs/post-update.d/initoverlayfs
-/usr/lib/initoverlayfs/dracut-wrapper"
+/usr/lib/initoverlayfs/dracut-wrapper
+/usr/lib/initoverlayfs/initoverlayfs-init"
 # Installed only once `make install` ships them (initramfs-tools/).
 OPTIONAL_FILES="/usr/share/initramfs-tools/hooks/initoverlayfs
 /usr/share/initramfs-tools/scripts/initoverlayfs"

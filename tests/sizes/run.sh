@@ -16,7 +16,10 @@
 # hostonly 1 MiB, systemd 6 MiB) are printed as met or missed; with
 # SIZES_ENFORCE_GOALS=1 a missed goal fails the tier.
 #
-# Usage: tests/sizes/run.sh [INSTALLER [BOOT_PROGRAM]] (root: the installer
+# Usage: tests/sizes/run.sh [INSTALLER [BOOT_PROGRAM [SYSTEMD_BOOT_PROGRAM]]]
+# (BOOT_PROGRAM: init mode's, default build/initoverlayfs-init, else
+# build/initoverlayfs; SYSTEMD_BOOT_PROGRAM: the one dracut put into the
+# systemd-mode image, default build/initoverlayfs) (root: the installer
 # needs it)
 set -u
 
@@ -25,7 +28,10 @@ TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/runner.sh"
 
 INSTALL=$(realpath "${1:-build/initoverlayfs-install}")
-BOOTPROG=$(realpath "${2:-build/initoverlayfs}")
+BOOTPROG=${2:-build/initoverlayfs-init}
+[ -n "${2:-}" ] || [ -x "$BOOTPROG" ] || BOOTPROG=build/initoverlayfs
+BOOTPROG=$(realpath "$BOOTPROG")
+SYSTEMD_BOOTPROG=$(realpath "${3:-build/initoverlayfs}")
 INTEGRATION_OUT=$(realpath -m "${INTEGRATION_WORK:-$TOP/build/integration}")
 WORK=$(mktemp -d /var/tmp/iofs-sizes.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -100,8 +106,8 @@ hostonly_row() {
 
 case_systemd() {
 	local img=$INTEGRATION_OUT/mini-systemd-$KVER.img size
-	if [ ! -s "$img" ] || [ "$img" -ot "$BOOTPROG" ]; then
-		fail "systemd mode: no $img newer than $BOOTPROG: make check-integration makes it (dracut), then run this again"
+	if [ ! -s "$img" ] || [ "$img" -ot "$SYSTEMD_BOOTPROG" ]; then
+		fail "systemd mode: no $img newer than $SYSTEMD_BOOTPROG: make check-integration makes it (dracut), then run this again"
 	fi
 	size=$(stat -c %s "$img")
 	mkdir -p "$WORK/systemd"

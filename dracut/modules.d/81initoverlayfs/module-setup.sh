@@ -40,8 +40,8 @@ _iofs_install() {
 }
 
 # _iofs_modules SET: the kernel modules of SET ('mount': what the boot
-# program mounts the image with, 'storage': boot device drivers), one a
-# line, as the installer lists them.
+# program mounts the image with, 'verity': and one with a hash tree,
+# 'storage': boot device drivers), one a line, as the installer lists them.
 _iofs_modules() {
     local _out
     if ! _out=$("$(_iofs_install)" --print-modules="$1"); then
@@ -106,8 +106,9 @@ depends() {
 # called by dracut
 installkernel() {
     local _fstype _extra _mods
-    # what the boot program itself mounts with: always, whatever the host uses
-    _mods=$(_iofs_modules mount) || return 1
+    # what the boot program itself mounts with, with or without a hash
+    # tree: always, whatever the host uses
+    _mods="$(_iofs_modules mount) $(_iofs_modules verity)" || return 1
     # shellcheck disable=SC2086
     hostonly='' instmods $_mods
     _fstype=$(_iofs_conf_value bootfstype)
