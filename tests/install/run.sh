@@ -44,8 +44,12 @@ MODDIR=/lib/modules/$KVER
 mkdir -p "$CACHE"
 
 # The modules every mini-initramfs must carry: those the installer lists
-# and the boot file system's (ext4 in these tests).
-ROOT_MODULES="$("$INSTALL" --print-modules) ext4" || die "$INSTALL --print-modules failed"
+# (without its 'verity' set: dm_verity comes with --verity only) and the boot
+# file system's (ext4 in these tests).
+MOUNT_MODULES=$("$INSTALL" --print-modules=mount) || die "$INSTALL --print-modules=mount failed"
+STORAGE_MODULES=$("$INSTALL" --print-modules=storage) ||
+	die "$INSTALL --print-modules=storage failed"
+ROOT_MODULES="$MOUNT_MODULES $STORAGE_MODULES ext4"
 # The directories the boot program mounts on ("KEY PATH" lines).
 MOUNT_POINTS=$("$BOOTPROG" --print-mount-points) || die "$BOOTPROG --print-mount-points failed"
 MOUNT_POINTS=$(echo "$MOUNT_POINTS" | cut -d' ' -f2 | sed 's|^/||')

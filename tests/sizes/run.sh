@@ -59,6 +59,20 @@ parts() {
 		LC_ALL=C sort -rn
 }
 
+# boot_program_kind FILE: "static" or the shared libraries FILE needs
+boot_program_kind() {
+	local needed
+	needed=$(readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ') ||
+		fail "readelf -d $1 failed"
+	if [ -n "$needed" ]; then
+		echo "needs $needed"
+	elif readelf -l "$1" | grep -q 'Requesting program interpreter'; then
+		echo "dynamic, no library"
+	else
+		echo "static"
+	fi
+}
+
 # goal NAME BYTES LIMIT: prints whether BYTES is within LIMIT
 goal() {
 	if [ "$2" -le "$3" ]; then
@@ -83,6 +97,7 @@ case_generic() {
 	local size
 	size=$(stat -c %s "$img")
 	echo "generic init mode ($KVER, bootfstype ext4): $size bytes ($(mib "$size"))"
+	echo "  /init: $BOOTPROG ($(boot_program_kind "$stage/init"))"
 	echo "    zstd -19       bytes  part"
 	parts "$stage" 10
 	goal "generic init mode" "$size" $((2 * MIB))
