@@ -38,7 +38,7 @@ static void run_shell(void)
 	if (e < 0)
 		log_warning(
 			"emergency shell: standard input cannot be its controlling terminal: %s",
-			strerror(-e));
+			errno_text(-e));
 	log_error("starting emergency shell %s", EMERGENCY_SHELL);
 	execl(EMERGENCY_SHELL, EMERGENCY_SHELL, (char *)NULL);
 	log_step_error("emergency shell", EMERGENCY_SHELL, -errno);

@@ -53,7 +53,7 @@ static int configure_legacy(int loop_fd, int image_fd, const char *image_name)
 		return r;
 	}
 	if (ioctl(loop_fd, LOOP_SET_DIRECT_IO, 1UL) < 0)
-		log_debug("loop: direct I/O not available: %s", strerror(errno));
+		log_debug("loop: direct I/O not available: %s", errno_text(errno));
 	return 0;
 }
 

@@ -175,7 +175,7 @@ static int kmod_load(struct module_loader *ml, const char *name_or_alias)
 
 		r = kmod_insert_one(ml, mod);
 		if (r < 0)
-			log_debug("module %s: %s", ml->lib.module_get_name(mod), strerror(-r));
+			log_debug("module %s: %s", ml->lib.module_get_name(mod), errno_text(-r));
 		ml->lib.module_unref(mod);
 		if (r == 0)
 			loaded++;
@@ -263,7 +263,7 @@ static int plan_insert_one(struct module_loader *ml, struct modplan_module *mod)
 		}
 	}
 	if (r < 0) {
-		log_debug("module %s (%s): %s", mod->name, mod->path, strerror(-r));
+		log_debug("module %s (%s): %s", mod->name, mod->path, errno_text(-r));
 		mod->state = MODPLAN_FAILED;
 		mod->error = r;
 		return r;
@@ -367,7 +367,7 @@ static void load_modalias(struct module_loader *ml, const char *modalias)
 	int r = modules_load(ml, modalias);
 
 	if (r < 0)
-		log_warning("module for device alias %s: %s (%s)", modalias, strerror(-r),
+		log_warning("module for device alias %s: %s (%s)", modalias, errno_text(-r),
 			    errno_name(-r));
 }
 

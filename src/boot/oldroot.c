@@ -88,7 +88,7 @@ static unsigned detach_all(int root_fd, const struct stat *root_st, unsigned *fa
 	fd = dup(root_fd);
 	dir = fd < 0 ? NULL : fdopendir(fd);
 	if (!dir) {
-		log_warning("release old root: cannot read the old root: %s", strerror(errno));
+		log_warning("release old root: cannot read the old root: %s", errno_text(errno));
 		if (fd >= 0)
 			close(fd);
 		(*failed)++;
@@ -108,7 +108,7 @@ static unsigned detach_all(int root_fd, const struct stat *root_st, unsigned *fa
 			r = depth < MAX_STACKED ? detach_entry(root_fd, de->d_name) : -ELOOP;
 			if (r < 0) {
 				log_warning("release old root: /%s: %s (%s), it stays mounted",
-					    de->d_name, strerror(-r), errno_name(-r));
+					    de->d_name, errno_text(-r), errno_name(-r));
 				(*failed)++;
 				break;
 			}

@@ -37,7 +37,7 @@ int ctx_path(const struct boot_context *ctx, char *out, size_t size, const char 
 /* The line an undo that failed leaves: what stays, and why. Returns r. */
 static int undo_failed(const char *step, const char *path, int r, const char *what_stays)
 {
-	log_warning("undo %s: %s: %s (%s), %s", step, path, strerror(-r), errno_name(-r),
+	log_warning("undo %s: %s: %s (%s), %s", step, path, errno_text(-r), errno_name(-r),
 		    what_stays);
 	return r;
 }
@@ -69,10 +69,10 @@ static int step_mount_apifs(struct boot_context *ctx, char *detail, size_t detai
 		return log_step_error("mount API filesystems", failed, r);
 	r = console_ensure_stdio();
 	if (r < 0)
-		log_warning("no console for standard I/O: /dev/console: %s", strerror(-r));
+		log_warning("no console for standard I/O: /dev/console: %s", errno_text(-r));
 	r = log_open_kmsg(NULL);
 	if (r < 0)
-		log_warning("cannot log to /dev/kmsg: %s, logging to the console", strerror(-r));
+		log_warning("cannot log to /dev/kmsg: %s, logging to the console", errno_text(-r));
 	snprintf(detail, detail_size, "mounted /proc, /sys, /dev, /run");
 	return 0;
 }
@@ -144,7 +144,7 @@ static void load_needed_module(const char *name)
 	int r = modules_load(&loader, name);
 
 	if (r < 0)
-		log_warning("load module %s: %s (%s)", name, strerror(-r), errno_name(-r));
+		log_warning("load module %s: %s (%s)", name, errno_text(-r), errno_name(-r));
 }
 
 static int step_load_modules(struct boot_context *ctx, char *detail, size_t detail_size)
@@ -195,7 +195,7 @@ static int step_load_modules(struct boot_context *ctx, char *detail, size_t deta
 	if (ctx->mode == BOOT_MODE_INIT) {
 		r = modules_uevent_listen(&loader);
 		if (r < 0)
-			log_warning("no kernel uevents (%s), polling for devices", strerror(-r));
+			log_warning("no kernel uevents (%s), polling for devices", errno_text(-r));
 		r = modules_coldplug(&loader);
 		if (r < 0)
 			return log_step_error("load modules", "/sys/devices", r);
@@ -437,7 +437,7 @@ static int step_mount_image(struct boot_context *ctx, char *detail, size_t detai
 		if (r < 0)
 			log_warning("mount image: %s: deferred removal: %s (%s), the device "
 				    "stays after the boot",
-				    VERITY_DM_NAME, strerror(-r), errno_name(-r));
+				    VERITY_DM_NAME, errno_text(-r), errno_name(-r));
 		ctx->lower_mounted = true;
 		snprintf(detail, detail_size, "%s on %s (%s, verity %s over loop %s%s)",
 			 ctx->image_path, target, ctx->cfg.fstype, ctx->verity_device,
@@ -578,7 +578,7 @@ static int step_release_layers(struct boot_context *ctx, char *detail, size_t de
 	ctx->upper_mounted = r < 0;
 	if (r < 0) {
 		log_warning("release layers: %s: %s (%s), it stays mounted",
-			    failed ? failed : LOWER_DIR, strerror(-r), errno_name(-r));
+			    failed ? failed : LOWER_DIR, errno_text(-r), errno_name(-r));
 		snprintf(detail, detail_size, "not all released");
 		return 0;
 	}
@@ -732,7 +732,7 @@ static int step_release_old_root(struct boot_context *ctx, char *detail, size_t 
 	if (pid < 0) {
 		log_warning("release old root: cannot start its helper: %s (%s), the overlay "
 			    "and /boot stay held after the next switch",
-			    strerror((int)-pid), errno_name((int)-pid));
+			    errno_text((int)-pid), errno_name((int)-pid));
 		snprintf(detail, detail_size, "no helper");
 		return 0;
 	}

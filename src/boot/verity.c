@@ -187,7 +187,7 @@ static int create_and_activate(int control_fd, const struct config_verity *v, de
 		e = remove_device(control_fd, 0);
 		if (e < 0)
 			log_warning("verity: cannot remove %s after the failure: %s",
-				    VERITY_DM_NAME, strerror(-e));
+				    VERITY_DM_NAME, errno_text(-e));
 	}
 	return r;
 }

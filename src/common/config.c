@@ -736,7 +736,7 @@ int config_load_file(struct config *cfg, const char *path, struct config_error *
 	set_origin(err, path);
 	len = read_small_file(path, text, sizeof(text));
 	if (len < 0)
-		return fail(err, 0, (int)len, "cannot read: %s", strerror((int)-len));
+		return fail(err, 0, (int)len, "cannot read: %s", errno_text((int)-len));
 	if (memchr(text, '\0', (size_t)len) != NULL)
 		return fail(err, 0, -EINVAL, "NUL byte in file");
 	return config_parse_text(cfg, text, path, err);

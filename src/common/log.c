@@ -176,58 +176,76 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The errors the boot program meets, with glibc's words for them: its
+ * lines read the same whichever libc it is linked with (the static one is
+ * musl's, whose strerror words some differently). */
+static const struct errno_entry {
+	int value;
+	const char *name;
+	const char *text;
+} errno_table[] = {
+	{ EPERM, "EPERM", "Operation not permitted" },
+	{ ENOENT, "ENOENT", "No such file or directory" },
+	{ EIO, "EIO", "Input/output error" },
+	{ ENXIO, "ENXIO", "No such device or address" },
+	{ E2BIG, "E2BIG", "Argument list too long" },
+	{ ENOEXEC, "ENOEXEC", "Exec format error" },
+	{ EBADF, "EBADF", "Bad file descriptor" },
+	{ EAGAIN, "EAGAIN", "Resource temporarily unavailable" },
+	{ ENOMEM, "ENOMEM", "Cannot allocate memory" },
+	{ EACCES, "EACCES", "Permission denied" },
+	{ EFAULT, "EFAULT", "Bad address" },
+	{ ENOTBLK, "ENOTBLK", "Block device required" },
+	{ EBUSY, "EBUSY", "Device or resource busy" },
+	{ EEXIST, "EEXIST", "File exists" },
+	{ ENODEV, "ENODEV", "No such device" },
+	{ ENOTDIR, "ENOTDIR", "Not a directory" },
+	{ EISDIR, "EISDIR", "Is a directory" },
+	{ EINVAL, "EINVAL", "Invalid argument" },
+	{ ENFILE, "ENFILE", "Too many open files in system" },
+	{ EMFILE, "EMFILE", "Too many open files" },
+	{ ENOTTY, "ENOTTY", "Inappropriate ioctl for device" },
+	{ EFBIG, "EFBIG", "File too large" },
+	{ ENOSPC, "ENOSPC", "No space left on device" },
+	{ EROFS, "EROFS", "Read-only file system" },
+	{ ERANGE, "ERANGE", "Numerical result out of range" },
+	{ ENAMETOOLONG, "ENAMETOOLONG", "File name too long" },
+	{ ENOSYS, "ENOSYS", "Function not implemented" },
+	{ ENOTEMPTY, "ENOTEMPTY", "Directory not empty" },
+	{ ELOOP, "ELOOP", "Too many levels of symbolic links" },
+	{ ENODATA, "ENODATA", "No data available" },
+	{ ETIMEDOUT, "ETIMEDOUT", "Connection timed out" },
+	{ EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported" },
+	{ EUCLEAN, "EUCLEAN", "Structure needs cleaning" },
+	{ ENOMEDIUM, "ENOMEDIUM", "No medium found" },
+	{ EBADMSG, "EBADMSG", "Bad message" },
+	{ EKEYREJECTED, "EKEYREJECTED", "Key was rejected by service" },
+	{ ECHILD, "ECHILD", "No child processes" },
+	{ ESRCH, "ESRCH", "No such process" },
+	{ EINTR, "EINTR", "Interrupted system call" },
+	{ EXDEV, "EXDEV", "Invalid cross-device link" },
+};
+
+static const struct errno_entry *errno_entry(int errnum)
+{
+	for (size_t i = 0; i < sizeof(errno_table) / sizeof(errno_table[0]); i++)
+		if (errno_table[i].value == errnum)
+			return &errno_table[i];
+	return NULL;
+}
+
 const char *errno_name(int errnum)
 {
-	static const struct {
-		int value;
-		const char *name;
-	} names[] = {
-		{ EPERM, "EPERM" },
-		{ ENOENT, "ENOENT" },
-		{ EIO, "EIO" },
-		{ ENXIO, "ENXIO" },
-		{ E2BIG, "E2BIG" },
-		{ ENOEXEC, "ENOEXEC" },
-		{ EBADF, "EBADF" },
-		{ EAGAIN, "EAGAIN" },
-		{ ENOMEM, "ENOMEM" },
-		{ EACCES, "EACCES" },
-		{ EFAULT, "EFAULT" },
-		{ ENOTBLK, "ENOTBLK" },
-		{ EBUSY, "EBUSY" },
-		{ EEXIST, "EEXIST" },
-		{ ENODEV, "ENODEV" },
-		{ ENOTDIR, "ENOTDIR" },
-		{ EISDIR, "EISDIR" },
-		{ EINVAL, "EINVAL" },
-		{ ENFILE, "ENFILE" },
-		{ EMFILE, "EMFILE" },
-		{ ENOTTY, "ENOTTY" },
-		{ EFBIG, "EFBIG" },
-		{ ENOSPC, "ENOSPC" },
-		{ EROFS, "EROFS" },
-		{ ERANGE, "ERANGE" },
-		{ ENAMETOOLONG, "ENAMETOOLONG" },
-		{ ENOSYS, "ENOSYS" },
-		{ ENOTEMPTY, "ENOTEMPTY" },
-		{ ELOOP, "ELOOP" },
-		{ ENODATA, "ENODATA" },
-		{ ETIMEDOUT, "ETIMEDOUT" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" },
-		{ EUCLEAN, "EUCLEAN" },
-		{ ENOMEDIUM, "ENOMEDIUM" },
-		{ EBADMSG, "EBADMSG" },
-		{ EKEYREJECTED, "EKEYREJECTED" },
-		{ ECHILD, "ECHILD" },
-		{ ESRCH, "ESRCH" },
-		{ EINTR, "EINTR" },
-		{ EXDEV, "EXDEV" },
-	};
+	const struct errno_entry *e = errno_entry(errnum);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].value == errnum)
-			return names[i].name;
-	return "E?";
+	return e ? e->name : "E?";
+}
+
+const char *errno_text(int errnum)
+{
+	const struct errno_entry *e = errno_entry(errnum);
+
+	return e ? e->text : strerror(errnum);
 }
 
 int log_step_error(const char *step, const char *path, int err)
@@ -235,9 +253,9 @@ int log_step_error(const char *step, const char *path, int err)
 	int errnum = err < 0 ? -err : err;
 
 	if (path && path[0])
-		log_error("%s: %s: %s (%s)", step, path, strerror(errnum), errno_name(errnum));
+		log_error("%s: %s: %s (%s)", step, path, errno_text(errnum), errno_name(errnum));
 	else
-		log_error("%s: %s (%s)", step, strerror(errnum), errno_name(errnum));
+		log_error("%s: %s (%s)", step, errno_text(errnum), errno_name(errnum));
 	return err < 0 ? err : -err;
 }
 
@@ -250,7 +268,7 @@ int log_errno(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(context, sizeof(context), fmt, ap);
 	va_end(ap);
-	log_error("%s: %s (%s)", context, strerror(errnum), errno_name(errnum));
+	log_error("%s: %s (%s)", context, errno_text(errnum), errno_name(errnum));
 	return err < 0 ? err : -err;
 }
 

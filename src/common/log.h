@@ -57,5 +57,9 @@ __attribute__((format(printf, 2, 3))) int log_errno(int err, const char *fmt, ..
 /* Symbolic name of an errno value ("ENOENT"), or "E?" when unknown. */
 const char *errno_name(int errnum);
 
+/* What the error means, as glibc's strerror words it, for the errors of
+ * errno_name's table (the same text under musl); strerror's otherwise. */
+const char *errno_text(int errnum);
+
 /* Microseconds on CLOCK_MONOTONIC, the clock the kernel log uses. */
 uint64_t now_usec(void);
