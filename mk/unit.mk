@@ -14,7 +14,7 @@
 # Installer parts: tests/unit/test-install-NAME.c links src/install/NAME.c
 # (never main.c) and the installer's libraries; a part that needs more of
 # the installer lists those objects as extra prerequisites below.
-UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods sysroot
+UNIT_INSTALL_PARTS := kver digest bootfs elfdeps plan refs kmods sysroot hostonly
 # Boot program parts: tests/unit/test-boot-NAME.c links src/boot/NAME.c
 # (pure logic beside the system calls; libblkid and libkmod linked).
 UNIT_BOOT_PARTS := bootdev
@@ -52,6 +52,8 @@ $(UNIT_DIR)/test-install-elfdeps: $(UNIT_INSTALL_EXTRA)
 $(UNIT_DIR)/test-install-sysroot: $(call asan_obj,src/install/kver.c)
 # kmods keeps its lists in elfdeps.c's strv
 $(UNIT_DIR)/test-install-kmods: $(call asan_obj,src/install/elfdeps.c) $(UNIT_INSTALL_EXTRA)
+# hostonly keeps its lists in elfdeps.c's strv
+$(UNIT_DIR)/test-install-hostonly: $(call asan_obj,src/install/elfdeps.c) $(UNIT_INSTALL_EXTRA)
 # refs reads initramfs files (unpack.c, segment.c, compress.c) and keeps a
 # list (elfdeps.c's strv)
 UNIT_REFS_EXTRA := $(call asan_obj,src/install/unpack.c src/install/segment.c \

@@ -18,6 +18,7 @@ struct options {
 	bool force;
 	bool dry_run;
 	bool verbose;
+	bool hostonly;		 /* --hostonly: the boot device's drivers, not the usual ones */
 	int verity;		 /* --verity 1, --no-verity 0; -1: the config's */
 	const char *verity_salt; /* hex; NULL: derived from the image */
 	enum install_mode mode;

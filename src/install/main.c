@@ -136,6 +136,14 @@ static void help(void)
 	       "                           BOOT-DIR/initramfs-KVER.img)\n"
 	       "  -a, --add-modules LIST   more kernel modules for the mini-initramfs, separated\n"
 	       "                           by commas or spaces (dependencies follow)\n"
+	       "      --hostonly           only the drivers of the devices that hold the boot\n"
+	       "                           file system on this machine (its sysfs chain:\n"
+	       "                           each device's modalias and bound driver), not\n"
+	       "                           those of every usual boot device: a smaller\n"
+	       "                           mini-initramfs that boots this machine only.\n"
+	       "                           Init mode; refused with --root and where /boot is\n"
+	       "                           not on a disk or a partition (device-mapper, md,\n"
+	       "                           btrfs, NFS)\n"
 	       "      --boot-program FILE  the boot program installed as /init (default:\n"
 	       "                           $INITOVERLAYFS_BOOT_PROGRAM, else the static\n"
 	       "                           initoverlayfs-init next to this program or in\n"
@@ -342,6 +350,7 @@ enum {
 	OPT_BOOT_LAYOUT,
 	OPT_BOOTFS,
 	OPT_BOOTFSTYPE,
+	OPT_HOSTONLY,
 };
 
 int main(int argc, char **argv)
@@ -361,6 +370,7 @@ int main(int argc, char **argv)
 		{ "bootfs", required_argument, NULL, OPT_BOOTFS },
 		{ "bootfstype", required_argument, NULL, OPT_BOOTFSTYPE },
 		{ "initramfs-compression", required_argument, NULL, OPT_INITRAMFS_COMPRESSION },
+		{ "hostonly", no_argument, NULL, OPT_HOSTONLY },
 		{ "verity", no_argument, NULL, OPT_VERITY },
 		{ "no-verity", no_argument, NULL, OPT_NO_VERITY },
 		{ "verity-salt", required_argument, NULL, OPT_VERITY_SALT },
@@ -454,6 +464,9 @@ int main(int argc, char **argv)
 		case OPT_INITRAMFS_COMPRESSION:
 			o.initramfs_compression = optarg;
 			break;
+		case OPT_HOSTONLY:
+			o.hostonly = true;
+			break;
 		case OPT_VERITY:
 			o.verity = 1;
 			break;
@@ -513,6 +526,11 @@ int main(int argc, char **argv)
 	}
 	if (image_ref_of)
 		return print_image_ref(image_ref_of, o.kver);
+	if (o.hostonly && o.root) {
+		log_error("--hostonly: not with --root (the tree's boot device is not this "
+			  "machine's)");
+		return 2;
+	}
 	if (o.verity_salt && o.verity == 0) {
 		log_error("--verity-salt needs --verity, not --no-verity");
 		return 2;

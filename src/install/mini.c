@@ -191,13 +191,13 @@ static int add_fat_nls(struct modset *set, const char *moddir, const char *kconf
 }
 
 int mini_resolve_modules(const char *moddir, const char *kconfig_dir, const struct config *cfg,
-			 const char *add_modules, struct modset *set)
+			 enum boot_module_set sets, const char *add_modules, struct modset *set)
 {
 	char fs_why[CONFIG_VALUE_MAX + 32];
 	int e = 0;
 
 	for (const struct boot_module *m = boot_modules; m->name && e == 0; m++)
-		if (m->set != BOOT_MODULES_VERITY)
+		if (m->set & sets)
 			e = modset_add(set, moddir, m->name, m->required,
 				       m->set == BOOT_MODULES_MOUNT
 					       ? "what the image is mounted with"

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "install/elfdeps.h"
+#include "install/kmods.h"
 #include "install/pack.h"
 #include "common/config.h"
 
@@ -27,11 +28,12 @@ struct plan;
 struct modset;
 
 /* The modules the mini-initramfs needs, each with why it is in: the boot
- * modules, the boot file system's driver, the config's modules and
- * add_modules (comma or space separated). kconfig_dir holds the
- * kernel's config-KVER (Debian's /boot), "" for none. Logs what failed. */
+ * modules of sets (install/kmods.h), the boot file system's driver, the
+ * config's modules and add_modules (comma or space separated). kconfig_dir
+ * holds the kernel's config-KVER (Debian's /boot), "" for none. Logs what
+ * failed. */
 int mini_resolve_modules(const char *moddir, const char *kconfig_dir, const struct config *cfg,
-			 const char *add_modules, struct modset *set);
+			 enum boot_module_set sets, const char *add_modules, struct modset *set);
 
 /* Stages the tree in WORK/mini: the plan's boot program, libraries and
  * modules. Logs what failed. */

@@ -19,6 +19,7 @@
 #include "install/compress.h"
 #include "install/exec.h"
 #include "install/fsutil.h"
+#include "install/hostonly.h"
 #include "install/mini.h"
 #include "install/refs.h"
 #include "install/segment.h"
@@ -717,6 +718,41 @@ static int load_config(struct plan *p)
 	return 0;
 }
 
+/* --hostonly: the drivers of the chain of devices that holds the boot
+ * file system, instead of those of every usual boot device. */
+static int plan_hostonly(struct plan *p)
+{
+	struct strv names = { 0 }, why = { 0 };
+	char device[PATH_MAX], reason[PATH_MAX + 32];
+	int e;
+
+	if (!p->have_bootfs) {
+		log_error("--hostonly: no mount holds the boot directory %s (%s): no device to "
+			  "take the drivers from",
+			  p->boot_dir, strerror(-p->bootfs_error));
+		return p->bootfs_error < 0 ? p->bootfs_error : -ENOENT;
+	}
+	e = hostonly_chain("/sys", p->bootfs.dev, &names, &why, device, sizeof(device));
+	if (e == -ENODEV)
+		log_error("--hostonly: the boot directory %s is on %s (%s), which is not a block "
+			  "device: no chain of drivers to take (build without --hostonly)",
+			  p->boot_dir, p->bootfs.source, p->bootfs.fstype);
+	else if (e == -EMEDIUMTYPE)
+		log_error("--hostonly: the boot directory %s is on %s (%s), a virtual block "
+			  "device the boot program cannot set up (device-mapper, md, ...): /boot "
+			  "must be a disk or a partition",
+			  p->boot_dir, p->bootfs.source, device);
+	else if (e < 0)
+		log_step_error("--hostonly: read the device chain", device, e);
+	for (size_t i = 0; i < names.n && e == 0; i++) {
+		fmt_path(reason, sizeof(reason), "the boot device's chain: %s", why.v[i]);
+		e = modset_add(&p->modules, p->moddir, names.v[i], false, reason);
+	}
+	strv_free(&names);
+	strv_free(&why);
+	return e;
+}
+
 /* Init mode: what the mini-initramfs carries besides the config. */
 static int plan_mini(struct plan *p)
 {
@@ -741,7 +777,12 @@ static int plan_mini(struct plan *p)
 	/* the kernel's config beside its image, in the tree's /boot */
 	if (in_root(p, "/boot", kconfig_dir, sizeof(kconfig_dir)) < 0)
 		kconfig_dir[0] = '\0';
-	e = mini_resolve_modules(p->moddir, kconfig_dir, &p->cfg, p->o->add_modules, &p->modules);
+	e = mini_resolve_modules(p->moddir, kconfig_dir, &p->cfg,
+				 p->o->hostonly ? BOOT_MODULES_MOUNT
+						: BOOT_MODULES_MOUNT | BOOT_MODULES_STORAGE,
+				 p->o->add_modules, &p->modules);
+	if (e == 0 && p->o->hostonly)
+		e = plan_hostonly(p);
 	/* --verity: a kernel without dm_verity must fail here, not at boot */
 	for (const struct boot_module *m = boot_modules; m->name && e == 0 && p->verity; m++)
 		if (m->set == BOOT_MODULES_VERITY)
@@ -808,6 +849,11 @@ int plan_make(const struct options *o, struct plan *p)
 	/* the config may choose the mode, which decides the tools */
 	if (e == 0)
 		e = load_config(p);
+	if (e == 0 && p->o->hostonly && p->mode != MODE_INIT) {
+		log_error("--hostonly: init mode only (systemd mode's mini-initramfs is dracut's, "
+			  "with udev)");
+		e = -EINVAL;
+	}
 	if (e == 0)
 		e = check_tools(p);
 	if (e == 0 && p->mode == MODE_INIT)

@@ -178,6 +178,7 @@ oracle_modules() {
 }
 
 # check_mini FILE EXTRA_MODULES: structure, config, libraries and modules
+# (those of ROOT_MODULES, or of MINI_MODULES when set, and EXTRA_MODULES)
 check_mini() {
 	local x
 	x=$(mktemp -u "$C/mini.XXXXXX") || fail "mktemp in $C"
@@ -216,7 +217,7 @@ check_mini() {
 	done
 	# exactly the needed set: modprobe's own resolution as the oracle
 	# shellcheck disable=SC2086
-	oracle_modules $ROOT_MODULES $2 >"$x.oracle"
+	oracle_modules ${MINI_MODULES:-$ROOT_MODULES} $2 >"$x.oracle"
 	diff -u "$x.oracle" "$x.kos" || fail "module set differs from modprobe --show-depends"
 	# the module plan the boot program loads from: each module once, stored
 	# decompressed, its load order ending in a module that is there, and
@@ -466,6 +467,52 @@ case_directory() {
 	"" | /sbin/init) ;;
 	*) fail "config init: $(conf_value "$MINI_DIR/etc/initoverlayfs.conf" init), not the default" ;;
 	esac
+}
+
+# chain_wants DIR: what the drivers of the device chain holding DIR are
+# asked by, read from sysfs here (each device's modalias and its bound
+# driver's module, from the block device up), for modprobe to resolve
+chain_wants() {
+	local p
+	p=$(readlink -f "/sys/dev/block/$(stat -c '%Hd:%Ld' "$1")") || return 1
+	case $p in /sys/devices/virtual/block/loop*) return 0 ;; /sys/devices/*) ;; *) return 1 ;; esac
+	while [ "$p" != /sys/devices ]; do
+		if [ -f "$p/modalias" ]; then cat "$p/modalias" || return 1; fi
+		if [ -L "$p/driver/module" ]; then basename "$(readlink "$p/driver/module")" || return 1; fi
+		p=${p%/*}
+	done
+}
+
+# --hostonly: the mount modules, the file system's and the drivers of this
+# machine's chain under the boot directory; none of the usual boot
+# devices' list unless the chain needs it. Refused with --root, in systemd
+# mode and where the boot directory is not on a block device.
+case_hostonly() {
+	new_case hostonly
+	make_tree "$C/src" A
+	iofs -f --hostonly --source "$C/src" --initramfs-compression zstd,3 >"$C/out"
+	cat "$C/out"
+	local wants
+	wants=$(chain_wants "$BOOT") || fail "cannot read the sysfs chain of $BOOT"
+	echo "chain of $BOOT: $(echo "$wants" | paste -sd ' ')"
+	# shellcheck disable=SC2086 # lists
+	MINI_MODULES="$MOUNT_MODULES ext4 $wants" check_mini "$BOOT/initrd.img-$KVER" ""
+	local generic=$C/generic
+	mkdir -p "$generic"
+	iofs -f --source "$C/src" --initramfs-compression zstd,3 --output-initramfs "$generic/mini.img" \
+		>/dev/null
+	[ "$(stat -c %s "$BOOT/initrd.img-$KVER")" -lt "$(stat -c %s "$generic/mini.img")" ] ||
+		fail "the --hostonly mini-initramfs is not smaller than the generic one"
+	expect_error "--hostonly: not with --root" iofs --hostonly --root / --dry-run -f
+	expect_error "--hostonly: init mode only" iofs --hostonly --mode systemd --dry-run -f \
+		--source "$C/src"
+	mkdir -p "$C/tmpfs-boot"
+	mount -t tmpfs -o size=64m iofs-hostonly "$C/tmpfs-boot" || fail "mount tmpfs"
+	local rc=0
+	(BOOT=$C/tmpfs-boot expect_error "is on iofs-hostonly (tmpfs), which is not a block device" \
+		iofs --hostonly --source "$C/src" --dry-run) || rc=$?
+	umount "$C/tmpfs-boot" || fail "umount tmpfs"
+	[ "$rc" = 0 ] || fail "tmpfs boot directory (above)"
 }
 
 # Concatenated segments: an uncompressed early archive, zero padding, then a
@@ -1122,6 +1169,7 @@ run_case dracut-image case_dracut_image
 run_case initramfs-tools-image case_initramfs_tools_image
 run_case source-initramfs-tools case_source_initramfs_tools
 run_case directory case_directory
+run_case hostonly case_hostonly
 run_case segments case_segments
 run_case config-generated case_config_generated
 run_case config-kept case_config_kept

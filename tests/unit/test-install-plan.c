@@ -134,8 +134,34 @@ static void test_directory_source(void **state)
 	assert_string_equal(module_why(&p, "ext4"), "the boot file system (ext4)");
 	assert_non_null(module_why(&p, "jbd2"));
 	assert_string_equal(module_why(&p, "jbd2"), "needed by ext4");
-	/* dm-verity is a boot module whether or not this run uses --verity */
+	/* dm-verity comes with --verity only */
+	assert_null(module_why(&p, "dm-verity"));
+	/* the usual boot devices' drivers (Debian builds ahci as a module) */
+	assert_non_null(module_why(&p, "ahci"));
+	assert_string_equal(module_why(&p, "ahci"), "a usual boot device's driver");
+	plan_free(&p);
+
+	o.verity = 1;
+	assert_int_equal(plan_make(&o, &p), 0);
 	assert_non_null(module_why(&p, "dm-verity"));
+	assert_string_equal(module_why(&p, "dm-verity"), "--verity");
+	plan_free(&p);
+}
+
+/* --hostonly: the drivers of the chain under the boot directory's device
+ * (this machine's: which they are depends on it), none of the usual boot
+ * devices' list; the mount modules and the file system's as always. */
+static void test_hostonly(void **state)
+{
+	struct options o = base_options();
+	struct plan p;
+	o.hostonly = true;
+	assert_int_equal(plan_make(&o, &p), 0);
+	for (size_t i = 0; i < p.modules.why.n; i++)
+		assert_string_not_equal(p.modules.why.v[i], "a usual boot device's driver");
+	assert_string_equal(module_why(&p, "erofs"), "what the image is mounted with");
+	assert_string_equal(module_why(&p, "ext4"), "the boot file system (ext4)");
+	assert_null(module_why(&p, "usb-storage"));
 	plan_free(&p);
 }
 
@@ -525,7 +551,7 @@ int main(void)
 		cmocka_unit_test(test_stale_images),	 cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_printed_plan),	 cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_original_config),	 cmocka_unit_test(test_config_verity),
-		cmocka_unit_test(test_mini_source),
+		cmocka_unit_test(test_mini_source),	 cmocka_unit_test(test_hostonly),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -78,6 +78,9 @@ trap 'rm -rf "$TMPDIR"' EXIT
 
 # ------------------------------------------------------------- inputs
 
+# Installer options of the next make_pair (set in its subshell).
+PAIR_OPTIONS=()
+
 # make_pair NAME SOURCE CONFIG-LINE...: run the installer into $IN/NAME
 # (boot dir $IN/NAME/boot, mini-initramfs $IN/NAME/mini.img) and record the
 # image's host path and its path inside the boot filesystem ('fs' of the
@@ -89,7 +92,7 @@ make_pair() {
 	printf '%s\n' "$@" >"$d/conf" || return 1
 	"$INSTALLER" --kver "$KREL" --source "$src" --boot-dir "$d/boot" --config "$d/conf" \
 		--output-initramfs "$d/mini.img" --initramfs-compression zstd,3 \
-		--boot-program "$BOOT_PROGRAM" -f >"$d/install.out" 2>"$d/install.err" ||
+		--boot-program "$BOOT_PROGRAM" -f "${PAIR_OPTIONS[@]}" >"$d/install.out" 2>"$d/install.err" ||
 		{ cat "$d/install.out" "$d/install.err" >&2; vm_err make_pair "installer failed for $name"; return 1; }
 	ls "$d"/boot/initoverlayfs-"$KREL"-*.img >"$d/image" || return 1
 	[ "$(wc -l <"$d/image")" = 1 ] || { vm_err make_pair "$name: not exactly one image in $d/boot"; return 1; }
@@ -138,8 +141,13 @@ build_inputs() {
 	[ "${#original[@]}" -eq 7 ] || die "tests/data/original-init.conf"
 	vm_pool_wait
 	make_pair original "$IN/initrd-tree" "${original[@]}" >"$IN/pair-original.log" 2>&1 &
+	# --hostonly on this host: the drivers of the chain under /var/tmp's
+	# device, which must be the VM's (virtio) for the case to boot
+	vm_pool_wait
+	(PAIR_OPTIONS=(--hostonly) && make_pair hostonly "$IN/initrd-tree" "${conf[uuid]}" \
+		"bootfstype ext4") >"$IN/pair-hostonly.log" 2>&1 &
 	wait
-	for v in uuid label partuuid partlabel path vfat original; do
+	for v in uuid label partuuid partlabel path vfat original hostonly; do
 		[ -s "$IN/$v/fs" ] || { cat "$IN/pair-$v.log"; die "pair $v"; }
 	done
 	# The vfat pair's image on a FAT boot filesystem, at its 'fs' path.
@@ -148,7 +156,7 @@ build_inputs() {
 
 	# One boot filesystem holds each pair's image at its 'fs' path.
 	local -a files=()
-	for v in uuid label partuuid partlabel path original; do
+	for v in uuid label partuuid partlabel path original hostonly; do
 		files+=("$(cat "$IN/$v/image"):$(cat "$IN/$v/fs")")
 	done
 	vm_make_bootfs "$IN/bootfs.img" "$BOOT_UUID" "$BOOT_LABEL" "${files[@]}" || die "bootfs"
@@ -298,6 +306,20 @@ case_bootfs_label() { bootfs_case label "$IN/bootfs.img" /dev/vdb "LABEL=$BOOT_L
 case_bootfs_partuuid() { bootfs_case partuuid "$IN/gpt.img" /dev/vdb1 "PARTUUID=$PARTUUID"; }
 case_bootfs_partlabel() { bootfs_case partlabel "$IN/gpt.img" /dev/vdb1 "PARTLABEL=$PARTLABEL"; }
 case_bootfs_path() { bootfs_case path "$IN/bootfs.img" /dev/vdb /dev/vdb; }
+
+# --hostonly made on this host boots the VM, whose disks sit where this
+# host's boot device does (virtio): virtio_blk and virtio_pci from the
+# chain, none of the other usual boot devices' drivers.
+case_hostonly() {
+	local list=$WORK/hostonly.list
+	zstd -dc "$IN/hostonly/mini.img" | cpio -t --quiet >"$list" || fail "list the hostonly mini"
+	grep -q '/virtio_blk\.ko$' "$list" ||
+		fail "the --hostonly mini-initramfs has no virtio_blk: this host's boot device is not on virtio, the VM's disks are ($(grep '\.ko$' "$list" | paste -sd ' '))"
+	if grep -E '/(ahci|nvme|xhci-pci|usb-storage|mmc_block|virtio_scsi)\.ko$' "$list"; then
+		fail "the --hostonly mini-initramfs has the usual boot devices' drivers (above)"
+	fi
+	bootfs_case hostonly "$IN/bootfs.img" /dev/vdb "UUID=$BOOT_UUID"
+}
 
 # /boot on vfat: the installer put vfat, fat and the nls modules of the
 # kernel's FAT defaults into the mini-initramfs and named the nls ones in
@@ -541,6 +563,7 @@ CASES=(
 	"vm-bootfs-partuuid case_bootfs_partuuid"
 	"vm-bootfs-partlabel case_bootfs_partlabel"
 	"vm-bootfs-device-path case_bootfs_path"
+	"vm-hostonly-boots case_hostonly"
 	"vm-bootfs-vfat case_bootfs_vfat"
 	"vm-original-initoverlayfs-config case_original_config"
 	"vm-bootfs-clone-refused case_clone_refused"
