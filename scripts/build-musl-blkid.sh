@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds libblkid against musl, for the static init-mode boot program
 # (build/initoverlayfs-init): glibc's static libc makes that program 0.47 MB
-# after zstd, musl's 0.16 MB, and it goes into every mini-initramfs.
+# after zstd, musl's 0.17 MB, and it goes into every mini-initramfs.
 #
 # The source is Debian's util-linux, the version of the installed
 # libblkid-dev (else the newest the mirror has), fetched with apt-get source

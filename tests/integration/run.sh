@@ -184,6 +184,7 @@ case_dracut_systemd_mini() {
 		assert_contains "$list" "$p"
 	done
 	assert_boot_files "$list"
+	assert_not_contains "$list" "hwdb.bin"
 	grep -q "etc/systemd/system/default.target -> .*pre-initoverlayfs.target" "$list" ||
 		fail "default.target is not pre-initoverlayfs.target"
 	# the config inside is the one given
