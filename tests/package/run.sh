@@ -105,6 +105,10 @@ KEY_FILES="/usr/sbin/initoverlayfs /usr/sbin/initoverlayfs-install
 # Installed only once `make install` ships them (initramfs-tools/).
 OPTIONAL_FILES="/usr/share/initramfs-tools/hooks/initoverlayfs
 /usr/share/initramfs-tools/scripts/initoverlayfs"
+# Listed by the RPM spec only where make install ships them: those, and the
+# static boot program (built only where libblkid.a is).
+SPEC_CONDITIONAL_FILES="$OPTIONAL_FILES
+/usr/lib/initoverlayfs/initoverlayfs-init"
 
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null)" = installed ]
@@ -192,6 +196,14 @@ same_list() {
 		cat "$3.diff"
 		fail "$1: list differs from make install's (- make install, + package)"
 	fi
+}
+
+# spec_conditional_name FILE: how the spec's %install names FILE when it
+# adds it to the list of files (hooks/initoverlayfs,
+# lib/initoverlayfs/initoverlayfs-init)
+spec_conditional_name() {
+	local f=${1#/usr/share/initramfs-tools/}
+	echo "${f#/usr/}"
 }
 
 # spec_files: the spec's %files entries (macros expanded by rpmspec -P),
@@ -368,8 +380,8 @@ case_deb_file_list_matches_make_install() {
 			[[ $f == $entry ]] && hits=$((hits + 1))
 		done <"$LISTS/spec"
 		if [ "$hits" = 0 ]; then
-			case " $(tr '\n' ' ' <<<"$OPTIONAL_FILES") " in
-			*" $f "*) grep -q "${f#/usr/share/initramfs-tools/}" "$TOP/$SPEC" ||
+			case " $(tr '\n' ' ' <<<"$SPEC_CONDITIONAL_FILES") " in
+			*" $f "*) grep -q "$(spec_conditional_name "$f")" "$TOP/$SPEC" ||
 				fail "$f is installed but $SPEC does not list it" ;;
 			*) fail "$f is installed by make install but not in $SPEC's %files" ;;
 			esac
@@ -465,8 +477,8 @@ case_installed_pair_boots_in_qemu() {
 	EOF
 	chmod 0755 "$t/sbin/init"
 	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$d/conf"
-	# The installed tool, no --boot-program: it takes the boot program
-	# installed next to it.
+	# The installed tool, no --boot-program: it takes the static boot
+	# program the package installs beside it.
 	env PATH=$HOOK_PATH TMPDIR="$WORK" /usr/sbin/initoverlayfs-install --kver "$KREL" \
 		--boot-dir "$d/boot" --source "$t" --config "$d/conf" \
 		--initramfs-compression zstd,3 -f >"$d/install.out" 2>&1 ||
@@ -475,7 +487,8 @@ case_installed_pair_boots_in_qemu() {
 	[ -s "$d/boot/initrd.img-$KREL" ] || fail "no mini-initramfs $d/boot/initrd.img-$KREL"
 	mkdir -p "$d/mini"
 	zstd -dc "$d/boot/initrd.img-$KREL" | (cd "$d/mini" && cpio -i --quiet --make-directories init etc/initoverlayfs.conf)
-	cmp "$d/mini/init" /usr/sbin/initoverlayfs || fail "the mini-initramfs' /init is not the installed boot program"
+	cmp "$d/mini/init" /usr/lib/initoverlayfs/initoverlayfs-init ||
+		fail "the mini-initramfs' /init is not the installed static boot program"
 	fs=$(sed -n 's/^fs //p' "$d/mini/etc/initoverlayfs.conf")
 	[ -n "$fs" ] || fail "no 'fs' in the mini-initramfs config"
 	vm_make_rootfs "$d/root.img" "$ROOT_UUID" iofsroot
