@@ -55,8 +55,8 @@ static int want_device(const char *dir, struct strv *names, struct strv *why)
 	return want(names, why, strrchr(value, '/') ? strrchr(value, '/') + 1 : value, dir);
 }
 
-int hostonly_chain(const char *sysfs, dev_t dev, struct strv *names, struct strv *why,
-		   char *device, size_t device_size)
+int hostonly_chain(const char *sysfs, dev_t dev, struct strv *names, struct strv *why, char *device,
+		   size_t device_size)
 {
 	char link[PATH_MAX], path[PATH_MAX], root[PATH_MAX], devices[PATH_MAX + 16],
 		virt[PATH_MAX + 32];

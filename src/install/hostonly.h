@@ -23,5 +23,5 @@
  * names gets the wanted names, why the chain's device for each (a path
  * under SYSFS/devices). On failure *device holds what was looked at.
  * Nothing is logged. */
-int hostonly_chain(const char *sysfs, dev_t dev, struct strv *names, struct strv *why,
-		   char *device, size_t device_size);
+int hostonly_chain(const char *sysfs, dev_t dev, struct strv *names, struct strv *why, char *device,
+		   size_t device_size);

@@ -120,8 +120,7 @@ static void test_virtio_partition(void **state)
 	assert_int_equal(names.n, 4);
 	assert_string_equal(names.v[0], "virtio:d00000002v00001AF4");
 	assert_string_equal(names.v[1], "virtio_blk");
-	assert_string_equal(names.v[2],
-			    "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00");
+	assert_string_equal(names.v[2], "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00");
 	assert_string_equal(names.v[3], "virtio_pci");
 	snprintf(dir, sizeof(dir), "%s%s", sysfs, VIRTIO_DEV);
 	assert_string_equal(why.v[0], dir);
