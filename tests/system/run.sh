@@ -245,10 +245,12 @@ mini_config() {
 # is_mini INITRD: INITRD is the initoverlayfs mini-initramfs: its /init is
 # the system's boot program.
 is_mini() {
-	local d
+	local d prog=$ROOT/usr/lib/initoverlayfs/initoverlayfs-init
+	# the package's static boot program, which the installer takes
+	[ -e "$prog" ] || fail "the package did not install $prog"
 	d=$(mktemp -d "$WORK/mini.XXXXXX")
 	zstd -dc "$1" 2>/dev/null | (cd "$d" && cpio -i --quiet --make-directories init) || true
-	if cmp -s "$d/init" "$ROOT/usr/sbin/initoverlayfs"; then
+	if cmp -s "$d/init" "$prog"; then
 		rm -rf "$d"
 		return 0
 	fi
