@@ -397,7 +397,7 @@ static int find_root_boot_program(struct plan *p)
 static int find_host_boot_program(struct plan *p)
 {
 	const char *prog = p->o->boot_program;
-	char self[PATH_MAX];
+	char self[PATH_MAX], real[PATH_MAX];
 	int e;
 
 	if (!prog)
@@ -420,8 +420,12 @@ static int find_host_boot_program(struct plan *p)
 		if (path_join3(p->boot_program, sizeof(p->boot_program), "", candidates[i][0],
 			       candidates[i][1]) < 0)
 			return log_step_error("boot program", candidates[i][0], -ENAMETOOLONG);
-		if (access(p->boot_program, X_OK) == 0)
-			return 0;
+		if (access(p->boot_program, X_OK) < 0)
+			continue;
+		/* /usr/sbin/../lib/...: named as it is */
+		if (realpath(p->boot_program, real))
+			fmt_path(p->boot_program, sizeof(p->boot_program), "%s", real);
+		return 0;
 	}
 	/* not there: check_boot_program names the dynamic one */
 	return 0;
@@ -735,7 +739,8 @@ static int plan_hostonly(struct plan *p)
 	e = hostonly_chain("/sys", p->bootfs.dev, &names, &why, device, sizeof(device));
 	if (e == -ENODEV)
 		log_error("--hostonly: the boot directory %s is on %s (%s), which is not a block "
-			  "device: no chain of drivers to take (build without --hostonly)",
+			  "device sysfs knows (tmpfs, NFS, btrfs): no chain of drivers to take "
+			  "(build without --hostonly)",
 			  p->boot_dir, p->bootfs.source, p->bootfs.fstype);
 	else if (e == -EMEDIUMTYPE)
 		log_error("--hostonly: the boot directory %s is on %s (%s), a virtual block "
