@@ -169,6 +169,14 @@ install() {
         # (Debian 12: 13 MB, 1.9 MB compressed)
         rm -f "$initdir${udevdir:-/usr/lib/udev}/hwdb.bin" "$initdir/usr/lib/udev/hwdb.bin" \
             "$initdir/lib/udev/hwdb.bin" "$initdir/etc/udev/hwdb.bin"
+        # systemd runs as an initrd's only where /etc/initrd-release
+        # exists: dracut 059's base module links it, dracut 106 leaves it
+        # to systemd-initrd and dracut-systemd, which this image has not
+        # (without it, the units' ConditionPathExists=/etc/initrd-release
+        # fails and the boot stops)
+        if [[ ! -e $initdir/etc/initrd-release ]]; then
+            ln -sfn ../usr/lib/initrd-release "$initdir/etc/initrd-release"
+        fi
         mkdir -p "$initdir/etc/systemd/system"
         ln -sfn "$systemdsystemunitdir/pre-initoverlayfs.target" \
             "$initdir/etc/systemd/system/default.target"
