@@ -61,6 +61,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/runner.sh"
 # tree_files, tree_hash
 . "$HERE/../lib/tree.sh"
+# deb_cached
+. "$HERE/../lib/deb.sh"
 # SYSTEMS, sys_base_tar, SYSTEM_CACHE
 . "$HERE/base.sh"
 
@@ -95,6 +97,8 @@ CLONE_PARTUUID=2a4c6e80-1b3d-4f5a-9c7e-0d1f2a3b4003
 VFAT_UUID=1A2B-3C4D
 # The system that also boots a cloned boot disk and a vfat /boot.
 SYSTEM_VARIANTS_ON=${SYSTEM_VARIANTS_ON:-bookworm-initramfs-tools}
+# The system that also boots the pair of systemd mode (dracut's newest).
+SYSTEM_SYSTEMD_MODE_ON=${SYSTEM_SYSTEMD_MODE_ON:-trixie-dracut}
 # The system whose suite's mkosi builds an image from the README's files.
 SYSTEM_MKOSI_ON=${SYSTEM_MKOSI_ON:-trixie-dracut}
 MACHINE_ID=6f1e2d3c4b5a69788796a5b4c3d2e1f0
@@ -435,32 +439,10 @@ case_base_system() {
 # The .deb of this tree: built once per tree content (the package tier's
 # way: dpkg-buildpackage -us -uc -b in a copy of the files a clone has).
 case_package() {
-	local hash dir src version t0
+	local deb t0
 	t0=$(date +%s)
-	hash=$(tree_hash)
-	dir=$SYSTEM_CACHE/deb/$hash
-	if ! ls "$dir"/initoverlayfs_*.deb >/dev/null 2>&1; then
-		version=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
-		src=$(mktemp -d /var/tmp/initoverlayfs-system-deb.XXXXXX)
-		mkdir -p "$src/initoverlayfs-$version"
-		tree_files | tar -C "$TOP" --null -T - -cf - | tar -C "$src/initoverlayfs-$version" -xf -
-		(cd "$src/initoverlayfs-$version" && env -u TEST_LOG_DIR dpkg-buildpackage -us -uc -b) \
-			>"$src/build.log" 2>&1 || { tail -n 40 "$src/build.log"; fail "dpkg-buildpackage failed"; }
-		# Into place whole (a run beside this one may look at $dir), and
-		# only the newest DEB_CACHE_KEEP trees are kept: several branches
-		# share the cache, each with a tree of its own.
-		mkdir -p "$SYSTEM_CACHE/deb" "$src/out"
-		cp "$src"/initoverlayfs_*.deb "$src/out/"
-		mv -T "$src/out" "$dir" 2>/dev/null || [ -d "$dir" ] || fail "cannot put the .deb into $dir"
-		rm -rf "$src"
-		echo "built $(ls "$dir")"
-		find "$SYSTEM_CACHE/deb" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
-			tail -n +"$((DEB_CACHE_KEEP + 1))" | cut -d' ' -f2- | xargs -r rm -rf --
-	else
-		touch "$dir"
-		echo "cache hit $dir"
-	fi
-	ls "$dir"/initoverlayfs_*.deb >"$SYSTEM_WORK/deb.path"
+	deb=$(deb_cached "$SYSTEM_CACHE/deb" "$(tree_hash)" "$DEB_CACHE_KEEP") || fail "no .deb (above)"
+	echo "$deb" >"$SYSTEM_WORK/deb.path"
 	echo "measured: package-s $(($(date +%s) - t0))"
 }
 
@@ -823,6 +805,36 @@ case_verity() {
 	timeline verity "$log"
 }
 
+# Systemd mode (the config's initoverlayfs_init false): the kernel's hooks
+# make the pair with dracut and this package's dracut module; the
+# mini-initramfs is an initrd to its systemd (/etc/initrd-release: dracut
+# 106 leaves it to modules this image has not) and boots to a running
+# system, nothing pinning /boot.
+case_systemd_mode() {
+	local k img log=$LOGS/systemd-mode.log
+	k=$(kver)
+	cp "$ROOT/etc/initoverlayfs.conf" "$WORK/conf.init-mode"
+	echo "initoverlayfs_init false" >>"$ROOT/etc/initoverlayfs.conf"
+	in_system dpkg-reconfigure "linux-image-$k" >"$WORK/systemd-mode-reconfigure.log" 2>&1 ||
+		{ tail -n 30 "$WORK/systemd-mode-reconfigure.log"; fail "dpkg-reconfigure in systemd mode failed"; }
+	cp "$WORK/conf.init-mode" "$ROOT/etc/initoverlayfs.conf"
+	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
+	[ -n "$img" ] || fail "the systemd-mode mini-initramfs names no image"
+	[ -s "$BOOTDIR$img" ] || fail "the systemd-mode mini-initramfs names $img, not in /boot"
+	zstd -dc "$BOOTDIR/initrd.img-$k" | cpio -it --quiet >"$WORK/systemd-mode.list" ||
+		fail "cannot list the systemd-mode mini-initramfs"
+	grep -qx 'usr/lib/systemd/systemd' "$WORK/systemd-mode.list" || fail "the mini-initramfs has no systemd"
+	grep -qx 'etc/initrd-release' "$WORK/systemd-mode.list" || fail "the mini-initramfs has no /etc/initrd-release"
+	make_disk "$WORK/disk.img"
+	boot_system systemd-mode "$BOOTDIR/initrd.img-$k"
+	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot"
+	vm_assert_log_lacks "$log" "initoverlayfs: error:"
+	expect_running "$log"
+	expect_uuids "$log"
+	expect_boot_unpinned "$log" systemd-mode
+	timeline systemd-mode "$log"
+}
+
 # A cloned boot disk (a second disk whose partition carries /boot's UUID):
 # without a hint (the README's config has none) the boot refuses with one line naming both; with
 # initoverlayfs.bootfs_hint naming the real one it boots.
@@ -894,7 +906,7 @@ case_vfat_boot() {
 }
 
 case_shellcheck() {
-	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh"
+	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh" "$TOP/tests/lib/deb.sh"
 	shellcheck "$HERE/guest/iofs-report"
 }
 
@@ -1175,6 +1187,9 @@ run_system() {
 		run_case "$NAME-second-kernel-removed" case_second_kernel_removed
 		if [ "$(sys_get "$NAME" uki)" != - ]; then
 			run_case "$NAME-uki-embeds-mini-boots-from-firmware" case_uki
+		fi
+		if [ "$NAME" = "$SYSTEM_SYSTEMD_MODE_ON" ]; then
+			run_case "$NAME-systemd-mode-boots-unpinned" case_systemd_mode
 		fi
 		run_case "$NAME-verity-boots-verified-unpinned" case_verity
 		if [ "$NAME" = "$SYSTEM_VARIANTS_ON" ]; then
