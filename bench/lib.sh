@@ -113,3 +113,72 @@ bench_field() {
 bench_calc() {
 	awk "BEGIN { printf \"${2:-%.4g}\n\", $1 }"
 }
+
+# bench_point POINTS VARIANT CONTENT FIELD: one value of the peer
+# benchmark's per-point CSV (columns by header name); fails when the row
+# or the column is missing.
+bench_point() {
+	awk -F, -v v="$2" -v c="$3" -v f="$4" '
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; if (!(f in col)) exit 1; next }
+	$col["variant"] == v && $col["content"] == c { print $col[f]; found = 1; exit }
+	END { if (!found) exit 1 }' "$1"
+}
+
+# The peer benchmark (bench/peers.sh). Per-boot CSV (bench/results/peers.csv):
+BENCH_PEERS_HEADER="variant,content,run,mem_mib,shipped_bytes,initrd_bytes,image_bytes,fw_s,loader_s,kernel_s,init_s,image_s,switch_s,root_s,multiuser_s,ram_switch_mib,ram_mib,wall_s,log"
+# Per-point CSV (bench/results/peers-points.csv), medians over the boots:
+# ram_mib is the RAM in use at the switch to the root.
+BENCH_PEERS_POINTS_HEADER="variant,content,shipped_mib,root_s,multiuser_s,ram_mib,min_ram_mib,initrd_bytes"
+
+# bench_peer_points BOOTS [MINRAM]: the per-point CSV of a per-boot CSV,
+# one row per (variant, content) in the order they first appear; MINRAM,
+# when given, is a CSV "variant,content,min_ram_mib" (no header) whose
+# values fill min_ram_mib (empty elsewhere).
+bench_peer_points() {
+	awk -F, -v minram="${2:-}" "$BENCH_AWK_LIB"'
+	BEGIN {
+		if (minram != "")
+			while ((getline l < minram) > 0) { split(l, f, ","); mm[f[1] "," f[2]] = f[3] }
+	}
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{
+		k = $col["variant"] "," $col["content"]
+		if (!(k in n)) { order[++npts] = k; n[k] = 0 }
+		i = ++n[k]
+		root[k, i] = $col["root_s"]; mu[k, i] = $col["multiuser_s"]; ram[k, i] = $col["ram_switch_mib"]
+		shipped[k] = $col["shipped_bytes"]; ird[k] = $col["initrd_bytes"]
+	}
+	function med(arr, k, m,    i, a) {
+		for (i = 1; i <= m; i++) a[i] = arr[k, i]
+		isort(a, m)
+		return median(a, m)
+	}
+	END {
+		print "'"$BENCH_PEERS_POINTS_HEADER"'"
+		for (p = 1; p <= npts; p++) {
+			k = order[p]; m = n[k]
+			printf "%s,%.2f,%.3f,%.3f,%.1f,%s,%s\n", k, shipped[k] / 1048576, med(root, k, m),
+				med(mu, k, m), med(ram, k, m), mm[k], ird[k]
+		}
+	}' "$1"
+}
+
+# bench_peer_ratio POINTS CONTENT VARIANT FIELD: VARIANT's FIELD over the
+# init variant's at CONTENT (two decimals), or n/a.
+bench_peer_ratio() {
+	local a b
+	if a=$(bench_point "$1" "$3" "$2" "$4") && b=$(bench_point "$1" init "$2" "$4") &&
+		[ -n "$a" ] && [ -n "$b" ]; then
+		bench_calc "$a / $b" %.2f
+	else
+		echo n/a
+	fi
+}
+
+# bench_peer_ratios POINTS CONTENT: the benchmark's last line (initoverlayfs
+# = the init variant).
+bench_peer_ratios() {
+	echo "ratios at $2: dracut/initoverlayfs root $(bench_peer_ratio "$1" "$2" dracut root_s)," \
+		"squash-erofs/initoverlayfs root $(bench_peer_ratio "$1" "$2" squash-erofs root_s)," \
+		"squash-erofs/initoverlayfs min RAM $(bench_peer_ratio "$1" "$2" squash-erofs min_ram_mib)"
+}

@@ -67,7 +67,7 @@ FILE_MIB=${BENCH_FILE_MIB:-4}
 TMO=${BENCH_TIMEOUT:-600}
 export VM_ICOUNT_SHIFT=${VM_ICOUNT_SHIFT:-1}
 WORK=$(mkdir -p "${BENCH_WORK:-$HERE/work}" && cd "${BENCH_WORK:-$HERE/work}" && pwd) || die "work dir"
-RESULTS=$(mkdir -p "${BENCH_RESULTS:-$HERE/results}" && cd "${BENCH_RESULTS:-$HERE/results}" && pwd) ||
+RESULTS=$(mkdir -p "${BENCH_RESULTS:-$HERE/results/scaling}" && cd "${BENCH_RESULTS:-$HERE/results/scaling}" && pwd) ||
 	die "results dir"
 export VM_WORK=$WORK/vm
 

@@ -60,17 +60,53 @@ expect "init fit" "0.005 14" "$(bench_variant_fit "$T/points.csv" init)"
 expect "RAM fit (KiB per MiB)" "10 120000" "$(bench_variant_fit "$T/points.csv" init used_med_kb)"
 expect "calc" "20.0" "$(bench_calc "0.1 / 0.005" %.1f)"
 
-# the plot script renders these points
-if command -v gnuplot >/dev/null 2>&1; then
-	if gnuplot -e "points='$T/points.csv'; out='$T/p.png'; variants='plain init'; shift_n='1'; mem='1536'" \
-		"$HERE/plot.gp" >"$T/gp.log" 2>&1 && [ -s "$T/p.png" ]; then
-		echo "ok: gnuplot renders the plot"
+# plot SCRIPT POINTS VARIANTS: the plot script renders these points
+plot() {
+	if gnuplot -e "points='$2'; out='$T/p.png'; variants='$3'; shift_n='1'; mem='1536'" \
+		"$HERE/$1" >"$T/gp.log" 2>&1 && [ -s "$T/p.png" ]; then
+		echo "ok: gnuplot renders $1"
 	else
-		echo "FAIL: gnuplot: $(cat "$T/gp.log")"
+		echo "FAIL: gnuplot $1: $(cat "$T/gp.log")"
 		FAILS=$((FAILS + 1))
 	fi
+	rm -f "$T/p.png"
+}
+plot plot.gp "$T/points.csv" "plain init"
+
+# the peer benchmark: per-boot -> per-point CSV, ratios
+{
+	echo "$BENCH_PEERS_HEADER"
+	echo "dracut,generic,1,2048,38000000,38000000,0,,,5.2,12.2,,22.7,23.0,32.0,182.7,150.5,100,l1"
+	echo "dracut,generic,2,2048,38000000,38000000,0,,,5.2,12.2,,22.7,25.0,32.2,180.1,150.5,100,l2"
+	echo "dracut,generic,3,2048,38000000,38000000,0,,,5.2,12.2,,22.7,24.0,32.1,190.0,150.5,100,l3"
+	echo "init,generic,1,2048,48740000,2058924,46682112,,,5.1,9.8,13.5,20.8,12.0,30.0,139.1,156.1,100,l4"
+	echo "squash-erofs,generic,1,2048,83933696,83933696,0,,,5.2,10.0,12.5,21.5,18.0,30.8,197.8,152.2,100,l5"
+} >"$T/peers.csv"
+printf 'init,generic,384\nsquash-erofs,generic,512\n' >"$T/minram.csv"
+bench_peer_points "$T/peers.csv" "$T/minram.csv" >"$T/peers-points.csv"
+expect "peer points header" "$BENCH_PEERS_POINTS_HEADER" "$(head -n 1 "$T/peers-points.csv")"
+expect "peer point: medians of three boots" "dracut,generic,36.24,24.000,32.100,182.7,,38000000" \
+	"$(grep '^dracut,' "$T/peers-points.csv")"
+expect "peer point: min RAM filled in" "init,generic,46.48,12.000,30.000,139.1,384,2058924" \
+	"$(grep '^init,' "$T/peers-points.csv")"
+expect "peer point lookup" 512 "$(bench_point "$T/peers-points.csv" squash-erofs generic min_ram_mib)"
+bench_point "$T/peers-points.csv" dracut grown root_s >/dev/null &&
+	{ echo "FAIL: lookup of a missing peer point succeeded"; FAILS=$((FAILS + 1)); }
+expect "ratios line" \
+	"ratios at generic: dracut/initoverlayfs root 2.00, squash-erofs/initoverlayfs root 1.50, squash-erofs/initoverlayfs min RAM 1.33" \
+	"$(bench_peer_ratios "$T/peers-points.csv" generic)"
+expect "ratios line, a point missing" \
+	"ratios at grown: dracut/initoverlayfs root n/a, squash-erofs/initoverlayfs root n/a, squash-erofs/initoverlayfs min RAM n/a" \
+	"$(bench_peer_ratios "$T/peers-points.csv" grown)"
+plot peers.gp "$T/peers-points.csv" "dracut squash-erofs init"
+
+# the scripts of both benchmarks (not run by make check: they boot VMs)
+if shellcheck -x -e SC1091 "$HERE/peers.sh" "$HERE/run.sh" "$HERE/system.sh" "$HERE/lib.sh" \
+	"$HERE/selftest.sh" "$HERE/guest/iofs-bench-report" >"$T/sc.log" 2>&1; then
+	echo "ok: shellcheck of the benchmarks' scripts"
 else
-	echo "skip: gnuplot not installed (make deps)"
+	echo "FAIL: shellcheck: $(cat "$T/sc.log")"
+	FAILS=$((FAILS + 1))
 fi
 
 if [ "$FAILS" -ne 0 ]; then
