@@ -76,8 +76,8 @@ out:
 
 static int make_initramfs_systemd(struct run *r)
 {
-	char conf[PATH_MAX], self[PATH_MAX], text[8192], buf[256];
-	const char *argv[24];
+	char conf[PATH_MAX], confdir[PATH_MAX], self[PATH_MAX], text[8192], buf[256];
+	const char *argv[28];
 	struct config cfg = r->cfg;
 	int e;
 
@@ -88,7 +88,11 @@ static int make_initramfs_systemd(struct run *r)
 		e = write_file_atomic(conf, text, strlen(text), PRIVATE_FILE_MODE);
 	if (e < 0)
 		return log_step_error("initramfs: config", conf, e);
-	e = plan_dracut_mini_argv(r->p, conf, r->initramfs_tmp, argv, buf, sizeof(buf));
+	/* empty: dracut reads no configuration of the admin's */
+	fmt_path(confdir, sizeof(confdir), "%s/dracut.conf.d", r->work);
+	if (mkdir(confdir, 0700) < 0 && errno != EEXIST)
+		return log_step_error("initramfs: mkdir", confdir, -errno);
+	e = plan_dracut_mini_argv(r->p, conf, confdir, r->initramfs_tmp, argv, buf, sizeof(buf));
 	if (e < 0)
 		return log_step_error("initramfs: dracut", r->initramfs_tmp, e);
 	/* The module adds the modules the config names (bootfstype, modules)

@@ -983,11 +983,14 @@ int plan_compressor_argv(const struct plan *p, const char **argv, char *buf, siz
  * Only the module and what it depends on (systemd, udev, base): dracut's
  * default module set would rebuild the full initrd we are replacing, and
  * host-only or microcode choices belong to the full initrd, not to the
- * mini-initramfs. dracut's --compress takes one command line; "none" is
- * --no-compress.
+ * mini-initramfs. So does the admin's configuration (/etc/dracut.conf and
+ * /etc/dracut.conf.d: include_src=, install_items+=, add_drivers+= for the
+ * full initrd would land here too): dracut reads only the distribution's
+ * defaults, --conf /dev/null and an empty --confdir (CONFDIR). dracut's
+ * --compress takes one command line; "none" is --no-compress.
  */
-int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *out,
-			  const char **argv, char *buf, size_t size)
+int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *confdir,
+			  const char *out, const char **argv, char *buf, size_t size)
 {
 	const char *comp[16];
 	char lvl[64];
@@ -1008,6 +1011,10 @@ int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *ou
 	argv[n++] = "--reproducible";
 	argv[n++] = "--no-hostonly";
 	argv[n++] = "--no-early-microcode";
+	argv[n++] = "--conf";
+	argv[n++] = "/dev/null";
+	argv[n++] = "--confdir";
+	argv[n++] = confdir;
 	argv[n++] = buf;
 	argv[n++] = "--kver";
 	argv[n++] = p->kver;
@@ -1116,8 +1123,8 @@ static void print_commands(const struct plan *p, FILE *out)
 
 		fmt_path(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", (int)(base - p->output), p->output,
 			 base);
-		if (plan_dracut_mini_argv(p, "$WORK/initoverlayfs.conf", tmp, argv, buf,
-					  sizeof(buf)) == 0)
+		if (plan_dracut_mini_argv(p, "$WORK/initoverlayfs.conf", "$WORK/dracut.conf.d", tmp,
+					  argv, buf, sizeof(buf)) == 0)
 			print_command(
 				out,
 				"the mini-initramfs (initoverlayfs_conf=$WORK/initoverlayfs.conf)",

@@ -97,8 +97,8 @@ int plan_mkfs_argv(const struct plan *p, const char *image, const char *tree, co
 int plan_depmod_argv(const struct plan *p, const char *confdir, const char *stage,
 		     const char **argv);
 int plan_compressor_argv(const struct plan *p, const char **argv, char *buf, size_t size);
-int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *out,
-			  const char **argv, char *buf, size_t size);
+int plan_dracut_mini_argv(const struct plan *p, const char *conf, const char *confdir,
+			  const char *out, const char **argv, char *buf, size_t size);
 int plan_veritysetup_argv(const struct plan *p, const char *image, const char *blocks,
 			  const char *offset, const char *salt, const char **argv, char *buf,
 			  size_t size);

@@ -680,7 +680,9 @@ case_dry_run() {
 	# mode systemd: the dracut call (a stand-in module dir satisfies the check)
 	mkdir -p "$C/dracutbase/modules.d/99initoverlayfs"
 	dracutbasedir=$C/dracutbase iofs --dry-run --mode systemd --source "$C" >"$C/out.systemd"
-	assert_contains "$C/out.systemd" "dracut --force --reproducible --no-hostonly --no-early-microcode '--compress=zstd -q -c -19' --kver $KVER --modules initoverlayfs"
+	# only the distribution's dracut defaults: the admin's configuration is
+	# the full initrd's
+	assert_contains "$C/out.systemd" "dracut --force --reproducible --no-hostonly --no-early-microcode --conf /dev/null --confdir '\$WORK/dracut.conf.d' '--compress=zstd -q -c -19' --kver $KVER --modules initoverlayfs"
 	[ -z "$(ls -A "$BOOT")" ] || fail "boot dir touched"
 	# a boot dir on tmpfs cannot be found at boot: no config can be made
 	mkdir "$C/tmpfsboot"

@@ -809,15 +809,20 @@ case_verity() {
 # make the pair with dracut and this package's dracut module; the
 # mini-initramfs is an initrd to its systemd (/etc/initrd-release: dracut
 # 106 leaves it to modules this image has not) and boots to a running
-# system, nothing pinning /boot.
+# system, nothing pinning /boot. The admin's dracut configuration is the
+# full initrd's: a file it adds (install_items+=) is in the image, not in
+# the mini-initramfs.
 case_systemd_mode() {
-	local k img log=$LOGS/systemd-mode.log
+	local k img log=$LOGS/systemd-mode.log conf=$ROOT/etc/dracut.conf.d/90-iofs-test-admin.conf
 	k=$(kver)
 	cp "$ROOT/etc/initoverlayfs.conf" "$WORK/conf.init-mode"
 	echo "initoverlayfs_init false" >>"$ROOT/etc/initoverlayfs.conf"
+	echo "admin's file" >"$ROOT/etc/iofs-test-admin"
+	echo 'install_items+=" /etc/iofs-test-admin "' >"$conf"
 	in_system dpkg-reconfigure "linux-image-$k" >"$WORK/systemd-mode-reconfigure.log" 2>&1 ||
 		{ tail -n 30 "$WORK/systemd-mode-reconfigure.log"; fail "dpkg-reconfigure in systemd mode failed"; }
 	cp "$WORK/conf.init-mode" "$ROOT/etc/initoverlayfs.conf"
+	rm -f "$conf" "$ROOT/etc/iofs-test-admin"
 	img=$(mini_config "$BOOTDIR/initrd.img-$k" | sed -n 's/^fs //p')
 	[ -n "$img" ] || fail "the systemd-mode mini-initramfs names no image"
 	[ -s "$BOOTDIR$img" ] || fail "the systemd-mode mini-initramfs names $img, not in /boot"
@@ -825,6 +830,10 @@ case_systemd_mode() {
 		fail "cannot list the systemd-mode mini-initramfs"
 	grep -qx 'usr/lib/systemd/systemd' "$WORK/systemd-mode.list" || fail "the mini-initramfs has no systemd"
 	grep -qx 'etc/initrd-release' "$WORK/systemd-mode.list" || fail "the mini-initramfs has no /etc/initrd-release"
+	! grep -qx 'etc/iofs-test-admin' "$WORK/systemd-mode.list" ||
+		fail "the admin's dracut configuration went into the mini-initramfs"
+	dump.erofs --ls --path=/etc "$BOOTDIR$img" | grep -q 'iofs-test-admin' ||
+		fail "the admin's dracut configuration is not in the image (the full initrd)"
 	make_disk "$WORK/disk.img"
 	boot_system systemd-mode "$BOOTDIR/initrd.img-$k"
 	vm_assert_log_has "$log" "initoverlayfs: mount image: /boot"

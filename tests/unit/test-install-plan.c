@@ -237,11 +237,18 @@ static void test_commands(void **state)
 	assert_string_equal(argv[7], "--hash-offset=49152");
 	assert_string_equal(argv[8], "--salt=ab");
 
-	assert_int_equal(plan_dracut_mini_argv(&p, "CONF", "OUT", argv, buf, sizeof(buf)), 0);
-	assert_string_equal(argv[5],
+	assert_int_equal(
+		plan_dracut_mini_argv(&p, "CONF", "CONFDIR", "OUT", argv, buf, sizeof(buf)), 0);
+	/* the admin's dracut configuration is the full initrd's */
+	assert_string_equal(argv[5], "--conf");
+	assert_string_equal(argv[6], "/dev/null");
+	assert_string_equal(argv[7], "--confdir");
+	assert_string_equal(argv[8], "CONFDIR");
+	assert_string_equal(argv[9],
 			    "--compress=xz -q -c --check=crc32 --lzma2=preset=6,dict=1MiB");
-	assert_string_equal(argv[11], "CONF");
-	assert_string_equal(argv[13], "OUT");
+	assert_string_equal(argv[15], "CONF");
+	assert_string_equal(argv[17], "OUT");
+	assert_null(argv[18]);
 
 	assert_int_equal(plan_depmod_argv(&p, "D", "S", argv), 0);
 	assert_string_equal(argv[2], "D");
@@ -252,8 +259,9 @@ static void test_commands(void **state)
 	o.initramfs_compression = "none";
 	assert_int_equal(plan_make(&o, &p), 0);
 	assert_int_equal(plan_compressor_argv(&p, argv, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(plan_dracut_mini_argv(&p, "CONF", "OUT", argv, buf, sizeof(buf)), 0);
-	assert_string_equal(argv[5], "--no-compress");
+	assert_int_equal(
+		plan_dracut_mini_argv(&p, "CONF", "CONFDIR", "OUT", argv, buf, sizeof(buf)), 0);
+	assert_string_equal(argv[9], "--no-compress");
 	plan_free(&p);
 }
 
