@@ -18,7 +18,8 @@ BENCH_CSV_HEADER="variant,size_mib,run,icount_shift,mem_mib,init_s,root_s,switch
 BENCH_POINTS_HEADER="variant,size_mib,n,root_min,root_med,root_max,init_min,init_med,init_max,used_min_kb,used_med_kb,used_max_kb,initramfs_bytes,image_bytes,wall_med"
 
 # awk helpers shared by the programs below: sort a[1..n] ascending (n is
-# tiny: insertion sort), median of a sorted a[1..n].
+# tiny: insertion sort), median of a sorted a[1..n], median of one key's
+# values.
 BENCH_AWK_LIB='
 function isort(a, n,    i, j, v) {
 	for (i = 2; i <= n; i++) {
@@ -30,6 +31,12 @@ function isort(a, n,    i, j, v) {
 function median(a, n) {
 	if (n % 2) return a[(n + 1) / 2]
 	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# median of arr[k, 1..m] (the values of one key)
+function med(arr, k, m,    i, a) {
+	for (i = 1; i <= m; i++) a[i] = arr[k, i]
+	isort(a, m)
+	return median(a, m)
 }
 '
 
@@ -76,11 +83,6 @@ bench_points() {
 		isort(a, m)
 		return a[1] "," median(a, m) "," a[m]
 	}
-	function med(arr, k, m,    i, a) {
-		for (i = 1; i <= m; i++) a[i] = arr[k, i]
-		isort(a, m)
-		return median(a, m)
-	}
 	END {
 		print "'"$BENCH_POINTS_HEADER"'"
 		for (p = 1; p <= npts; p++) {
@@ -100,12 +102,34 @@ bench_variant_fit() {
 	$col["variant"] == v { print $col["size_mib"], $col[f] }' "$1" | bench_fit
 }
 
+# bench_csv_get CSV FIELD COLUMN=VALUE...: FIELD of the first row of CSV
+# (columns by header name) whose columns have those values; fails when no
+# row matches or a column is missing.
+bench_csv_get() {
+	local csv=$1 field=$2
+	shift 2
+	awk -F, -v f="$field" -v keys="$*" '
+	NR == 1 {
+		for (i = 1; i <= NF; i++) col[$i] = i
+		n = split(keys, kv, " ")
+		for (i = 1; i <= n; i++) {
+			eq = index(kv[i], "=")
+			name[i] = substr(kv[i], 1, eq - 1); want[i] = substr(kv[i], eq + 1)
+			if (!(name[i] in col)) exit 1
+		}
+		if (!(f in col)) exit 1
+		next
+	}
+	{
+		for (i = 1; i <= n; i++) if ($col[name[i]] != want[i]) next
+		print $col[f]; found = 1; exit
+	}
+	END { if (!found) exit 1 }' "$csv"
+}
+
 # bench_field POINTS VARIANT SIZE FIELD: one value of the per-point CSV.
 bench_field() {
-	awk -F, -v v="$2" -v s="$3" -v f="$4" '
-	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-	$col["variant"] == v && $col["size_mib"] == s { print $col[f]; found = 1; exit }
-	END { if (!found) exit 1 }' "$1"
+	bench_csv_get "$1" "$4" variant="$2" size_mib="$3"
 }
 
 # bench_calc EXPR: evaluate an awk expression, print the result (%.4g
@@ -115,13 +139,9 @@ bench_calc() {
 }
 
 # bench_point POINTS VARIANT CONTENT FIELD: one value of the peer
-# benchmark's per-point CSV (columns by header name); fails when the row
-# or the column is missing.
+# benchmark's per-point CSV.
 bench_point() {
-	awk -F, -v v="$2" -v c="$3" -v f="$4" '
-	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; if (!(f in col)) exit 1; next }
-	$col["variant"] == v && $col["content"] == c { print $col[f]; found = 1; exit }
-	END { if (!found) exit 1 }' "$1"
+	bench_csv_get "$1" "$4" variant="$2" content="$3"
 }
 
 # The peer benchmark (bench/peers.sh). Per-boot CSV (bench/results/peers.csv):
@@ -147,11 +167,6 @@ bench_peer_points() {
 		i = ++n[k]
 		root[k, i] = $col["root_s"]; mu[k, i] = $col["multiuser_s"]; ram[k, i] = $col["ram_switch_mib"]
 		shipped[k] = $col["shipped_bytes"]; ird[k] = $col["initrd_bytes"]
-	}
-	function med(arr, k, m,    i, a) {
-		for (i = 1; i <= m; i++) a[i] = arr[k, i]
-		isort(a, m)
-		return median(a, m)
 	}
 	END {
 		print "'"$BENCH_PEERS_POINTS_HEADER"'"

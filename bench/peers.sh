@@ -169,7 +169,7 @@ CMDLINE="root=UUID=$ROOT_UUID ro console=ttyS0 panic=-1 idle=poll printk.devkmsg
 # The modules this VM's boot needs (hostonly content).
 HOST_DRIVERS="virtio_pci virtio_blk ext4"
 # Bump when what the inputs are made of changes (the inputs' cache key).
-INPUTS_VERSION=1
+INPUTS_VERSION=2
 
 say "variants: $VARIANTS; content: $CONTENTS; $RUNS boot(s) per point; -m $MEM; $JOBS at once;" \
 	"-icount shift=$VM_ICOUNT_SHIFT; work $WORK"
@@ -230,11 +230,9 @@ bench_in_system() {
 	' sh "$ROOT" "$BOOTSRC" "$out" "${BENCH_UPPER:-}" "$@"
 }
 
-# The tree: the system with this tree's .deb, the guest's report, the
-# probe and the hooks that put it into every initrd: a drop-in that runs
-# it just before systemd's switch to the root (dracut's initrds, and the
-# full initrd inside initoverlayfs' image), an init-bottom script for
-# initramfs-tools'. Remade when the system or the package changed.
+# The tree: the system with this tree's .deb, the guest's report, and
+# initramfs-tools in an overlay of its own. Remade when the system, the
+# package or the report changed.
 make_tree() {
 	local stamp
 	stamp="$BASE_TAR $DEB_HASH $(sha256sum "$PROBE" "$HERE/guest/"* | cut -d' ' -f1 | tr '\n' ' ')"
@@ -255,37 +253,6 @@ make_tree() {
 		mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants" &&
 		ln -sf ../iofs-bench-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/" &&
 		ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service" || return 1
-	install -m 0755 "$PROBE" "$ROOT/usr/local/sbin/iofs-bench-probe" || return 1
-	mkdir -p "$ROOT/etc/systemd/system/initrd-switch-root.service.d" || return 1
-	cat >"$ROOT/etc/systemd/system/initrd-switch-root.service.d/iofs-bench-probe.conf" <<-'EOF' || return 1
-	# initoverlayfs peer benchmark: RAM in use just before leaving the initrd
-	[Service]
-	ExecStartPre=-/usr/local/sbin/iofs-bench-probe
-	EOF
-	mkdir -p "$ROOT/etc/initramfs-tools/hooks" "$ROOT/etc/initramfs-tools/scripts/init-bottom" \
-		"$ROOT/etc/initramfs-tools/conf.d" || return 1
-	cat >"$ROOT/etc/initramfs-tools/hooks/iofs-bench" <<-'EOF' || return 1
-	#!/bin/sh
-	# initoverlayfs peer benchmark: the probe, the hostonly drivers, the
-	# extra content of /var/lib/iofs-bench/extra
-	[ "${1:-}" = prereqs ] && exit 0
-	. /usr/share/initramfs-tools/hook-functions
-	copy_exec /usr/local/sbin/iofs-bench-probe
-	if [ -n "${IOFS_BENCH_DRIVERS:-}" ]; then
-		for m in $IOFS_BENCH_DRIVERS; do manual_add_modules "$m"; done
-	fi
-	if [ -d /var/lib/iofs-bench/extra ]; then
-		cp -a /var/lib/iofs-bench/extra/. "$DESTDIR/"
-	fi
-	EOF
-	cat >"$ROOT/etc/initramfs-tools/scripts/init-bottom/iofs-bench-probe" <<-'EOF' || return 1
-	#!/bin/sh
-	# initoverlayfs peer benchmark: RAM in use just before run-init
-	[ "${1:-}" = prereqs ] && exit 0
-	/usr/local/sbin/iofs-bench-probe
-	EOF
-	chmod 0755 "$ROOT/etc/initramfs-tools/hooks/iofs-bench" \
-		"$ROOT/etc/initramfs-tools/scripts/init-bottom/iofs-bench-probe" || return 1
 	cp "$DEB" "$ROOT/tmp.deb" || return 1
 	bench_in_system "$WORK/tree-boot" dpkg -i /tmp.deb >"$WORK/dpkg.log" 2>&1 ||
 		{ tail -n 20 "$WORK/dpkg.log"; return 1; }
@@ -301,6 +268,47 @@ make_tree() {
 	echo "$stamp" >"$WORK/tree.stamp"
 }
 make_tree || die "cannot make the system tree (above)"
+
+# The probe and what puts it into every initrd (written on every run): a
+# drop-in that runs it just before systemd's switch to the root (dracut's
+# initrds, and the full initrd inside initoverlayfs' image), an
+# initramfs-tools hook and init-bottom script; the hook also adds the
+# drivers and the extra content a content configuration names
+# (content_config).
+tree_hooks() {
+	install -m 0755 "$PROBE" "$ROOT/usr/local/sbin/iofs-bench-probe" || return 1
+	mkdir -p "$ROOT/etc/systemd/system/initrd-switch-root.service.d" || return 1
+	cat >"$ROOT/etc/systemd/system/initrd-switch-root.service.d/iofs-bench-probe.conf" <<-'EOF' || return 1
+	# initoverlayfs peer benchmark: RAM in use just before leaving the initrd
+	[Service]
+	ExecStartPre=-/usr/local/sbin/iofs-bench-probe
+	EOF
+	mkdir -p "$ROOT/etc/initramfs-tools/hooks" "$ROOT/etc/initramfs-tools/scripts/init-bottom" \
+		"$ROOT/etc/initramfs-tools/conf.d" || return 1
+	cat >"$ROOT/etc/initramfs-tools/hooks/iofs-bench" <<-'EOF' || return 1
+	#!/bin/sh
+	# initoverlayfs peer benchmark: the probe, the drivers named in
+	# /var/lib/iofs-bench/drivers, the content of /var/lib/iofs-bench/extra
+	[ "${1:-}" = prereqs ] && exit 0
+	. /usr/share/initramfs-tools/hook-functions
+	copy_exec /usr/local/sbin/iofs-bench-probe
+	if [ -r /var/lib/iofs-bench/drivers ]; then
+		for m in $(cat /var/lib/iofs-bench/drivers); do manual_add_modules "$m"; done
+	fi
+	if [ -d /var/lib/iofs-bench/extra ]; then
+		cp -a /var/lib/iofs-bench/extra/. "$DESTDIR/"
+	fi
+	EOF
+	cat >"$ROOT/etc/initramfs-tools/scripts/init-bottom/iofs-bench-probe" <<-'EOF' || return 1
+	#!/bin/sh
+	# initoverlayfs peer benchmark: RAM in use just before run-init
+	[ "${1:-}" = prereqs ] && exit 0
+	/usr/local/sbin/iofs-bench-probe
+	EOF
+	chmod 0755 "$ROOT/etc/initramfs-tools/hooks/iofs-bench" \
+		"$ROOT/etc/initramfs-tools/scripts/init-bottom/iofs-bench-probe" || return 1
+}
+tree_hooks || die "cannot write the probe and its hooks into the tree"
 KVER=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
 [ -n "$KVER" ] || die "no kernel under $ROOT/lib/modules"
 [ -r "$BOOTSRC/vmlinuz-$KVER" ] || die "no $BOOTSRC/vmlinuz-$KVER"
@@ -326,8 +334,8 @@ content_config() {
 	case $c in
 	hostonly)
 		echo "drivers=\"$HOST_DRIVERS\"" >>"$ROOT/etc/dracut.conf.d/90-iofs-bench.conf" &&
-			printf 'MODULES=list\nIOFS_BENCH_DRIVERS="%s"\n' "$HOST_DRIVERS" \
-				>>"$ROOT/etc/initramfs-tools/conf.d/iofs-bench"
+			echo MODULES=list >>"$ROOT/etc/initramfs-tools/conf.d/iofs-bench" &&
+			mkdir -p "$ROOT/var/lib/iofs-bench" && echo "$HOST_DRIVERS" >"$ROOT/var/lib/iofs-bench/drivers"
 		;;
 	generic) echo MODULES=most >>"$ROOT/etc/initramfs-tools/conf.d/iofs-bench" ;;
 	grown)
