@@ -54,6 +54,8 @@
 # Settings (environment):
 #   BENCH_QUICK=1     one point per variant: generic content, one run, no
 #                     bisection (a check while developing)
+#   BENCH_RESUME=1    keep the boots an interrupted run measured (same
+#                     inputs, -m and clock) and boot only the others
 #   BENCH_VARIANTS    "initramfs-tools dracut squash-erofs init init-itools
 #                     systemd verity"
 #   BENCH_CONTENTS    "hostonly generic grown filler"
@@ -484,12 +486,37 @@ say "inputs ready after $T_INPUTS s"
 
 # ------------------------------------------------------------- boots
 
-# boot VARIANT CONTENT MEM LOG TIMEOUT: one boot from the firmware.
+# Console lines after which a boot can only fail: the firmware's shell
+# (the loader could not start the kernel, e.g. no memory for the initrd),
+# a panic, the OOM killer, an initrd that could not be unpacked.
+FATAL_RE='Shell> |Kernel panic|Out of memory|Initramfs unpacking failed|initoverlayfs: error: '
+
+# watch_fatal LOG SHELLPID: poll LOG; on a fatal line stop the VM that the
+# shell SHELLPID started (its child `timeout`, which passes TERM to QEMU).
+watch_fatal() {
+	local p
+	while sleep 3; do
+		[ -r "$1" ] || continue
+		if tr -d '\r' <"$1" | grep -qE "$FATAL_RE"; then
+			sleep 2
+			for p in $(pgrep -P "$2" -x timeout); do kill -TERM "$p" 2>/dev/null; done
+			return 0
+		fi
+	done
+}
+
+# boot VARIANT CONTENT MEM LOG TIMEOUT: one boot from the firmware, ended
+# early by a fatal line.
 boot() {
-	local disk
+	local disk w rc=0
 	disk=$(esp "$1" "$2") || return 1
+	watch_fatal "$4" "$BASHPID" &
+	w=$!
 	vm_boot -e "$UEFI_CODE:$UEFI_VARS" -R -m "$3" -t "$5" -l "$4" \
-		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG"
+		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG" || rc=$?
+	kill "$w" 2>/dev/null
+	wait "$w" 2>/dev/null
+	return "$rc"
 }
 
 # kmsg_ts LINE: the kernel timestamp of a console line.
@@ -542,8 +569,19 @@ parse() {
 		"$(bench_calc "$(field "$p1" used_kb) / 1024" %.1f)" "$(bench_calc "$(field "$p2" used_kb) / 1024" %.1f)"
 }
 
-mkdir -p "$WORK/rows" "$WORK/logs" "$WORK/minmem" || die "work dirs"
-rm -f "$WORK"/rows/* "$WORK"/minmem/* || die "cannot clean $WORK/rows"
+# One boot's row is kept under the key of what it measured (the inputs,
+# -m, the clock): BENCH_RESUME=1 keeps the rows of an interrupted run and
+# boots only what they lack.
+ROWS=$WORK/rows/$IN_KEY-m$MEM-s$VM_ICOUNT_SHIFT
+mkdir -p "$ROWS" "$WORK/logs" || die "work dirs"
+if [ "${BENCH_RESUME:-0}" = 1 ]; then
+	rm -f "$ROWS"/*.fail || die "cannot clean $ROWS"
+	say "resuming: $(find "$ROWS" -name '*.csv' | wc -l) boot(s) and $(find "$ROWS" -name 'minmem-*' | wc -l) smallest -m kept from an earlier run ($ROWS)"
+else
+	rm -f "$ROWS"/* || die "cannot clean $ROWS"
+fi
+find "$WORK/rows" -mindepth 1 -maxdepth 1 ! -path "$ROWS" -exec rm -rf {} + || die "cannot clean $WORK/rows"
+RESUMED=$(find "$ROWS" -name '*.csv' | wc -l)
 
 shipped_of() {
 	local d=$IN/$2/$1 n
@@ -552,26 +590,27 @@ shipped_of() {
 	echo "$n"
 }
 
-# measure VARIANT CONTENT RUN: one measured boot: $WORK/rows/C-V-R.csv or
-# .fail with the reason.
+# measure VARIANT CONTENT RUN: one measured boot: $ROWS/C-V-R.csv or
+# .fail with the reason (a row kept by BENCH_RESUME=1 stands).
 measure() {
 	local v=$1 c=$2 r=$3 log=$WORK/logs/$2-$1-$3.log row why img=0
+	[ -s "$ROWS/$c-$v-$r.csv" ] && return 0
 	if ! boot "$v" "$c" "$MEM" "$log" "$TMO" 2>"$log.err" || ! vm_log_has "$log" "IOFS-BENCH end: poweroff"; then
 		why=$(vm_log_clean "$log" 2>/dev/null | grep -E -m 1 'Kernel panic|Out of memory|emergency|Failed to start|initoverlayfs: error' ||
 			vm_log_clean "$log" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -n 1)
-		echo "$v $c run $r: multi-user not reached; log $log: ${why:-empty log}" >"$WORK/rows/$c-$v-$r.fail"
+		echo "$v $c run $r: multi-user not reached; log $log: ${why:-empty log}" >"$ROWS/$c-$v-$r.fail"
 		say "$v $c run $r: FAILED: ${why:-no report}; log $log"
 		return 1
 	fi
 	if ! row=$(parse "$log" "$v" 2>"$log.parse"); then
-		echo "$v $c run $r: $(cat "$log.parse"); log $log" >"$WORK/rows/$c-$v-$r.fail"
+		echo "$v $c run $r: $(cat "$log.parse"); log $log" >"$ROWS/$c-$v-$r.fail"
 		say "$v $c run $r: FAILED: $(cat "$log.parse"); log $log"
 		return 1
 	fi
 	[ -e "$IN/$c/$v/image" ] && img=$(stat -c %s "$IN/$c/$v/image")
 	echo "$v,$c,$r,$MEM,$(shipped_of "$v" "$c"),$(stat -c %s "$IN/$c/$v/initrd"),$img,$row,$VM_WALL_S,${log#"$WORK"/}" \
-		>"$WORK/rows/$c-$v-$r.csv"
-	IFS=, read -r _ _ _ _ _ _ _ fw le ks it im sw rt mu rs rm _ _ <"$WORK/rows/$c-$v-$r.csv"
+		>"$ROWS/$c-$v-$r.csv"
+	IFS=, read -r _ _ _ _ _ _ _ fw le ks it im sw rt mu rs rm _ _ <"$ROWS/$c-$v-$r.csv"
 	printf 'bench: %-15s %-8s run %s: loader %s..%s, kernel %s, /init %s, image %s, switch %s, root %s, multi-user %s s; RAM %s / %s MiB; wall %s s\n' \
 		"$v" "$c" "$r" "$fw" "$le" "$ks" "$it" "${im:--}" "$sw" "$rt" "$mu" "$rs" "$rm" "$VM_WALL_S"
 }
@@ -591,7 +630,7 @@ for r in $(seq 1 "$RUNS"); do
 done
 wait
 T_BOOTS=$(($(date +%s) - T_BOOT))
-FAILED=$(cat "$WORK"/rows/*.fail 2>/dev/null)
+FAILED=$(cat "$ROWS"/*.fail 2>/dev/null)
 say "boots done after $T_BOOTS s"
 
 CSV=$RESULTS/peers.csv
@@ -600,7 +639,7 @@ POINTS=$RESULTS/peers-points.csv
 	echo "$BENCH_PEERS_HEADER"
 	for c in $CONTENTS; do
 		for v in $VARIANTS; do
-			for r in $(seq 1 "$RUNS"); do cat "$WORK/rows/$c-$v-$r.csv" 2>/dev/null; done
+			for r in $(seq 1 "$RUNS"); do cat "$ROWS/$c-$v-$r.csv" 2>/dev/null; done
 		done
 	done
 } >"$CSV" || die "cannot write $CSV"
@@ -628,12 +667,12 @@ bisect() {
 			hi=$mid
 		else
 			say "min RAM $v $LARGEST: -m $mid does not ($(vm_log_clean "$log" 2>/dev/null |
-				grep -E -m 1 'Kernel panic|Out of memory|oom|Initramfs unpacking failed' || echo "no report"); wall $VM_WALL_S s)"
+				grep -E -o -m 1 "$FATAL_RE" || echo "no report"); wall $VM_WALL_S s)"
 			lo=$mid
 		fi
 		mid=0
 	done
-	echo "$hi" >"$WORK/minmem/$v"
+	echo "$hi" >"$ROWS/minmem-$v"
 }
 
 T_MINMEM=0
@@ -641,7 +680,8 @@ if [ "$MINMEM" = 1 ]; then
 	T_MM=$(date +%s)
 	say "min RAM: bisecting -m in $STEP MiB steps at content $LARGEST"
 	for v in $VARIANTS; do
-		[ -s "$WORK/rows/$LARGEST-$v-1.csv" ] || continue
+		[ -s "$ROWS/$LARGEST-$v-1.csv" ] || continue
+		[ -s "$ROWS/minmem-$v" ] && continue
 		pool_wait
 		bisect "$v" &
 	done
@@ -654,7 +694,7 @@ fi
 # per point: medians over the runs; the smallest RAM at the largest content
 : >"$WORK/minram.csv" || die "cannot write $WORK/minram.csv"
 for v in $VARIANTS; do
-	if [ -s "$WORK/minmem/$v" ]; then echo "$v,$LARGEST,$(cat "$WORK/minmem/$v")" >>"$WORK/minram.csv"; fi
+	if [ -s "$ROWS/minmem-$v" ]; then echo "$v,$LARGEST,$(cat "$ROWS/minmem-$v")" >>"$WORK/minram.csv"; fi
 done
 bench_peer_points "$CSV" "$WORK/minram.csv" >"$POINTS" || die "cannot write $POINTS"
 
@@ -735,7 +775,8 @@ MD=$RESULTS/README.md
 		while IFS= read -r l; do echo "- $l"; done <<<"$FAILED"
 	fi
 	echo
-	echo "Host wall time: inputs $T_INPUTS s, measured boots $T_BOOTS s, min RAM $T_MINMEM s, total $(($(date +%s) - T_START)) s."
+	echo "Host wall time of this run: inputs $T_INPUTS s, measured boots $T_BOOTS s, min RAM $T_MINMEM s, total $(($(date +%s) - T_START)) s$(
+		if [ "$RESUMED" -gt 0 ]; then echo " ($RESUMED boots and the smallest -m found kept from an interrupted run, BENCH_RESUME=1)"; fi)."
 	echo
 	echo "Files: peers.csv (one row per boot), peers-points.csv (one row per variant and content), peers.png. Serial logs: $WORK/logs/."
 } >"$MD" || die "cannot write $MD"
