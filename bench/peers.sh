@@ -508,9 +508,10 @@ watch_fatal() {
 # boot VARIANT CONTENT MEM LOG TIMEOUT: one boot from the firmware, ended
 # early by a fatal line.
 boot() {
-	local disk w rc=0
+	local disk w rc=0 self=$BASHPID
 	disk=$(esp "$1" "$2") || return 1
-	watch_fatal "$4" "$BASHPID" &
+	# (self: in the background job, $BASHPID would be the job's own)
+	watch_fatal "$4" "$self" &
 	w=$!
 	vm_boot -e "$UEFI_CODE:$UEFI_VARS" -R -m "$3" -t "$5" -l "$4" \
 		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG" || rc=$?

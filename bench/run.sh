@@ -351,7 +351,9 @@ watch_fatal() {
 # a fatal line in the log.
 vm_boot_watched() {
 	local w rc=0
-	watch_fatal "$2" "$BASHPID" &
+	# (self: in the background job, $BASHPID would be the job's own)
+	local self=$BASHPID
+	watch_fatal "$2" "$self" &
 	w=$!
 	vm_boot "$@" || rc=$?
 	kill "$w" 2>/dev/null
