@@ -486,10 +486,11 @@ say "inputs ready after $T_INPUTS s"
 
 # ------------------------------------------------------------- boots
 
-# Console lines after which a boot can only fail: the firmware's shell
-# (the loader could not start the kernel, e.g. no memory for the initrd),
-# a panic, the OOM killer, an initrd that could not be unpacked.
-FATAL_RE='Shell> |Kernel panic|Out of memory|Initramfs unpacking failed|initoverlayfs: error: '
+# Console lines after which a boot can only fail: the kernel's EFI stub or
+# the firmware failing to start the loader's entry (no memory for the
+# initrd: the firmware then waits in its shell), a panic, the OOM killer,
+# an initrd that could not be unpacked.
+FATAL_RE='EFI stub: ERROR|BdsDxe: failed to start|Shell> |Kernel panic|Out of memory|Initramfs unpacking failed|initoverlayfs: error: '
 
 # watch_fatal LOG SHELLPID: poll LOG; on a fatal line stop the VM that the
 # shell SHELLPID started (its child `timeout`, which passes TERM to QEMU).
