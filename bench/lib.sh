@@ -197,3 +197,20 @@ bench_peer_ratios() {
 		"squash-erofs/initoverlayfs root $(bench_peer_ratio "$1" "$2" squash-erofs root_s)," \
 		"squash-erofs/initoverlayfs min RAM $(bench_peer_ratio "$1" "$2" squash-erofs min_ram_mib)"
 }
+
+# bench_watch_fatal LOG SHELLPID REGEX: poll the console log LOG; once a
+# line matches REGEX (a boot that can only fail), stop the VM that the
+# shell SHELLPID started (its child `timeout`, which passes TERM to QEMU).
+# Run it in the background; SHELLPID must be taken before (in the job,
+# $BASHPID is the job's own).
+bench_watch_fatal() {
+	local p
+	while sleep 2; do
+		[ -r "$1" ] || continue
+		if tr -d '\r' <"$1" | grep -qE "$3"; then
+			sleep 1
+			for p in $(pgrep -P "$2" -x timeout); do kill -TERM "$p" 2>/dev/null; done
+			return 0
+		fi
+	done
+}

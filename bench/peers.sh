@@ -492,19 +492,6 @@ say "inputs ready after $T_INPUTS s"
 # an initrd that could not be unpacked.
 FATAL_RE='EFI stub: ERROR|BdsDxe: failed to start|Shell> |Kernel panic|Out of memory|Initramfs unpacking failed|initoverlayfs: error: '
 
-# watch_fatal LOG SHELLPID: poll LOG; on a fatal line stop the VM that the
-# shell SHELLPID started (its child `timeout`, which passes TERM to QEMU).
-watch_fatal() {
-	local p
-	while sleep 3; do
-		[ -r "$1" ] || continue
-		if tr -d '\r' <"$1" | grep -qE "$FATAL_RE"; then
-			sleep 2
-			for p in $(pgrep -P "$2" -x timeout); do kill -TERM "$p" 2>/dev/null; done
-			return 0
-		fi
-	done
-}
 
 # boot VARIANT CONTENT MEM LOG TIMEOUT: one boot from the firmware, ended
 # early by a fatal line.
@@ -512,7 +499,7 @@ boot() {
 	local disk w rc=0 self=$BASHPID
 	disk=$(esp "$1" "$2") || return 1
 	# (self: in the background job, $BASHPID would be the job's own)
-	watch_fatal "$4" "$self" &
+	bench_watch_fatal "$4" "$self" "$FATAL_RE" &
 	w=$!
 	vm_boot -e "$UEFI_CODE:$UEFI_VARS" -R -m "$3" -t "$5" -l "$4" \
 		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG" || rc=$?

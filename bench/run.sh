@@ -333,19 +333,6 @@ kmsg_last() {
 # waits forever: it has no emergency.service).
 FATAL_RE='initoverlayfs: error: |Failed to start pre-initoverlayfs|Kernel panic'
 
-# watch_fatal LOG SHELLPID: poll LOG; on a fatal line stop the VM that the
-# shell SHELLPID started (its child `timeout`, which passes TERM to qemu).
-watch_fatal() {
-	local p
-	while sleep 2; do
-		[ -r "$1" ] || continue
-		if tr -d '\r' <"$1" | grep -qE "$FATAL_RE"; then
-			sleep 1
-			for p in $(pgrep -P "$2" -x timeout); do kill -TERM "$p" 2>/dev/null; done
-			return 0
-		fi
-	done
-}
 
 # vm_boot_watched ARGS...: vm_boot (with -l LOG first) that ends early on
 # a fatal line in the log.
@@ -353,7 +340,7 @@ vm_boot_watched() {
 	local w rc=0
 	# (self: in the background job, $BASHPID would be the job's own)
 	local self=$BASHPID
-	watch_fatal "$2" "$self" &
+	bench_watch_fatal "$2" "$self" "$FATAL_RE" &
 	w=$!
 	vm_boot "$@" || rc=$?
 	kill "$w" 2>/dev/null
