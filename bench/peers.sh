@@ -232,45 +232,6 @@ bench_in_system() {
 	' sh "$ROOT" "$BOOTSRC" "$out" "${BENCH_UPPER:-}" "$@"
 }
 
-# The tree: the system with this tree's .deb, the guest's report, and
-# initramfs-tools in an overlay of its own. Remade when the system, the
-# package or the report changed.
-make_tree() {
-	local stamp
-	stamp="$BASE_TAR $DEB_HASH $(sha256sum "$PROBE" "$HERE/guest/"* | cut -d' ' -f1 | tr '\n' ' ')"
-	if [ "$(cat "$WORK/tree.stamp" 2>/dev/null)" = "$stamp" ] && [ -d "$ROOT/usr" ]; then
-		say "tree: kept ($ROOT)"
-		return 0
-	fi
-	rm -rf "$ROOT" "$BOOTSRC" "$WORK/tree.stamp" "$WORK/itools" && mkdir -p "$ROOT" "$BOOTSRC" || return 1
-	tar -C "$ROOT" -xf "$BASE_TAR" || return 1
-	# /boot is a file system of its own: the kernel's files, no initrd
-	find "$ROOT/boot" -mindepth 1 -maxdepth 1 ! -name 'initrd.img-*' -exec mv -t "$BOOTSRC" {} + || return 1
-	rm -rf "${ROOT:?}/boot/"* || return 1
-	echo iofs-bench >"$ROOT/etc/hostname" && echo "$MACHINE_ID" >"$ROOT/etc/machine-id" || return 1
-	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' \
-		"$ROOT_UUID" "$BOOT_UUID" >"$ROOT/etc/fstab" || return 1
-	install -D -m 0755 "$HERE/guest/iofs-bench-report" "$ROOT/usr/local/sbin/iofs-bench-report" &&
-		install -m 0644 "$HERE/guest/iofs-bench-report.service" "$ROOT/etc/systemd/system/" &&
-		mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants" &&
-		ln -sf ../iofs-bench-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/" &&
-		ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service" || return 1
-	cp "$DEB" "$ROOT/tmp.deb" || return 1
-	bench_in_system "$WORK/tree-boot" dpkg -i /tmp.deb >"$WORK/dpkg.log" 2>&1 ||
-		{ tail -n 20 "$WORK/dpkg.log"; return 1; }
-	rm -rf "$ROOT/tmp.deb" "$WORK/tree-boot"
-	# enabled the README's way
-	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$ROOT/etc/initoverlayfs.conf" || return 1
-	# initramfs-tools in an overlay of its own (it removes dracut)
-	mkdir -p "$WORK/itools" || return 1
-	BENCH_UPPER=$WORK/itools bench_in_system "$WORK/itools/boot" sh -c \
-		"apt-get install -y -o Dpkg::Options::=--force-confold $BENCH_SYS_ITOOLS_DIR/*.deb" \
-		>"$WORK/itools.log" 2>&1 || { tail -n 20 "$WORK/itools.log"; return 1; }
-	rm -rf "$WORK/itools/boot"
-	echo "$stamp" >"$WORK/tree.stamp"
-}
-make_tree || die "cannot make the system tree (above)"
-
 # The probe and what puts it into every initrd (written on every run): a
 # drop-in that runs it just before systemd's switch to the root (dracut's
 # initrds, and the full initrd inside initoverlayfs' image), an
@@ -310,6 +271,48 @@ tree_hooks() {
 	chmod 0755 "$ROOT/etc/initramfs-tools/hooks/iofs-bench" \
 		"$ROOT/etc/initramfs-tools/scripts/init-bottom/iofs-bench-probe" || return 1
 }
+# The tree: the system with this tree's .deb, the guest's report, and
+# initramfs-tools in an overlay of its own. Remade when the system, the
+# package or the report changed.
+make_tree() {
+	local stamp
+	stamp="$BASE_TAR $DEB_HASH $(sha256sum "$PROBE" "$HERE/guest/"* | cut -d' ' -f1 | tr '\n' ' ')"
+	if [ "$(cat "$WORK/tree.stamp" 2>/dev/null)" = "$stamp" ] && [ -d "$ROOT/usr" ]; then
+		say "tree: kept ($ROOT)"
+		return 0
+	fi
+	rm -rf "$ROOT" "$BOOTSRC" "$WORK/tree.stamp" "$WORK/itools" && mkdir -p "$ROOT" "$BOOTSRC" || return 1
+	tar -C "$ROOT" -xf "$BASE_TAR" || return 1
+	# /boot is a file system of its own: the kernel's files, no initrd
+	find "$ROOT/boot" -mindepth 1 -maxdepth 1 ! -name 'initrd.img-*' -exec mv -t "$BOOTSRC" {} + || return 1
+	rm -rf "${ROOT:?}/boot/"* || return 1
+	echo iofs-bench >"$ROOT/etc/hostname" && echo "$MACHINE_ID" >"$ROOT/etc/machine-id" || return 1
+	printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' \
+		"$ROOT_UUID" "$BOOT_UUID" >"$ROOT/etc/fstab" || return 1
+	install -D -m 0755 "$HERE/guest/iofs-bench-report" "$ROOT/usr/local/sbin/iofs-bench-report" &&
+		install -m 0644 "$HERE/guest/iofs-bench-report.service" "$ROOT/etc/systemd/system/" &&
+		mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants" &&
+		ln -sf ../iofs-bench-report.service "$ROOT/etc/systemd/system/multi-user.target.wants/" &&
+		ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service" || return 1
+	cp "$DEB" "$ROOT/tmp.deb" || return 1
+	bench_in_system "$WORK/tree-boot" dpkg -i /tmp.deb >"$WORK/dpkg.log" 2>&1 ||
+		{ tail -n 20 "$WORK/dpkg.log"; return 1; }
+	rm -rf "$ROOT/tmp.deb" "$WORK/tree-boot"
+	# enabled the README's way
+	printf 'bootfs UUID=%s\nbootfstype ext4\n' "$BOOT_UUID" >"$ROOT/etc/initoverlayfs.conf" || return 1
+	# initramfs-tools in an overlay of its own (it removes dracut); its
+	# configuration directories exist in the tree first, so that the
+	# overlay shows what tree_hooks and content_config write there later
+	tree_hooks || return 1
+	mkdir -p "$WORK/itools" || return 1
+	BENCH_UPPER=$WORK/itools bench_in_system "$WORK/itools/boot" sh -c \
+		"apt-get install -y -o Dpkg::Options::=--force-confold $BENCH_SYS_ITOOLS_DIR/*.deb" \
+		>"$WORK/itools.log" 2>&1 || { tail -n 20 "$WORK/itools.log"; return 1; }
+	rm -rf "$WORK/itools/boot"
+	echo "$stamp" >"$WORK/tree.stamp"
+}
+make_tree || die "cannot make the system tree (above)"
+
 tree_hooks || die "cannot write the probe and its hooks into the tree"
 KVER=$(find "$ROOT/lib/modules" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
 [ -n "$KVER" ] || die "no kernel under $ROOT/lib/modules"
