@@ -108,6 +108,8 @@ export VM_WORK=$WORK/vm
 . "$HERE/system.sh"
 # shellcheck source=tests/lib/tree.sh
 . "$TOP/tests/lib/tree.sh"
+# shellcheck source=tests/lib/chroot.sh
+. "$TOP/tests/lib/chroot.sh"
 # shellcheck source=tests/lib/deb.sh
 . "$TOP/tests/lib/deb.sh"
 
@@ -196,40 +198,12 @@ IN_KEY=$(
 IN=$CACHE/in/$IN_KEY
 
 # bench_in_system OUT CMD...: CMD chrooted into the tree ($ROOT, or the
-# overlay $BENCH_UPPER over it when set) in a mount namespace of its own:
-# /proc, /sys, /dev, tmpfs /run and /tmp, and /boot a tmpfs file system of
-# its own holding the kernel's files ($BOOTSRC); what CMD leaves in /boot
-# besides those is copied to the directory OUT.
+# overlay $BENCH_UPPER over it when set; chroot_run), /boot a copy of the
+# kernel's files ($BOOTSRC); what CMD adds to /boot is copied to OUT.
 bench_in_system() {
 	local out=$1
 	shift
-	mkdir -p "$out" || return 1
-	# shellcheck disable=SC2016 # the inner shell's own variables
-	unshare --mount --propagation private -- /bin/sh -ec '
-		root=$1 boot=$2 out=$3 upper=$4
-		shift 4
-		if [ -n "$upper" ]; then
-			mkdir -p "$upper/upper" "$upper/work" "$upper/merged"
-			mount -t overlay overlay -o "lowerdir=$root,upperdir=$upper/upper,workdir=$upper/work" "$upper/merged"
-			root=$upper/merged
-		else
-			mount --bind "$root" "$root"
-		fi
-		mount -t tmpfs -o mode=0755 tmpfs "$root/boot"
-		cp -a "$boot/." "$root/boot/"
-		mount -t proc proc "$root/proc"
-		mount --rbind /sys "$root/sys"
-		mount --rbind /dev "$root/dev"
-		mount -t tmpfs tmpfs "$root/run"
-		mount -t tmpfs tmpfs "$root/tmp"
-		rc=0
-		chroot "$root" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" || rc=$?
-		for f in "$root"/boot/*; do
-			[ -e "$boot/${f##*/}" ] || cp -a "$f" "$out/"
-		done
-		exit $rc
-	' sh "$ROOT" "$BOOTSRC" "$out" "${BENCH_UPPER:-}" "$@"
+	chroot_run "$ROOT" "$BOOTSRC" "$out" "${BENCH_UPPER:-}" "$@"
 }
 
 # The probe and what puts it into every initrd (written on every run): a

@@ -63,6 +63,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/../lib/tree.sh"
 # deb_cached
 . "$HERE/../lib/deb.sh"
+# chroot_run
+. "$HERE/../lib/chroot.sh"
 # SYSTEMS, sys_base_tar, SYSTEM_CACHE
 . "$HERE/base.sh"
 
@@ -111,32 +113,10 @@ APPEND="root=UUID=$ROOT_UUID ro"
 
 # ------------------------------------------------------------- helpers
 
-# in_system CMD...: run CMD chrooted into $ROOT, in a private mount
-# namespace (every mount ends with it): /proc, /sys, /dev, tmpfs /run and
-# /tmp, and /boot a file system of its own, as on the disk: a tmpfs that
-# holds a copy of $BOOTDIR, copied back after CMD (a bind mount of $BOOTDIR
-# would not do: the installer names the image by its path in the file
-# system, which would be $BOOTDIR's path on the host's).
+# in_system CMD...: CMD chrooted into $ROOT (chroot_run), /boot a copy of
+# $BOOTDIR that is copied back after CMD.
 in_system() {
-	# shellcheck disable=SC2016 # the inner shell's own variables
-	unshare --mount --propagation private -- /bin/sh -ec '
-		root=$1 boot=$2
-		shift 2
-		mount --bind "$root" "$root"
-		mount -t tmpfs -o mode=0755 tmpfs "$root/boot"
-		cp -a "$boot/." "$root/boot/"
-		mount -t proc proc "$root/proc"
-		mount --rbind /sys "$root/sys"
-		mount --rbind /dev "$root/dev"
-		mount -t tmpfs tmpfs "$root/run"
-		mount -t tmpfs tmpfs "$root/tmp"
-		rc=0
-		chroot "$root" /usr/bin/env -i DEBIAN_FRONTEND=noninteractive \
-			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" || rc=$?
-		find "$boot" -mindepth 1 -delete
-		cp -a "$root/boot/." "$boot/"
-		exit $rc
-	' sh "$ROOT" "$BOOTDIR" "$@"
+	chroot_run "$ROOT" "$BOOTDIR" "" "" "$@"
 }
 
 # kver: the kernel release the base system came with (the newest under
@@ -918,7 +898,8 @@ case_vfat_boot() {
 }
 
 case_shellcheck() {
-	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh" "$TOP/tests/lib/deb.sh"
+	shellcheck -x -e SC1091 "$HERE/run.sh" "$HERE/base.sh" "$TOP/tests/lib/tree.sh" "$TOP/tests/lib/deb.sh" \
+		"$TOP/tests/lib/chroot.sh"
 	shellcheck "$HERE/guest/iofs-report"
 }
 
