@@ -549,17 +549,21 @@ fi
 find "$WORK/rows" -mindepth 1 -maxdepth 1 ! -path "$ROWS" -exec rm -rf {} + || die "cannot clean $WORK/rows"
 RESUMED=$(find "$ROWS" -name '*.csv' | wc -l)
 
-shipped_of() {
-	local d=$IN/$2/$1 n
-	n=$(stat -c %s "$d/initrd") || return 1
-	[ -e "$d/image" ] && n=$((n + $(stat -c %s "$d/image")))
-	echo "$n"
+# sizes_of VARIANT CONTENT: "shipped,initrd,image" bytes (image 0 where
+# the variant has none).
+sizes_of() {
+	local d=$IN/$2/$1 initrd image=0
+	initrd=$(stat -c %s "$d/initrd") || return 1
+	if [ -e "$d/image" ]; then
+		image=$(stat -c %s "$d/image") || return 1
+	fi
+	echo "$((initrd + image)),$initrd,$image"
 }
 
 # measure VARIANT CONTENT RUN: one measured boot: $ROWS/C-V-R.csv or
 # .fail with the reason (a row kept by BENCH_RESUME=1 stands).
 measure() {
-	local v=$1 c=$2 r=$3 log=$WORK/logs/$2-$1-$3.log row why img=0
+	local v=$1 c=$2 r=$3 log=$WORK/logs/$2-$1-$3.log row why sizes
 	[ -s "$ROWS/$c-$v-$r.csv" ] && return 0
 	if ! boot "$v" "$c" "$MEM" "$log" "$TMO" 2>"$log.err" || ! vm_log_has "$log" "IOFS-BENCH end: poweroff"; then
 		why=$(vm_log_clean "$log" 2>/dev/null | grep -E -m 1 'Kernel panic|Out of memory|emergency|Failed to start|initoverlayfs: error' ||
@@ -573,8 +577,12 @@ measure() {
 		say "$v $c run $r: FAILED: $(cat "$log.parse"); log $log"
 		return 1
 	fi
-	[ -e "$IN/$c/$v/image" ] && img=$(stat -c %s "$IN/$c/$v/image")
-	echo "$v,$c,$r,$MEM,$(shipped_of "$v" "$c"),$(stat -c %s "$IN/$c/$v/initrd"),$img,$row,$VM_WALL_S,${log#"$WORK"/}" \
+	if ! sizes=$(sizes_of "$v" "$c"); then
+		echo "$v $c run $r: cannot stat its initrd or image under $IN/$c/$v" >"$ROWS/$c-$v-$r.fail"
+		say "$v $c run $r: FAILED: cannot stat its initrd or image under $IN/$c/$v"
+		return 1
+	fi
+	echo "$v,$c,$r,$MEM,$sizes,$row,$VM_WALL_S,${log#"$WORK"/}" \
 		>"$ROWS/$c-$v-$r.csv"
 	IFS=, read -r _ _ _ _ _ _ _ fw le ks it im sw rt mu rs rm _ _ <"$ROWS/$c-$v-$r.csv"
 	printf 'bench: %-15s %-8s run %s: loader %s..%s, kernel %s, /init %s, image %s, switch %s, root %s, multi-user %s s; RAM %s / %s MiB; wall %s s\n' \
