@@ -100,6 +100,26 @@ expect "ratios line, a point missing" \
 	"$(bench_peer_ratios "$T/peers-points.csv" grown)"
 plot peers.gp "$T/peers-points.csv" "dracut squash-erofs init"
 
+# peers.gp draws a variant's line through its points only when they are
+# neighbours in what it plots: the CSV interleaves the variants by content
+{
+	echo "$BENCH_PEERS_POINTS_HEADER"
+	echo "dracut,generic,36.24,23.000,32.100,182.7,,38000000"
+	echo "init,generic,46.48,21.000,30.000,139.1,,2058924"
+	echo "dracut,grown,125.05,29.500,37.400,385.5,512,131124828"
+	echo "init,grown,159.74,24.500,32.500,155.4,160,2058927"
+} >"$T/interleaved.csv"
+if gnuplot -e "points='$T/interleaved.csv'; out='$T/p.png'; variants='dracut init'; shift_n='1'; mem='1536'; rows_out='$T/rows'" \
+	"$HERE/peers.gp" >"$T/gp.log" 2>&1; then
+	expect "peers.gp: rows grouped by variant" "36.24 1|125.05 1|46.48 2|159.74 2" \
+		"$(awk -F, 'NF >= 4 { printf "%s%g %g", sep, $1, $4; sep = "|" }' "$T/rows")"
+	expect "peers.gp: no warnings" "" "$(cat "$T/gp.log")"
+else
+	echo "FAIL: gnuplot peers.gp (interleaved): $(cat "$T/gp.log")"
+	FAILS=$((FAILS + 1))
+fi
+rm -f "$T/p.png"
+
 # the scripts of both benchmarks (not run by make check: they boot VMs)
 if shellcheck -x -e SC1091 "$HERE/peers.sh" "$HERE/run.sh" "$HERE/system.sh" "$HERE/lib.sh" \
 	"$HERE/selftest.sh" "$HERE/guest/iofs-bench-report" >"$T/sc.log" 2>&1; then
