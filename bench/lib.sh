@@ -201,8 +201,7 @@ bench_peer_ratios() {
 # bench_watch_fatal LOG SHELLPID REGEX: poll the console log LOG; once a
 # line matches REGEX (a boot that can only fail), stop the VM that the
 # shell SHELLPID started (its child `timeout`, which passes TERM to QEMU).
-# Run it in the background; SHELLPID must be taken before (in the job,
-# $BASHPID is the job's own).
+# Run in the background by bench_vm_boot_watched.
 bench_watch_fatal() {
 	local p
 	while sleep 2; do
@@ -213,4 +212,20 @@ bench_watch_fatal() {
 			return 0
 		fi
 	done
+}
+
+# bench_vm_boot_watched LOG REGEX VM_BOOT_ARGS...: vm_boot -l LOG with the
+# other arguments (tests/vm/lib.sh), stopped early once a line of LOG
+# matches REGEX; vm_boot's status.
+bench_vm_boot_watched() {
+	local log=$1 re=$2 watcher rc=0
+	# taken here: in the background job, $BASHPID would be the job's own
+	local self=$BASHPID
+	shift 2
+	bench_watch_fatal "$log" "$self" "$re" &
+	watcher=$!
+	vm_boot -l "$log" "$@" || rc=$?
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	return "$rc"
 }

@@ -469,20 +469,13 @@ say "inputs ready after $T_INPUTS s"
 # an initrd that could not be unpacked.
 FATAL_RE='EFI stub: ERROR|BdsDxe: failed to start|Shell> |Kernel panic|Out of memory|Initramfs unpacking failed|initoverlayfs: error: '
 
-
 # boot VARIANT CONTENT MEM LOG TIMEOUT: one boot from the firmware, ended
 # early by a fatal line.
 boot() {
-	local disk w rc=0 self=$BASHPID
+	local disk
 	disk=$(esp "$1" "$2") || return 1
-	# (self: in the background job, $BASHPID would be the job's own)
-	bench_watch_fatal "$4" "$self" "$FATAL_RE" &
-	w=$!
-	vm_boot -e "$UEFI_CODE:$UEFI_VARS" -R -m "$3" -t "$5" -l "$4" \
-		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG" || rc=$?
-	kill "$w" 2>/dev/null
-	wait "$w" 2>/dev/null
-	return "$rc"
+	bench_vm_boot_watched "$4" "$FATAL_RE" -e "$UEFI_CODE:$UEFI_VARS" -R -m "$3" -t "$5" \
+		-d "$disk" -d "$IN/$2/bootfs.img" -d "$ROOT_IMG"
 }
 
 # kmsg_ts LINE: the kernel timestamp of a console line.

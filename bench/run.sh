@@ -333,21 +333,6 @@ kmsg_last() {
 # waits forever: it has no emergency.service).
 FATAL_RE='initoverlayfs: error: |Failed to start pre-initoverlayfs|Kernel panic'
 
-
-# vm_boot_watched ARGS...: vm_boot (with -l LOG first) that ends early on
-# a fatal line in the log.
-vm_boot_watched() {
-	local w rc=0
-	# (self: in the background job, $BASHPID would be the job's own)
-	local self=$BASHPID
-	bench_watch_fatal "$2" "$self" "$FATAL_RE" &
-	w=$!
-	vm_boot "$@" || rc=$?
-	kill "$w" 2>/dev/null
-	wait "$w" 2>/dev/null
-	return "$rc"
-}
-
 # first_error LOG: the line saying why a boot failed (or the log's last).
 first_error() {
 	local l
@@ -361,7 +346,7 @@ first_error() {
 boot_one() {
 	local v=$1 s=$2 r=$3 log=$WORK/logs/$1-$2-$3.log initrd t_init t_root t_sw probe p_t used tot av
 	initrd=$(initrd_of "$v" "$s")
-	if ! vm_boot_watched -l "$log" -R -k "$KERNEL" -i "$initrd" -m "$MEM" -t "$TMO" \
+	if ! bench_vm_boot_watched "$log" "$FATAL_RE" -R -k "$KERNEL" -i "$initrd" -m "$MEM" -t "$TMO" \
 		-d "$WORK/root.img" -d "$WORK/in/$s/bootfs.img" -a "$APPEND" 2>"$log.err" ||
 		! vm_assert_booted "$log" 2>>"$log.err"; then
 		echo "$v S=$s run $r: the real root was not reached; serial log $log: $(first_error "$log")" >"$WORK/rows/$v-$s-$r.fail"
@@ -479,7 +464,7 @@ bisect() {
 		mid=$(((lo + hi) / 2 / 16 * 16))
 		[ "$mid" -gt "$lo" ] || mid=$((lo + 16))
 		log=$WORK/logs/minmem-$v-$SMAX-m$mid.log
-		if vm_boot_watched -l "$log" -R -k "$KERNEL" -i "$initrd" -m "$mid" -t "$tmo" \
+		if bench_vm_boot_watched "$log" "$FATAL_RE" -R -k "$KERNEL" -i "$initrd" -m "$mid" -t "$tmo" \
 			-d "$WORK/root.img" -d "$WORK/in/$SMAX/bootfs.img" -a "$APPEND" 2>"$log.err" &&
 			vm_assert_booted "$log" 2>>"$log.err"; then
 			say "min RAM $v S=$SMAX: -m $mid boots (root at $(vm_marker_field "$log" uptime) s; wall $VM_WALL_S s)"
