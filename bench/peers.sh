@@ -553,6 +553,13 @@ sizes_of() {
 	echo "$((initrd + image)),$initrd,$image"
 }
 
+# measure_failed VARIANT CONTENT RUN REASON: the boot's .fail row, said.
+measure_failed() {
+	echo "$1 $2 run $3: $4" >"$ROWS/$2-$1-$3.fail"
+	say "$1 $2 run $3: FAILED: $4"
+	return 1
+}
+
 # measure VARIANT CONTENT RUN: one measured boot: $ROWS/C-V-R.csv or
 # .fail with the reason (a row kept by BENCH_RESUME=1 stands).
 measure() {
@@ -561,22 +568,14 @@ measure() {
 	if ! boot "$v" "$c" "$MEM" "$log" "$TMO" 2>"$log.err" || ! vm_log_has "$log" "IOFS-BENCH end: poweroff"; then
 		why=$(vm_log_clean "$log" 2>/dev/null | grep -E -m 1 'Kernel panic|Out of memory|emergency|Failed to start|initoverlayfs: error' ||
 			vm_log_clean "$log" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -n 1)
-		echo "$v $c run $r: multi-user not reached; log $log: ${why:-empty log}" >"$ROWS/$c-$v-$r.fail"
-		say "$v $c run $r: FAILED: ${why:-no report}; log $log"
-		return 1
+		measure_failed "$v" "$c" "$r" "multi-user not reached: ${why:-empty log}; log $log"
+		return
 	fi
-	if ! row=$(parse "$log" "$v" 2>"$log.parse"); then
-		echo "$v $c run $r: $(cat "$log.parse"); log $log" >"$ROWS/$c-$v-$r.fail"
-		say "$v $c run $r: FAILED: $(cat "$log.parse"); log $log"
-		return 1
-	fi
-	if ! sizes=$(sizes_of "$v" "$c"); then
-		echo "$v $c run $r: cannot stat its initrd or image under $IN/$c/$v" >"$ROWS/$c-$v-$r.fail"
-		say "$v $c run $r: FAILED: cannot stat its initrd or image under $IN/$c/$v"
-		return 1
-	fi
-	echo "$v,$c,$r,$MEM,$sizes,$row,$VM_WALL_S,${log#"$WORK"/}" \
-		>"$ROWS/$c-$v-$r.csv"
+	row=$(parse "$log" "$v" 2>"$log.parse") ||
+		{ measure_failed "$v" "$c" "$r" "$(cat "$log.parse"); log $log"; return; }
+	sizes=$(sizes_of "$v" "$c") ||
+		{ measure_failed "$v" "$c" "$r" "cannot stat its initrd or image under $IN/$c/$v"; return; }
+	echo "$v,$c,$r,$MEM,$sizes,$row,$VM_WALL_S,${log#"$WORK"/}" >"$ROWS/$c-$v-$r.csv"
 	IFS=, read -r _ _ _ _ _ _ _ fw le ks it im sw rt mu rs rm _ _ <"$ROWS/$c-$v-$r.csv"
 	printf 'bench: %-15s %-8s run %s: loader %s..%s, kernel %s, /init %s, image %s, switch %s, root %s, multi-user %s s; RAM %s / %s MiB; wall %s s\n' \
 		"$v" "$c" "$r" "$fw" "$le" "$ks" "$it" "${im:--}" "$sw" "$rt" "$mu" "$rs" "$rm" "$VM_WALL_S"
